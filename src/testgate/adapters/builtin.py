@@ -1,0 +1,25 @@
+"""Registers testgate's own adapters through the same hook a third-party plugin uses."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from testgate.plugins.spec import hookimpl
+
+if TYPE_CHECKING:
+    from testgate.adapters.registry import AdapterRegistry
+
+
+@hookimpl
+def testgate_register_adapters(registry: AdapterRegistry) -> None:
+    # Each family module exposes ADAPTERS; imported here so the CLI starts without them.
+    from importlib import import_module
+
+    for modname in BUILTIN_MODULES:
+        module = import_module(modname)
+        for adapter in module.ADAPTERS:
+            registry.register(adapter)
+
+
+#: one module per report family
+BUILTIN_MODULES: tuple[str, ...] = ()

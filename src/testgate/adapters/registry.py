@@ -1,0 +1,167 @@
+"""The adapter contract, the registry and detection of a report's format by its content."""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from testgate.errors import InputError
+from testgate.model import ReportData, ReportRef
+
+__all__ = [
+    "HEAD_BYTES",
+    "KINDS",
+    "Adapter",
+    "AdapterRegistry",
+    "ReadContext",
+    "default_registry",
+    "read_head",
+    "read_report",
+]
+
+#: How much of a file detection looks at.
+HEAD_BYTES = 64 * 1024
+
+KINDS: tuple[str, ...] = (
+    "tests",
+    "coverage",
+    "perf",
+    "security",
+    "lint",
+    "complexity",
+    "duplication",
+    "mutation",
+)
+
+
+@dataclass(slots=True)
+class ReadContext:
+    """What an adapter may need besides the file: where the repository root is, which step."""
+
+    #: repository root; coverage paths are made relative to it
+    root: Path = field(default_factory=Path.cwd)
+    #: the pipeline step that produced the report, if any
+    step: str | None = None
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """A reader of one report format.
+
+    ``name`` is the format name users pass to ``--format``; ``kind`` is one of :data:`KINDS`.
+    ``sniff`` returns a confidence from 0 (not mine) to 100 (certainly mine) judged from the
+    first :data:`HEAD_BYTES` of the file, decoded; ``read`` returns what the report holds, or
+    raises :class:`~testgate.errors.InputError` naming the file and line.
+    """
+
+    name: str
+    kind: str
+    description: str
+
+    def sniff(self, head: str, path: Path) -> int: ...
+
+    def read(self, path: Path, ctx: ReadContext) -> ReportData: ...
+
+
+def read_head(path: Path, size: int = HEAD_BYTES) -> str:
+    """The first *size* bytes of *path* as text, honouring a UTF-8/UTF-16 byte-order mark."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(size)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such report file", slug="missing-file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a report file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read report ({exc.strerror})") from exc
+    for bom, enc in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if raw.startswith(bom):
+            return raw.decode(enc, errors="replace")
+    return raw.decode("utf-8", errors="replace")
+
+
+class AdapterRegistry:
+    """All known adapters by format name."""
+
+    def __init__(self) -> None:
+        self._adapters: dict[str, Adapter] = {}
+
+    def register(self, adapter: Adapter) -> None:
+        if adapter.kind not in KINDS:
+            raise ValueError(f"adapter {adapter.name!r}: kind {adapter.kind!r} not in {KINDS}")
+        self._adapters[adapter.name] = adapter
+
+    def names(self) -> list[str]:
+        return sorted(self._adapters)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._adapters.values())
+
+    def __len__(self) -> int:
+        return len(self._adapters)
+
+    def get(self, name: str) -> Adapter:
+        try:
+            return self._adapters[name]
+        except KeyError:
+            raise InputError(
+                f"unknown report format {name!r}; supported formats: {', '.join(self.names())}",
+                slug="unknown-format",
+            ) from None
+
+    def detect(self, path: Path) -> Adapter:
+        """The adapter most confident that *path* is its format, judged by content."""
+        head = read_head(path)
+        if not head.strip():
+            raise InputError(f"{path}:1: report is empty", slug="empty-report")
+        best: tuple[int, str] | None = None
+        for adapter in self._adapters.values():
+            score = adapter.sniff(head, path)
+            if score > 0 and (best is None or score > best[0]):
+                best = (score, adapter.name)
+        if best is None:
+            raise InputError(
+                f"{path}: cannot tell which report format this is; pass --format with one of: "
+                f"{', '.join(self.names())}",
+                slug="unknown-format",
+            )
+        return self._adapters[best[1]]
+
+
+_DEFAULT: AdapterRegistry | None = None
+
+
+def default_registry() -> AdapterRegistry:
+    """The registry filled by every plugin (built-ins and entry points), built once."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        from testgate.plugins import get_plugins
+
+        reg = AdapterRegistry()
+        get_plugins().register_adapters(reg)
+        _DEFAULT = reg
+    return _DEFAULT
+
+
+def read_report(
+    path: str | Path,
+    *,
+    format: str | None = None,
+    ctx: ReadContext | None = None,
+    registry: AdapterRegistry | None = None,
+) -> tuple[ReportData, ReportRef]:
+    """Read one report into a :class:`ReportData`, detecting its format unless *format* is given."""
+    p = Path(path)
+    reg = registry or default_registry()
+    ctx = ctx or ReadContext()
+    adapter = reg.get(format) if format else reg.detect(p)
+    if format and not p.exists():
+        raise InputError(f"{p}: no such report file", slug="missing-file")
+    data = adapter.read(p, ctx)
+    return data, ReportRef(path=str(p), format=adapter.name, kind=adapter.kind, step=ctx.step)

@@ -1,0 +1,131 @@
+"""The ``testgate`` command. Thin: each command parses, calls the library, renders.
+
+Commands are imported lazily so that ``testgate --help`` and ``--version`` start fast.
+Only :func:`main` turns a :class:`~testgate.errors.TestgateError` into a message and an exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from testgate.errors import ConfigError, ExitCode, TestgateError
+
+__all__ = ["COMMANDS", "DOCS_ERRORS", "cli", "main"]
+
+DOCS_ERRORS = "docs/errors.md"
+
+#: command name -> (module, one-line help). A module that does not exist yet is not listed.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("testgate.cli.run", "Run the pipeline, read its reports, gate and record the run."),
+    "validate": ("testgate.cli.validate", "Check a configuration file and report every problem."),
+    "init": ("testgate.cli.init", "Write a starter testgate.yaml for this repository."),
+    "ingest": ("testgate.cli.ingest", "Read report files into one run summary."),
+    "formats": ("testgate.cli.formats", "List the report formats testgate reads."),
+    "gate": ("testgate.cli.gate", "Evaluate the quality gates over a run summary."),
+    "report": ("testgate.cli.report", "Render a run as HTML, Markdown, badges or JUnit."),
+    "history": ("testgate.cli.history", "Record, list and show runs in the history store."),
+    "flaky": ("testgate.cli.flaky", "Find flaky and broken tests in the history."),
+    "slow": ("testgate.cli.slow", "Find slow and slowing tests in the history."),
+    "insights": ("testgate.cli.insights", "An improvement plan from the history."),
+    "serve": ("testgate.cli.serve", "Serve the dashboard and Prometheus metrics."),
+    "push": ("testgate.cli.push", "Push a run's metrics to a Prometheus Pushgateway."),
+}
+
+
+def _available(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported only when they are invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [n for n, (mod, _) in COMMANDS.items() if _available(mod)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None or not _available(entry[0]):
+            return None
+        cmd = importlib.import_module(entry[0]).command
+        assert isinstance(cmd, click.Command)
+        return cmd
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(n, COMMANDS[n][1]) for n in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _version() -> str:
+    from testgate import __version__
+
+    return __version__
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(_version(), "--version", "-V", prog_name="testgate")
+def cli() -> None:
+    """testgate runs every test suite as one parallel pipeline, reads every report into one
+    result, decides with quality gates whether a change may ship, and remembers every run.
+
+    Exit codes: 0 all good, 1 tests or steps failed, 2 usage/config/input error,
+    3 a blocking gate failed, 4 internal error, 130 interrupted.
+    """
+
+
+def _print_error(exc: TestgateError) -> None:
+    hint = f" (see {DOCS_ERRORS}#{exc.slug})" if exc.slug else ""
+    if isinstance(exc, ConfigError) and len(exc.problems) > 1:
+        click.echo(f"testgate: error: {len(exc.problems)} problems found{hint}", err=True)
+        for p in exc.problems:
+            click.echo(f"  {p}", err=True)
+    else:
+        click.echo(f"testgate: error: {exc}{hint}", err=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (never raises for a user error)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        rv: Any = cli.main(args=args, prog_name="testgate", standalone_mode=False)
+    except TestgateError as exc:
+        _print_error(exc)
+        return int(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("testgate: interrupted", err=True)
+        return int(ExitCode.INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        return int(ExitCode.USAGE_ERROR)
+    except KeyboardInterrupt:
+        click.echo("testgate: interrupted", err=True)
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        return int(ExitCode.OK)
+    except Exception:  # a bug: keep the traceback
+        traceback.print_exc()
+        click.echo(
+            "testgate: internal error (this is a bug in testgate; please report it with the "
+            "traceback above)",
+            err=True,
+        )
+        return int(ExitCode.INTERNAL_ERROR)
+    if rv is None:
+        return int(ExitCode.OK)
+    return int(rv)

@@ -1,0 +1,220 @@
+"""The schema of ``testgate.yaml``, in pydantic. Every option is declared once, with its help.
+
+The pipeline follows the seed's shape: ``pipeline.stages[]`` with ``name``, ``depends_on``,
+``parallel``, ``when`` (the seed's ``conditional`` is accepted as an alias) and ``steps[]``.
+Sections owned by later boxes (gates, history, alerts, quarantine) are declared here so that
+one file validates as a whole; their inner shape is checked by the box that reads them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "Config",
+    "Duration",
+    "HistorySpec",
+    "PipelineSpec",
+    "ReadySpec",
+    "ReportSpec",
+    "ServiceSpec",
+    "StageSpec",
+    "StepSpec",
+    "parse_duration",
+]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from ``90``, ``90s``, ``1.5s``, ``500ms``, ``5m``, ``1h`` or ``1d``."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration such as 90, 90s, 5m or 1h, got {value!r}")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValueError(f"a duration cannot be negative, got {value!r}")
+        return float(value)
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m:
+            return float(m.group(1)) * _UNITS[m.group(2)]
+    raise ValueError(f"expected a duration such as 90, 90s, 5m or 1h, got {value!r}")
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
+
+
+class ReportSpec(_Strict):
+    """A report a step writes: a path or glob relative to the config file, and its format."""
+
+    path: str = Field(description="Path or glob of the report, relative to the config file.")
+    format: str | None = Field(
+        default=None, description="Force a format (e.g. junit, cobertura); detected if omitted."
+    )
+
+
+def _report(value: Any) -> Any:
+    return {"path": value} if isinstance(value, str) else value
+
+
+Command = str | list[str]
+
+
+class ReadySpec(_Strict):
+    """How to tell that a service is ready: exactly one of http, tcp or command."""
+
+    http: str | None = Field(default=None, description="URL that must answer 2xx or 3xx.")
+    tcp: str | None = Field(default=None, description="host:port that must accept a connection.")
+    command: Command | None = Field(default=None, description="Command that must exit 0.")
+    timeout: Duration = Field(default=30.0, description="Give up after this long.")
+    interval: Duration = Field(default=0.2, description="Time between probes.")
+
+    @model_validator(mode="after")
+    def _one_probe(self) -> ReadySpec:
+        given = [k for k in ("http", "tcp", "command") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "a readiness probe needs exactly one of 'http', 'tcp' or 'command'"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+
+class ServiceSpec(_Strict):
+    """A background service started once before the first step that needs it."""
+
+    start: Command = Field(description="Command that starts the service (kept running).")
+    ready: ReadySpec | None = Field(default=None, description="Readiness probe.")
+    stop: Command | None = Field(
+        default=None,
+        description="Command that stops it; by default its process tree is terminated.",
+    )
+    cwd: str | None = Field(default=None, description="Working directory, relative to config.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment.")
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _env_strings(cls, v: Any) -> Any:
+        return _stringify_env(v)
+
+
+def _stringify_env(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {
+            k: ("" if x is None else str(x).lower() if isinstance(x, bool) else str(x))
+            for k, x in v.items()
+        }
+    return v
+
+
+class StepSpec(_Strict):
+    """One command in a stage."""
+
+    name: str = Field(description="Step name, unique within its stage.")
+    run: Command = Field(description="A string run by the shell, or an argv list.")
+    cwd: str | None = Field(default=None, description="Working directory, relative to config.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    timeout: Duration | None = Field(default=None, description="Kill the step after this long.")
+    retries: int = Field(default=0, ge=0, le=10, description="Re-run a failing step this often.")
+    when: str | None = Field(default=None, description="Run only when this expression holds.")
+    reports: list[Annotated[ReportSpec, BeforeValidator(_report)]] = Field(
+        default_factory=list, description="Reports the step writes."
+    )
+    resources: dict[str, int] = Field(
+        default_factory=dict,
+        description="Named resources the step holds while it runs, with counts.",
+    )
+    services: list[str] = Field(default_factory=list, description="Services the step needs.")
+    matrix: dict[str, list[str | int | float | bool]] = Field(
+        default_factory=dict, description="Expand the step once per combination of values."
+    )
+    allow_failure: bool = Field(
+        default=False, description="A failure of this step does not fail its stage."
+    )
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _env_strings(cls, v: Any) -> Any:
+        return _stringify_env(v)
+
+    @field_validator("resources", mode="before")
+    @classmethod
+    def _resource_list(cls, v: Any) -> Any:
+        # `resources: [database_pool]` means one unit of each
+        if isinstance(v, list):
+            return dict.fromkeys(v, 1)
+        return v
+
+
+class StageSpec(_Strict):
+    """A group of steps; stages form a DAG through ``depends_on``."""
+
+    name: str = Field(description="Stage name, unique in the pipeline.")
+    depends_on: list[str] = Field(
+        default_factory=list,
+        description="Stages that must succeed first; [ALL] means every other stage.",
+    )
+    parallel: bool = Field(
+        default=True, description="Run the stage's steps in parallel (false: one after another)."
+    )
+    when: str | None = Field(
+        default=None,
+        description="Run only when this expression holds (the seed's 'conditional' works too).",
+    )
+    conditional: str | None = Field(default=None, description="Alias of 'when', as in the seed.")
+    steps: list[StepSpec] = Field(default_factory=list, description="The stage's steps.")
+
+    @field_validator("depends_on", mode="before")
+    @classmethod
+    def _one_dep(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @property
+    def condition(self) -> str | None:
+        return self.when or self.conditional
+
+
+class PipelineSpec(_Strict):
+    stages: list[StageSpec] = Field(default_factory=list, description="The stages of the pipeline.")
+
+
+class HistorySpec(_Strict):
+    url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the history store; default SQLite."
+    )
+    window: int = Field(default=50, ge=2, description="Runs to look back over for flaky/slow.")
+    min_runs: int = Field(default=5, ge=1, description="Runs needed before a flaky verdict.")
+
+
+class Config(_Strict):
+    """The whole ``testgate.yaml``."""
+
+    version: Literal[1] = Field(default=1, description="Configuration format version.")
+    project: str | None = Field(default=None, description="Project name shown in reports.")
+    pipeline: PipelineSpec = Field(default_factory=PipelineSpec, description="What to run.")
+    resources: dict[str, int] = Field(
+        default_factory=dict, description="Named counted semaphores, e.g. database_pool: 2."
+    )
+    services: dict[str, ServiceSpec] = Field(
+        default_factory=dict, description="Background services steps can need."
+    )
+    gates: dict[str, Any] = Field(default_factory=dict, description="Quality gates.")
+    deployment_gates: dict[str, Any] = Field(
+        default_factory=dict, description="Gate sets per deployment environment."
+    )
+    alerts: list[dict[str, Any]] = Field(
+        default_factory=list, description="Alerts evaluated after each recorded run."
+    )
+    quarantine: list[dict[str, Any]] = Field(
+        default_factory=list, description="Tests whose failures do not block."
+    )
+    history: HistorySpec = Field(default_factory=HistorySpec, description="The history store.")
+    notify: dict[str, Any] = Field(default_factory=dict, description="Webhooks for alerts.")

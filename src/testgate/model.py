@@ -1,0 +1,630 @@
+"""The one model: a :class:`Run` and its parts, and ``summary.json`` read and write.
+
+Everything lowers into :class:`Run`; everything downstream (gates, history, reports) reads only it.
+The classes are plain slotted dataclasses rather than pydantic models: a run can hold a million
+test cases, and building them must cost no more than a tuple each.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from testgate.errors import InputError
+
+__all__ = [
+    "FINDING_CATEGORIES",
+    "MAX_MESSAGE_CHARS",
+    "MAX_TRACE_CHARS",
+    "SCHEMA",
+    "SEVERITIES",
+    "STEP_STATUSES",
+    "TEST_STATUSES",
+    "CiInfo",
+    "Coverage",
+    "FileCoverage",
+    "Finding",
+    "ReportData",
+    "ReportRef",
+    "Run",
+    "StepResult",
+    "TestCase",
+    "VcsInfo",
+    "bounded",
+    "derive_metrics",
+    "make_test_id",
+    "read_summary",
+    "write_summary",
+]
+
+#: The summary format. Bump the major version only for a change old readers cannot ignore.
+SCHEMA = "testgate.summary/1"
+SCHEMA_MAJOR = 1
+
+StepStatus = Literal["passed", "failed", "timed_out", "skipped", "cancelled"]
+TestStatus = Literal["passed", "failed", "error", "skipped"]
+STEP_STATUSES: tuple[str, ...] = ("passed", "failed", "timed_out", "skipped", "cancelled")
+TEST_STATUSES: tuple[str, ...] = ("passed", "failed", "error", "skipped")
+SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
+FINDING_CATEGORIES: tuple[str, ...] = (
+    "vulnerability",
+    "secret",
+    "lint",
+    "license",
+    "complexity",
+    "duplication",
+    "mutation",
+)
+
+# Messages and traces are bounded so that one runaway test cannot blow up a summary.
+MAX_MESSAGE_CHARS = 4_000
+MAX_TRACE_CHARS = 16_000
+
+
+def bounded(text: str | None, limit: int) -> str | None:
+    """Cut *text* to at most *limit* characters, saying how much was cut."""
+    if text is None or len(text) <= limit:
+        return text
+    cut = len(text) - limit
+    return f"{text[:limit]}\n… [{cut} more characters cut by testgate]"
+
+
+def make_test_id(suite: str, classname: str, name: str, file: str | None = None) -> str:
+    """The stable identity of a test across runs, shards and retries.
+
+    ``classname::name`` where a class name is known (it already says the module or file);
+    otherwise ``file::name`` or ``suite::name``. Parameters are part of *name* (``test_x[1-2]``).
+    The suite is left out when a class name exists because producers name suites by shard,
+    host or timestamp, which would split one test's history.
+    """
+    scope = classname or (file or "") or suite
+    return f"{scope}::{name}" if scope else name
+
+
+@dataclass(slots=True)
+class TestCase:
+    """One test's outcome in one run."""
+
+    __test__ = False  # not a pytest test class
+
+    suite: str
+    classname: str
+    name: str
+    status: str = "passed"
+    duration_s: float = 0.0
+    file: str | None = None
+    line: int | None = None
+    message: str | None = None
+    trace: str | None = None
+    #: how many times it ran in this run; >1 means retries happened
+    attempts: int = 1
+    #: failed at least once and then passed in this run
+    flaky: bool = False
+    properties: dict[str, str] = field(default_factory=dict)
+    #: the pipeline step whose report held it, when known
+    step: str | None = None
+    #: the report file it was read from, when known
+    report: str | None = None
+    #: set to override the derived identity (rarely needed)
+    test_id: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.test_id or make_test_id(self.suite, self.classname, self.name, self.file)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "id": self.id,
+            "suite": self.suite,
+            "classname": self.classname,
+            "name": self.name,
+            "status": self.status,
+            "duration_s": self.duration_s,
+        }
+        # optional keys only when set keeps a million-test summary small
+        if self.file is not None:
+            d["file"] = self.file
+        if self.line is not None:
+            d["line"] = self.line
+        if self.message is not None:
+            d["message"] = self.message
+        if self.trace is not None:
+            d["trace"] = self.trace
+        if self.attempts != 1:
+            d["attempts"] = self.attempts
+        if self.flaky:
+            d["flaky"] = True
+        if self.properties:
+            d["properties"] = self.properties
+        if self.step is not None:
+            d["step"] = self.step
+        if self.report is not None:
+            d["report"] = self.report
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TestCase:
+        tc = cls(
+            suite=d.get("suite", ""),
+            classname=d.get("classname", ""),
+            name=d["name"],
+            status=d.get("status", "passed"),
+            duration_s=float(d.get("duration_s", 0.0)),
+            file=d.get("file"),
+            line=d.get("line"),
+            message=d.get("message"),
+            trace=d.get("trace"),
+            attempts=int(d.get("attempts", 1)),
+            flaky=bool(d.get("flaky", False)),
+            properties=dict(d.get("properties") or {}),
+            step=d.get("step"),
+            report=d.get("report"),
+        )
+        if "id" in d and d["id"] != tc.id:
+            tc.test_id = d["id"]
+        return tc
+
+
+@dataclass(slots=True)
+class FileCoverage:
+    """Line-level coverage of one source file, its path relative to the repository root."""
+
+    path: str
+    #: coverable line number -> hit count (0 = not covered)
+    lines: dict[int, int] = field(default_factory=dict)
+    #: line number -> (covered branches, total branches)
+    branches: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def covered_lines(self) -> int:
+        return sum(1 for h in self.lines.values() if h > 0)
+
+    @property
+    def total_lines(self) -> int:
+        return len(self.lines)
+
+    @property
+    def covered_branches(self) -> int:
+        return sum(c for c, _ in self.branches.values())
+
+    @property
+    def total_branches(self) -> int:
+        return sum(t for _, t in self.branches.values())
+
+    def missed(self) -> list[int]:
+        return sorted(n for n, h in self.lines.items() if h <= 0)
+
+    def merge(self, other: FileCoverage) -> None:
+        """Merge another report of the same file: hits add up, branches take the best."""
+        for n, h in other.lines.items():
+            self.lines[n] = self.lines.get(n, 0) + h
+        for n, (c, t) in other.branches.items():
+            old = self.branches.get(n)
+            if old is None:
+                self.branches[n] = (c, t)
+            else:
+                total = max(old[1], t)
+                self.branches[n] = (min(total, max(old[0], c)), total)
+
+    def to_dict(self) -> dict[str, Any]:
+        covered = sorted(n for n, h in self.lines.items() if h > 0)
+        d: dict[str, Any] = {"covered": covered, "missed": self.missed()}
+        if self.branches:
+            d["branches"] = [[n, c, t] for n, (c, t) in sorted(self.branches.items())]
+        return d
+
+    @classmethod
+    def from_dict(cls, path: str, d: dict[str, Any]) -> FileCoverage:
+        lines = dict.fromkeys(d.get("missed", []), 0)
+        lines.update(dict.fromkeys(d.get("covered", []), 1))
+        branches = {int(n): (int(c), int(t)) for n, c, t in d.get("branches", [])}
+        return cls(path=path, lines=lines, branches=branches)
+
+
+@dataclass(slots=True)
+class Coverage:
+    """Coverage of a run: per file, keyed by repository-relative path."""
+
+    files: dict[str, FileCoverage] = field(default_factory=dict)
+
+    def add(self, fc: FileCoverage) -> None:
+        old = self.files.get(fc.path)
+        if old is None:
+            self.files[fc.path] = fc
+        else:
+            old.merge(fc)
+
+    def merge(self, other: Coverage) -> None:
+        for fc in other.files.values():
+            self.add(fc)
+
+    def totals(self) -> tuple[int, int, int, int]:
+        """(covered lines, coverable lines, covered branches, total branches)."""
+        cl = tl = cb = tb = 0
+        for fc in self.files.values():
+            for h in fc.lines.values():
+                tl += 1
+                if h > 0:
+                    cl += 1
+            for c, t in fc.branches.values():
+                cb += c
+                tb += t
+        return cl, tl, cb, tb
+
+    def __bool__(self) -> bool:
+        return bool(self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        cl, tl, cb, tb = self.totals()
+        return {
+            "totals": {
+                "covered_lines": cl,
+                "lines": tl,
+                "covered_branches": cb,
+                "branches": tb,
+            },
+            "files": {p: fc.to_dict() for p, fc in sorted(self.files.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Coverage:
+        return cls({p: FileCoverage.from_dict(p, fd) for p, fd in (d.get("files") or {}).items()})
+
+
+@dataclass(slots=True)
+class Finding:
+    """A vulnerability, secret, lint problem, licence problem or other static finding."""
+
+    tool: str
+    rule: str
+    severity: str  # one of SEVERITIES
+    message: str
+    category: str = "lint"  # one of FINDING_CATEGORIES
+    path: str | None = None
+    line: int | None = None
+    package: str | None = None
+    version: str | None = None
+    fixed_in: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "tool": self.tool,
+            "rule": self.rule,
+            "severity": self.severity,
+            "category": self.category,
+            "message": self.message,
+        }
+        for k in ("path", "line", "package", "version", "fixed_in"):
+            v = getattr(self, k)
+            if v is not None:
+                d[k] = v
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Finding:
+        return cls(
+            tool=d["tool"],
+            rule=d.get("rule", ""),
+            severity=d.get("severity", "info"),
+            message=d.get("message", ""),
+            category=d.get("category", "lint"),
+            path=d.get("path"),
+            line=d.get("line"),
+            package=d.get("package"),
+            version=d.get("version"),
+            fixed_in=d.get("fixed_in"),
+        )
+
+
+@dataclass(slots=True)
+class ReportRef:
+    """A report file that was read into the run."""
+
+    path: str
+    format: str
+    kind: str  # tests, coverage, perf, security, lint, complexity, duplication, mutation
+    step: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"path": self.path, "format": self.format, "kind": self.kind}
+        if self.step is not None:
+            d["step"] = self.step
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ReportRef:
+        return cls(path=d["path"], format=d["format"], kind=d["kind"], step=d.get("step"))
+
+
+@dataclass(slots=True)
+class ReportData:
+    """What one adapter read from one report: a fragment of a run."""
+
+    tests: list[TestCase] = field(default_factory=list)
+    coverage: Coverage = field(default_factory=Coverage)
+    findings: list[Finding] = field(default_factory=list)
+    #: metrics the report provides directly (perf.*, lint.*, mutation.score, ...)
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class StepResult:
+    """The outcome of one pipeline step."""
+
+    stage: str
+    name: str
+    status: str  # one of STEP_STATUSES
+    exit_code: int | None = None
+    attempts: int = 0
+    duration_s: float = 0.0
+    log: str | None = None  # path relative to the run directory
+    reports: list[str] = field(default_factory=list)
+    reason: str | None = None  # why skipped, cancelled or timed out
+    command: str | None = None
+    started_at: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "name": self.name,
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "attempts": self.attempts,
+            "duration_s": self.duration_s,
+            "log": self.log,
+            "reports": list(self.reports),
+            "reason": self.reason,
+            "command": self.command,
+            "started_at": self.started_at,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StepResult:
+        return cls(
+            stage=d.get("stage", ""),
+            name=d["name"],
+            status=d["status"],
+            exit_code=d.get("exit_code"),
+            attempts=int(d.get("attempts", 0)),
+            duration_s=float(d.get("duration_s", 0.0)),
+            log=d.get("log"),
+            reports=list(d.get("reports") or []),
+            reason=d.get("reason"),
+            command=d.get("command"),
+            started_at=d.get("started_at"),
+        )
+
+
+@dataclass(slots=True)
+class VcsInfo:
+    commit: str | None = None
+    branch: str | None = None
+    base_ref: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"commit": self.commit, "branch": self.branch, "base_ref": self.base_ref}
+
+
+@dataclass(slots=True)
+class CiInfo:
+    provider: str | None = None
+    job: str | None = None
+    shard_index: int | None = None
+    shard_total: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "job": self.job,
+            "shard_index": self.shard_index,
+            "shard_total": self.shard_total,
+        }
+
+
+@dataclass(slots=True)
+class Run:
+    """One run of the pipeline (or one ingest of reports made elsewhere)."""
+
+    id: str
+    project: str = ""
+    started_at: str | None = None
+    finished_at: str | None = None
+    vcs: VcsInfo = field(default_factory=VcsInfo)
+    ci: CiInfo = field(default_factory=CiInfo)
+    steps: list[StepResult] = field(default_factory=list)
+    tests: list[TestCase] = field(default_factory=list)
+    coverage: Coverage = field(default_factory=Coverage)
+    findings: list[Finding] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+    reports: list[ReportRef] = field(default_factory=list)
+    #: set by ``testgate run`` when the run was interrupted
+    interrupted: bool = False
+    #: the gate verdict, when gates were evaluated (the gates box owns its shape)
+    verdict: dict[str, Any] | None = None
+
+    def absorb(self, data: ReportData, ref: ReportRef | None = None) -> None:
+        """Add what one report held to this run."""
+        if ref is not None:
+            self.reports.append(ref)
+            if ref.step is not None:
+                for tc in data.tests:
+                    if tc.step is None:
+                        tc.step = ref.step
+        self.tests.extend(data.tests)
+        self.coverage.merge(data.coverage)
+        self.findings.extend(data.findings)
+        for k, v in data.metrics.items():
+            self.metrics[k] = v
+
+    def finalize(self) -> None:
+        """Recompute the derived metrics; call after the last report was absorbed."""
+        self.metrics.update(derive_metrics(self))
+
+    def to_dict(self) -> dict[str, Any]:
+        run: dict[str, Any] = {
+            "id": self.id,
+            "project": self.project,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "vcs": self.vcs.to_dict(),
+            "ci": self.ci.to_dict(),
+            "interrupted": self.interrupted,
+            "reports": [r.to_dict() for r in self.reports],
+        }
+        d: dict[str, Any] = {
+            "schema": SCHEMA,
+            "run": run,
+            "metrics": dict(sorted(self.metrics.items())),
+            "steps": [s.to_dict() for s in self.steps],
+            "tests": [t.to_dict() for t in self.tests],
+            "coverage": self.coverage.to_dict(),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+        if self.verdict is not None:
+            d["verdict"] = self.verdict
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], *, source: str = "summary") -> Run:
+        schema = d.get("schema") if isinstance(d, dict) else None
+        if not isinstance(schema, str) or not schema.startswith("testgate.summary/"):
+            raise InputError(
+                f"{source}: not a testgate summary (expected a 'schema' key of "
+                f"'{SCHEMA}', got {schema!r})",
+                slug="summary-schema",
+            )
+        try:
+            major = int(schema.rsplit("/", 1)[1].split(".")[0])
+        except ValueError:
+            major = -1
+        if major != SCHEMA_MAJOR:
+            raise InputError(
+                f"{source}: summary schema {schema!r} is not supported; this testgate reads "
+                f"'{SCHEMA}' (upgrade testgate to read newer summaries)",
+                slug="summary-schema",
+            )
+        try:
+            r = d["run"]
+            vcs = r.get("vcs") or {}
+            ci = r.get("ci") or {}
+            return cls(
+                id=r["id"],
+                project=r.get("project", ""),
+                started_at=r.get("started_at"),
+                finished_at=r.get("finished_at"),
+                vcs=VcsInfo(vcs.get("commit"), vcs.get("branch"), vcs.get("base_ref")),
+                ci=CiInfo(
+                    ci.get("provider"), ci.get("job"), ci.get("shard_index"), ci.get("shard_total")
+                ),
+                steps=[StepResult.from_dict(s) for s in d.get("steps") or []],
+                tests=[TestCase.from_dict(t) for t in d.get("tests") or []],
+                coverage=Coverage.from_dict(d.get("coverage") or {}),
+                findings=[Finding.from_dict(f) for f in d.get("findings") or []],
+                metrics={k: float(v) for k, v in (d.get("metrics") or {}).items()},
+                reports=[ReportRef.from_dict(x) for x in r.get("reports") or []],
+                interrupted=bool(r.get("interrupted", False)),
+                verdict=d.get("verdict"),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(
+                f"{source}: malformed testgate summary ({type(exc).__name__}: {exc}); "
+                "expected the shape described by testgate's summary JSON Schema",
+                slug="summary-schema",
+            ) from exc
+
+
+def _pct(num: float, den: float) -> float:
+    return round(100.0 * num / den, 4) if den else 0.0
+
+
+def derive_metrics(run: Run) -> dict[str, float]:
+    """The metrics that follow from the run's tests, coverage, findings and steps.
+
+    A family with no data is absent, never zero: no test report means no ``tests.*``.
+    """
+    m: dict[str, float] = {}
+    if run.tests or any(r.kind == "tests" for r in run.reports):
+        counts = dict.fromkeys(TEST_STATUSES, 0)
+        flaky = 0
+        duration = 0.0
+        for t in run.tests:
+            counts[t.status] = counts.get(t.status, 0) + 1
+            if t.flaky:
+                flaky += 1
+            duration += t.duration_s
+        total = len(run.tests)
+        m["tests.total"] = total
+        m["tests.passed"] = counts["passed"]
+        m["tests.failed"] = counts["failed"]
+        m["tests.errors"] = counts["error"]
+        m["tests.skipped"] = counts["skipped"]
+        m["tests.flaky"] = flaky
+        executed = total - counts["skipped"]
+        m["tests.pass_rate"] = _pct(counts["passed"], executed) if executed else 100.0
+        m["tests.duration_s"] = round(duration, 6)
+    if run.coverage:
+        cl, tl, cb, tb = run.coverage.totals()
+        m["coverage.line"] = _pct(cl, tl) if tl else 100.0
+        if tb:
+            m["coverage.branch"] = _pct(cb, tb)
+    if run.findings or any(r.kind == "security" for r in run.reports):
+        vulns = [f for f in run.findings if f.category == "vulnerability"]
+        if vulns or any(r.kind == "security" for r in run.reports):
+            for sev in ("critical", "high", "medium", "low"):
+                m[f"security.{sev}"] = sum(1 for f in vulns if f.severity == sev)
+        secrets = [f for f in run.findings if f.category == "secret"]
+        if secrets:
+            m["secrets.count"] = len(secrets)
+    if run.steps:
+        m["steps.failed"] = sum(1 for s in run.steps if s.status in ("failed", "timed_out"))
+    if run.started_at and run.finished_at:
+        from datetime import datetime
+
+        try:
+            start = datetime.fromisoformat(run.started_at)
+            end = datetime.fromisoformat(run.finished_at)
+            m["pipeline.duration_s"] = round((end - start).total_seconds(), 3)
+        except ValueError:
+            pass
+    return {k: v for k, v in m.items() if not (isinstance(v, float) and math.isnan(v))}
+
+
+def write_summary(run: Run, path: str | os.PathLike[str]) -> Path:
+    """Write *run* as ``summary.json`` atomically (write a temporary file, then rename)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(run.to_dict(), fh, ensure_ascii=False, separators=(",", ":"))
+        fh.write("\n")
+    os.replace(tmp, target)
+    return target
+
+
+def read_summary(path: str | os.PathLike[str]) -> Run:
+    """Read a ``summary.json``; a missing, malformed or newer file is an :class:`InputError`."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such summary file", slug="missing-file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: cannot read summary ({exc})", slug="missing-file") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{p}:{exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno})",
+            slug="summary-schema",
+        ) from None
+    return Run.from_dict(data, source=str(p))
+
+
+def iter_failures(tests: Iterable[TestCase]) -> Iterator[TestCase]:
+    """The tests that failed or errored, in order."""
+    return (t for t in tests if t.status in ("failed", "error"))

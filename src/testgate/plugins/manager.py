@@ -1,0 +1,65 @@
+"""The plugin manager, with a typed facade so callers never reach into ``pm.hook`` directly."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+from testgate.plugins import spec
+
+if TYPE_CHECKING:
+    from testgate.adapters.registry import AdapterRegistry
+    from testgate.model import Run
+
+__all__ = ["BUILTIN_PLUGINS", "ENTRY_POINT_GROUPS", "Plugins", "get_plugins"]
+
+#: Modules of testgate itself that implement hooks; registered like any third-party plugin.
+BUILTIN_PLUGINS: tuple[str, ...] = ("testgate.adapters.builtin",)
+
+#: Entry-point groups a third-party package can use.
+ENTRY_POINT_GROUPS: tuple[str, ...] = ("testgate.adapters", "testgate")
+
+DISABLE_ENV = "TESTGATE_DISABLE_PLUGINS"
+
+
+class Plugins:
+    """testgate's plugin manager: built-ins, then entry points, minus the blocked ones."""
+
+    def __init__(self, builtins: Iterable[str] = BUILTIN_PLUGINS, *, entry_points: bool = True):
+        self._pm = pluggy.PluginManager("testgate")
+        self._pm.add_hookspecs(spec)
+        blocked = {n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()}
+        for name in blocked:
+            self._pm.set_blocked(name)
+        for modname in builtins:
+            if modname not in blocked:
+                self._pm.register(importlib.import_module(modname), name=modname)
+        if entry_points:
+            for group in ENTRY_POINT_GROUPS:
+                self._pm.load_setuptools_entrypoints(group)
+        self._pm.check_pending()  # a misspelt hook fails now, not mid-run
+
+    @property
+    def manager(self) -> pluggy.PluginManager:
+        return self._pm
+
+    def register_adapters(self, registry: AdapterRegistry) -> None:
+        self._pm.hook.testgate_register_adapters(registry=registry)
+
+    def run_finished(self, run: Run) -> None:
+        self._pm.hook.testgate_run_finished(run=run)
+
+
+_PLUGINS: Plugins | None = None
+
+
+def get_plugins() -> Plugins:
+    """The process-wide plugin manager, built on first use."""
+    global _PLUGINS
+    if _PLUGINS is None:
+        _PLUGINS = Plugins()
+    return _PLUGINS

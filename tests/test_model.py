@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from testgate.errors import InputError
+from testgate.model import (
+    SCHEMA,
+    Coverage,
+    FileCoverage,
+    ReportData,
+    ReportRef,
+    Run,
+    StepResult,
+    TestCase,
+    read_summary,
+    write_summary,
+)
+
+
+def _run() -> Run:
+    run = Run(
+        id="r1",
+        project="demo",
+        started_at="2026-01-01T00:00:00+00:00",
+        finished_at="2026-01-01T00:00:10+00:00",
+    )
+    cov = Coverage()
+    cov.add(FileCoverage("src/a.py", {1: 1, 2: 0, 3: 5}, {3: (1, 2)}))
+    run.absorb(
+        ReportData(
+            tests=[
+                TestCase("s", "m.T", "test_ok", duration_s=0.5),
+                TestCase("s", "m.T", "test_bad", status="failed", message="boom"),
+                TestCase("s", "m.T", "test_skip", status="skipped"),
+                TestCase("s", "m.T", "test_flaky", attempts=2, flaky=True),
+            ],
+            coverage=cov,
+        ),
+        ReportRef("r.xml", "junit", "tests", step="unit"),
+    )
+    run.steps.append(StepResult("unit", "pytest", "failed", exit_code=1))
+    run.finalize()
+    return run
+
+
+def test_metrics_are_derived_from_tests_coverage_and_steps() -> None:
+    m = _run().metrics
+    assert m["tests.total"] == 4
+    assert m["tests.failed"] == 1
+    assert m["tests.skipped"] == 1
+    assert m["tests.flaky"] == 1
+    assert m["tests.pass_rate"] == pytest.approx(100 * 2 / 3, rel=1e-3)
+    assert m["coverage.line"] == pytest.approx(100 * 2 / 3, rel=1e-3)
+    assert m["coverage.branch"] == 50.0
+    assert m["steps.failed"] == 1
+    assert m["pipeline.duration_s"] == 10.0
+
+
+def test_absent_families_are_absent_not_zero() -> None:
+    run = Run(id="r")
+    run.finalize()
+    assert "tests.total" not in run.metrics
+    assert "coverage.line" not in run.metrics
+
+
+def test_summary_round_trip(tmp_path: Path) -> None:
+    run = _run()
+    p = write_summary(run, tmp_path / "summary.json")
+    back = read_summary(p)
+    assert back.to_dict() == run.to_dict()
+    assert json.loads(p.read_text())["schema"] == SCHEMA
+    assert back.tests[1].step == "unit"
+
+
+def test_newer_major_version_is_refused_clearly(tmp_path: Path) -> None:
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps({"schema": "testgate.summary/2", "run": {"id": "x"}}))
+    with pytest.raises(InputError, match=r"summary/2.*not supported"):
+        read_summary(p)
+
+
+def test_coverage_merge_adds_hits_of_the_same_file() -> None:
+    cov = Coverage()
+    cov.add(FileCoverage("a.py", {1: 0, 2: 1}))
+    cov.add(FileCoverage("a.py", {1: 3, 4: 0}))
+    assert cov.files["a.py"].lines == {1: 3, 2: 1, 4: 0}
+    assert cov.totals()[:2] == (2, 3)
