@@ -1,0 +1,90 @@
+"""Hardened, streaming XML reading shared by every XML adapter.
+
+Reports are untrusted input: a DTD that declares entities is refused outright (no billion
+laughs, no external entities, so no file of the machine can leak into a result), the network is
+never touched, and large files are read with ``iterparse`` so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from lxml import etree
+
+from testgate.adapters.registry import read_head
+from testgate.errors import InputError
+
+__all__ = ["check_prolog", "iterparse", "local", "parse_error"]
+
+_ENTITY_DECL = re.compile(r"<!ENTITY", re.IGNORECASE)
+_DOCTYPE_SYSTEM = re.compile(r"<!DOCTYPE[^>\[]*\b(SYSTEM|PUBLIC)\b", re.IGNORECASE)
+
+
+def local(tag: object) -> str:
+    """The tag name without its namespace (``{ns}testcase`` -> ``testcase``)."""
+    if not isinstance(tag, str):
+        return ""  # comments, processing instructions
+    return tag.rsplit("}", 1)[-1]
+
+
+def check_prolog(path: Path, head: str | None = None) -> None:
+    """Refuse a document whose DTD declares entities or points outside the file."""
+    text = head if head is not None else read_head(path)
+    if _ENTITY_DECL.search(text):
+        line = text[: _ENTITY_DECL.search(text).start()].count("\n") + 1  # type: ignore[union-attr]
+        raise InputError(
+            f"{path}:{line}: refused: the document declares XML entities (<!ENTITY>), which "
+            "testgate never expands (they enable entity-expansion bombs and file disclosure)",
+            slug="hostile-xml",
+        )
+    m = _DOCTYPE_SYSTEM.search(text)
+    if m:
+        line = text[: m.start()].count("\n") + 1
+        raise InputError(
+            f"{path}:{line}: refused: the document references an external DTD, which testgate "
+            "never loads",
+            slug="hostile-xml",
+        )
+
+
+def parse_error(path: Path, exc: etree.XMLSyntaxError) -> InputError:
+    """One readable error for a malformed, truncated or mis-encoded XML file."""
+    line = exc.lineno or (exc.position[0] if exc.position else 0)
+    msg = exc.msg or str(exc)
+    if "Document is empty" in msg or ("Start tag expected" in msg and line <= 1):
+        return InputError(f"{path}:{line or 1}: report is empty or not XML", slug="empty-report")
+    return InputError(f"{path}:{line}: malformed XML: {msg}", slug="malformed-report")
+
+
+def iterparse(
+    path: Path,
+    events: tuple[str, ...] = ("start", "end"),
+    *,
+    tag: str | None = None,
+) -> Iterator[tuple[str, etree._Element]]:
+    """Stream ``(event, element)`` pairs from *path*, safely; errors become :class:`InputError`.
+
+    Callers must ``elem.clear()`` finished elements (and drop earlier siblings) to keep memory
+    flat on large files.
+    """
+    check_prolog(path)
+    try:
+        it = etree.iterparse(
+            str(path),
+            events=events,
+            tag=tag,
+            resolve_entities=False,
+            load_dtd=False,
+            no_network=True,
+            remove_comments=True,
+            remove_pis=True,
+            huge_tree=True,  # long text nodes (big traces) are legal; entities are refused above
+            recover=False,
+        )
+        yield from it
+    except etree.XMLSyntaxError as exc:
+        raise parse_error(path, exc) from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read report ({exc})", slug="missing-file") from None
