@@ -19,7 +19,14 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["console", "db_options", "load_optional_config", "open_for_cli"]
+__all__ = [
+    "console",
+    "db_options",
+    "load_optional_config",
+    "open_for_cli",
+    "print_table",
+    "table",
+]
 
 
 def db_options(f: F) -> F:
@@ -60,7 +67,7 @@ def open_for_cli(
 
 
 def console() -> Console:
-    """A Rich console on the current stdout: plain and 100 columns wide when not a terminal,
+    """A Rich console on the current stdout: plain and 160 columns wide when not a terminal,
     so that output in CI logs and tests is the same everywhere."""
     from rich.console import Console
 
@@ -68,7 +75,7 @@ def console() -> Console:
     tty = out.isatty()
     return Console(
         file=out,
-        width=None if tty else 100,
+        width=None if tty else 160,
         color_system="auto" if tty else None,
         highlight=False,
         soft_wrap=False,
@@ -83,3 +90,21 @@ def fmt_num(v: float | None, digits: int = 2) -> str:
     if v is None:
         return "-"
     return f"{v:.{digits}f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
+
+
+def table(*columns: str, title: str | None = None) -> Any:
+    """A borderless Rich table whose cells never wrap (ids stay greppable)."""
+    from rich.table import Table
+
+    t = Table(box=None, pad_edge=False, title=title, title_justify="left")
+    for c in columns:
+        t.add_column(c, no_wrap=True)
+    return t
+
+
+def print_table(t: Any) -> None:
+    """Print a table without the trailing blanks Rich pads lines with."""
+    con = console()
+    with con.capture() as cap:
+        con.print(t)
+    click.echo("\n".join(line.rstrip() for line in cap.get().splitlines()))

@@ -340,7 +340,7 @@ class HistoryStore:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
         except OperationalError as exc:
-            raise HistoryError(f"{self.safe_url}: {exc.orig}", slug="history-db") from exc
+            raise self._db_error(exc) from exc
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -351,7 +351,13 @@ class HistoryStore:
                 with conn.begin():
                     yield conn
         except OperationalError as exc:
-            raise HistoryError(f"{self.safe_url}: {exc.orig}", slug="history-db") from exc
+            raise self._db_error(exc) from exc
+
+    def _db_error(self, exc: OperationalError) -> HistoryError:
+        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else str(exc)
+        return HistoryError(
+            f"{self.safe_url}: cannot use the history store: {reason}", slug="history-db"
+        )
 
     @property
     def safe_url(self) -> str:
@@ -448,7 +454,7 @@ class HistoryStore:
                 raise
         except SQLAlchemyError as exc:
             if isinstance(exc, OperationalError):
-                raise HistoryError(f"{self.safe_url}: {exc.orig}", slug="history-db") from exc
+                raise self._db_error(exc) from exc
             raise
 
     def _lookup_ids(self, conn: Connection, keys: Sequence[str]) -> dict[str, int]:
@@ -1043,9 +1049,7 @@ def open_store(url: str) -> HistoryStore:
         store.migrate()
     except OperationalError as exc:
         store.close()
-        raise HistoryError(
-            f"{store.safe_url}: cannot open the history store ({exc.orig})", slug="history-db"
-        ) from exc
+        raise store._db_error(exc) from exc
     except HistoryError:
         store.close()
         raise
