@@ -177,6 +177,19 @@ def _walk_nodes(
                 stack.append((item, item_path))
 
 
+def _yaml_hint(what: str) -> str:
+    # PyYAML speaks in parser states; say what usually causes them
+    if "'\\t'" in what:
+        return "; indent with spaces, not tabs"
+    if "expected <block end>" in what:
+        return "; check the indentation of this line"
+    if "mapping values are not allowed" in what:
+        return "; check the indentation, or quote a value that contains ': '"
+    if "found unexpected end of stream" in what or "while scanning a quoted" in what:
+        return "; a quote or bracket is not closed"
+    return ""
+
+
 def _parse_yaml(text: str, file: str) -> tuple[Any, dict[str, int], list[Problem]]:
     loader = yaml.SafeLoader(text)
     try:
@@ -194,8 +207,7 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, dict[str, int], list[Problem
             what += f" ({exc.context} at line {exc.context_mark.line + 1})"
         elif exc.context:
             what += f" ({exc.context})"
-        if "\t" in what or "found character '\\t'" in what:
-            what += "; indent with spaces, not tabs"
+        what += _yaml_hint(what)
         problem = Problem(file, line, "", f"invalid YAML: {what}", column=col)
         raise InvalidConfig([problem], slug="config-yaml") from None
     except yaml.YAMLError as exc:  # e.g. a reader error: bytes that are not text
