@@ -157,7 +157,7 @@ def main() -> None:
     args = ap.parse_args()
     steps, repeats, dag_steps, workers = (100, 1, 60, 4) if args.quick else (500, 3, 200, 4)
     out = [
-        f"## Pipeline (issue 2)\n",
+        "## Pipeline (issue 2)\n",
         f"Machine: {os.cpu_count()} cores. Each figure is the best "
         f"of {repeats} runs, measured in one run of `benchmarks/bench_pipeline.py`.\n",
     ]
