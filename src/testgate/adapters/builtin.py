@@ -22,4 +22,4 @@ def testgate_register_adapters(registry: AdapterRegistry) -> None:
 
 
 #: one module per report family
-BUILTIN_MODULES: tuple[str, ...] = ()
+BUILTIN_MODULES: tuple[str, ...] = ("testgate.adapters.cobertura",)
