@@ -22,4 +22,7 @@ def testgate_register_adapters(registry: AdapterRegistry) -> None:
 
 
 #: one module per report family
-BUILTIN_MODULES: tuple[str, ...] = ("testgate.adapters.cobertura",)
+BUILTIN_MODULES: tuple[str, ...] = (
+    "testgate.adapters.cobertura",
+    "testgate.adapters.lcov",
+)
