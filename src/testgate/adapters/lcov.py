@@ -135,9 +135,9 @@ def read_lcov(path: Path, ctx: ReadContext) -> ReportData:
     cov = Coverage()
     for raw, (ls, bd) in files.items():
         branches: dict[int, tuple[int, int]] = {}
-        for (n, _k), taken in bd.items():
-            c, t = branches.get(n, (0, 0))
-            branches[n] = (c + 1 if taken > 0 else c, t + 1)
+        for (n, _k), hit in bd.items():
+            cov_b, tot_b = branches.get(n, (0, 0))
+            branches[n] = (cov_b + 1 if hit > 0 else cov_b, tot_b + 1)
         cov.add(FileCoverage(norm(raw), ls, branches))
     return ReportData(coverage=cov)
 
