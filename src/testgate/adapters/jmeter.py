@@ -280,7 +280,7 @@ def _read_xml(path: Path, collector: _Collector) -> None:
         parent = elem.getparent()
         if parent is None or local(parent.tag) != "testResults":
             continue  # a sub-result; counted through its parent
-        line = elem.sourceline
+        line = int(getattr(elem, "sourceline", 0) or 0)  # the stubs mistype it
         t = elem.get("t")
         if t is None:
             raise InputError(f"{path}:{line}: <{tag}> has no t= (elapsed) attribute")
