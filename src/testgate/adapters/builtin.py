@@ -26,4 +26,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "testgate.adapters.junit",
     "testgate.adapters.cobertura",
     "testgate.adapters.lcov",
+    "testgate.adapters.k6",
+    "testgate.adapters.pytest_benchmark",
+    "testgate.adapters.locust",
+    "testgate.adapters.jmeter",
 )
