@@ -299,7 +299,7 @@ def read_junit(path: Path) -> list[TestCase]:
     events = iterparse(
         path,
         ("start", "end"),
-        tag=("{*}testsuite", "{*}testcase", "{*}testsuites"),  # type: ignore[arg-type]
+        tag=("{*}testsuite", "{*}testcase", "{*}testsuites"),
     )
     for event, elem in events:
         tag = elem.tag
