@@ -80,7 +80,7 @@ def _clock() -> str:
 def _secs(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f}s"
-    m, s = divmod(int(round(seconds)), 60)
+    m, s = divmod(round(seconds), 60)
     return f"{m}m{s:02d}s" if m < 60 else f"{m // 60}h{m % 60:02d}m"
 
 
@@ -125,7 +125,10 @@ class QuietProgress:
 
 
 class PlainProgress(QuietProgress):
-    """One line per event: ``[12:01:02] start unit/pytest``, ``[12:01:05] pass unit/pytest 3.1s``."""
+    """One line per event: ``[12:01:02] start unit/pytest``, ``[12:01:05] pass unit/pytest 3.1s``.
+
+    Used whenever the output is not a terminal (CI logs, pipes, tests).
+    """
 
     def __init__(self, console: Console, err: Console) -> None:
         super().__init__(err)
@@ -280,7 +283,7 @@ def render_end(
 
 def verdict_line(outcome: PipelineOutcome) -> str:
     run = outcome.run
-    by = {st: 0 for st in ("passed", "failed", "timed_out", "skipped", "cancelled")}
+    by = dict.fromkeys(("passed", "failed", "timed_out", "skipped", "cancelled"), 0)
     for s in run.steps:
         by[s.status] = by.get(s.status, 0) + 1
     m = run.metrics

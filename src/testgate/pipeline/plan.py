@@ -21,7 +21,6 @@ from testgate.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     from testgate.config.expr import ExprContext
-
     from testgate.config.loader import LoadedConfig
     from testgate.config.schema import StepSpec
 
@@ -99,8 +98,7 @@ class Plan:
 
 
 def _where(loaded: LoadedConfig, dotted: str) -> str:
-    line = loaded.lines.get(dotted) if loaded.lines else None
-    return f"{loaded.path}:{line}" if line else str(loaded.path)
+    return f"{loaded.path}:{loaded.line_of(dotted)}"
 
 
 def _value_text(v: object) -> str:
@@ -127,6 +125,10 @@ def _substituter(values: dict[str, str], where: str, step: str) -> Callable[[str
     return sub
 
 
+def _lookup(values: dict[str, str]) -> Callable[[re.Match[str]], str]:
+    return lambda m: values.get(m.group(1), m.group(0))
+
+
 def _expand(spec: StepSpec) -> list[tuple[str, dict[str, str]]]:
     """(name, matrix values) for each combination, in the order the values are written."""
     if not spec.matrix:
@@ -136,7 +138,7 @@ def _expand(spec: StepSpec) -> list[tuple[str, dict[str, str]]]:
     for combo in itertools.product(*(spec.matrix[k] for k in keys)):
         values = {k: _value_text(v) for k, v in zip(keys, combo, strict=True)}
         if _MATRIX_REF.search(spec.name):
-            name = _MATRIX_REF.sub(lambda m, v=values: v.get(m.group(1), m.group(0)), spec.name)
+            name = _MATRIX_REF.sub(_lookup(values), spec.name)
         else:
             name = f"{spec.name} ({', '.join(f'{k}={v}' for k, v in values.items())})"
         out.append((name, values))
@@ -233,15 +235,14 @@ def build_plan(
         direct[s.name] = list(dict.fromkeys(deps))
     closure = _stage_closure(loaded, names, direct)
 
-    conditions: dict[str, object] = {}
+    made: list[ExprContext] = []
 
     def holds(text: str) -> bool:
         from testgate.config.expr import compile_expr
 
-        if "ctx" not in conditions:
-            conditions["ctx"] = context() if context is not None else _empty_context()
-        ctx = conditions["ctx"]
-        return compile_expr(text).evaluate(ctx)  # type: ignore[arg-type]
+        if not made:
+            made.append(context() if context is not None else _empty_context())
+        return compile_expr(text).evaluate(made[0])
 
     planned: list[PlannedStep] = []
     bases: dict[str, str] = {}
@@ -320,18 +321,18 @@ def build_plan(
         if name in chosen_stages
     }
     by_stage: dict[str, list[PlannedStep]] = {}
-    for s in selected:
-        by_stage.setdefault(s.stage, []).append(s)
-    sequential = {s.name for s in stage_specs if not s.parallel}
+    for p in selected:
+        by_stage.setdefault(p.stage, []).append(p)
+    sequential = {st.name for st in stage_specs if not st.parallel}
     for stage_name, members in by_stage.items():
-        upstream = [s.key for d in stage_deps[stage_name] for s in by_stage[d]]
+        upstream = [p.key for d in stage_deps[stage_name] for p in by_stage[d]]
         prev: PlannedStep | None = None
-        for s in members:
-            s.deps = list(upstream)
+        for p in members:
+            p.deps = list(upstream)
             if stage_name in sequential and prev is not None:
-                s.deps.append(prev.key)
-                s.previous = prev.key
-            prev = s
+                p.deps.append(prev.key)
+                p.previous = prev.key
+            prev = p
     return Plan(steps=selected, stage_deps=stage_deps, resources=dict(cfg.resources))
 
 

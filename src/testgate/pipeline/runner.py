@@ -358,4 +358,3 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
 def run_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) -> Run:
     """Run the pipeline of *loaded*, write ``summary.json`` and return the :class:`Run`."""
     return execute_pipeline(loaded, options).run
-
