@@ -22,4 +22,12 @@ def testgate_register_adapters(registry: AdapterRegistry) -> None:
 
 
 #: one module per report family
-BUILTIN_MODULES: tuple[str, ...] = ("testgate.adapters.junit",)
+BUILTIN_MODULES: tuple[str, ...] = (
+    "testgate.adapters.junit",
+    "testgate.adapters.cobertura",
+    "testgate.adapters.lcov",
+    "testgate.adapters.k6",
+    "testgate.adapters.pytest_benchmark",
+    "testgate.adapters.locust",
+    "testgate.adapters.jmeter",
+)
