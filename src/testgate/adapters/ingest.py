@@ -64,12 +64,13 @@ def expand_paths(patterns: Iterable[str], *, root: Path | None = None) -> list[P
     (``test[1].xml``). A glob with no match is an :class:`InputError`: a CI step that wrote no
     report is almost always a mistake worth stopping for.
     """
-    base = root or Path.cwd()
     out: list[Path] = []
     seen: set[str] = set()
     for pattern in patterns:
         p = Path(pattern)
-        full = p if p.is_absolute() else base / p
+        # relative patterns stay relative (to *root*, else the current directory), so the
+        # summary and the table name reports as the user wrote them
+        full = p if p.is_absolute() or root is None else root / p
         if full.exists() or not (_GLOB_CHARS & set(pattern)):
             matches = [full]
         else:
