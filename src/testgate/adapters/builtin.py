@@ -25,4 +25,8 @@ def testgate_register_adapters(registry: AdapterRegistry) -> None:
 BUILTIN_MODULES: tuple[str, ...] = (
     "testgate.adapters.cobertura",
     "testgate.adapters.lcov",
+    "testgate.adapters.jacoco",
+    "testgate.adapters.coveragepy_json",
+    "testgate.adapters.clover",
+    "testgate.adapters.gocover",
 )
