@@ -23,7 +23,7 @@ from pathlib import Path
 from lxml import etree
 
 from testgate.adapters._paths import PathNormalizer
-from testgate.adapters._xml import iterparse
+from testgate.adapters._xml import expect_root, iterparse
 from testgate.adapters.registry import ReadContext
 from testgate.errors import InputError
 from testgate.model import Coverage, FileCoverage, ReportData
@@ -49,6 +49,7 @@ def read_clover(path: Path, ctx: ReadContext) -> ReportData:
     lines: dict[int, int] = {}
     branches: dict[int, tuple[int, int]] = {}
     saw_root = False
+    expect_root(path, "coverage", "Clover")
     for _event, el in iterparse(path, ("end",), tag=("line", "file", "coverage")):
         tag = el.tag
         if tag == "line":
