@@ -30,4 +30,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "testgate.adapters.pytest_benchmark",
     "testgate.adapters.locust",
     "testgate.adapters.jmeter",
+    "testgate.adapters.jacoco",
+    "testgate.adapters.coveragepy_json",
+    "testgate.adapters.clover",
+    "testgate.adapters.gocover",
 )
