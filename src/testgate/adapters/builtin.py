@@ -22,4 +22,13 @@ def testgate_register_adapters(registry: AdapterRegistry) -> None:
 
 
 #: one module per report family
-BUILTIN_MODULES: tuple[str, ...] = ()
+BUILTIN_MODULES: tuple[str, ...] = (
+    "testgate.adapters.sarif",
+    "testgate.adapters.audit",
+    "testgate.adapters.trivy",
+    "testgate.adapters.gitleaks",
+    "testgate.adapters.sast",
+    "testgate.adapters.lint",
+    "testgate.adapters.quality",
+    "testgate.adapters.mutation",
+)
