@@ -63,7 +63,10 @@ class TrivyAdapter(JsonAdapter):
         if doc is None:
             pass  # legacy trivy writes null when nothing was found
         elif isinstance(doc, list):
-            results = [r for r in doc if isinstance(r, dict)]
+            for i, r in enumerate(doc):
+                if not isinstance(r, dict):
+                    raise self.shape_error(path, f"target {i} is not an object")
+            results = doc
         elif isinstance(doc, dict) and isinstance(doc.get("Results"), list):
             results = [r for r in doc["Results"] if isinstance(r, dict)]
         elif isinstance(doc, dict) and ("ClusterName" in doc or "Resources" in doc):
