@@ -34,4 +34,12 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "testgate.adapters.coveragepy_json",
     "testgate.adapters.clover",
     "testgate.adapters.gocover",
+    "testgate.adapters.sarif",
+    "testgate.adapters.audit",
+    "testgate.adapters.trivy",
+    "testgate.adapters.gitleaks",
+    "testgate.adapters.sast",
+    "testgate.adapters.lint",
+    "testgate.adapters.quality",
+    "testgate.adapters.mutation",
 )
