@@ -120,8 +120,11 @@ def render_json(v: Verdict) -> str:
 
 def escape_markdown(text: str) -> str:
     """Text that stays text in a GitHub Markdown table cell (no HTML, no code spans, no pipes)."""
+    out = text
+    for ch in "\\*_[]~":
+        out = out.replace(ch, "\\" + ch)
     out = (
-        text.replace("&", "&amp;")
+        out.replace("&", "&amp;")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
         .replace("|", "&#124;")
@@ -129,8 +132,6 @@ def escape_markdown(text: str) -> str:
         .replace("\r", "")
         .replace("\n", " ")
     )
-    for ch in "\\*_[]#~":
-        out = out.replace(ch, "\\" + ch)
     return out
 
 
