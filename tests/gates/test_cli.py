@@ -100,7 +100,7 @@ def test_baseline_file_feeds_the_trend(project: Project) -> None:
     write_summary(better, project.root / "base.json")
     out = project.run("gate", "--baseline", "base.json", "--format", "json").assert_success()
     data = json.loads(out.out)
-    trend = [c for c in data["criteria"] if c["criterion"] == "overall.trend"][0]
+    trend = next(c for c in data["criteria"] if c["criterion"] == "overall.trend")
     assert (trend["status"], trend["baseline"], data["baseline_run"]) == ("fail", 100.0, "base-run")
 
 

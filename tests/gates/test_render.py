@@ -70,7 +70,8 @@ def test_json_has_verdict_and_one_entry_per_criterion() -> None:
 def test_markdown_escapes_pipes_html_and_backticks() -> None:
     md = render_markdown(verdict())
     assert md.startswith("## ❌ testgate verdict: FAIL")
-    assert "<img" not in md and "<script" not in md
+    assert "<img" not in md
+    assert "<script" not in md
     assert "`" not in md
     assert "&lt;img src=x onerror=alert(1)&gt;&#124;&#96;rm -rf&#96;" in md
     table = [line for line in md.splitlines() if line.startswith("| ")]
@@ -110,7 +111,8 @@ def test_junit_is_one_testcase_per_criterion_and_parses() -> None:
         ("cov", "overall"),
         ("sec", "compliance.pci_dss"),
     ]
-    assert root.get("tests") == "4" and root.get("failures") == "2"
+    assert root.get("tests") == "4"
+    assert root.get("failures") == "2"
     assert cases[0].find("failure") is not None
     assert HOSTILE in cases[0].find("failure").text  # type: ignore[union-attr,operator]
     assert cases[3].find("skipped") is not None

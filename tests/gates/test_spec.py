@@ -56,7 +56,8 @@ def test_seed_gates_without_enforcement_are_blocking_and_fail_on_missing() -> No
     data = yaml.safe_load(SEED.read_text())
     spec = parse_gates(data["gates"])
     cov = spec.gates["coverage_gate"]
-    assert cov.blocking and not cov.bypass_allowed
+    assert cov.blocking
+    assert not cov.bypass_allowed
     assert {c.on_missing for c in cov.criteria} == {"fail"}
 
 
@@ -84,7 +85,8 @@ def test_explicit_criteria_as_a_mapping_and_as_a_list() -> None:
     )
     failed, fast = spec.gates["b"].criteria
     assert failed.on_missing == "warn"  # default for a non-blocking gate
-    assert fast.name == "fast" and fast.min_effect == 5.0
+    assert fast.name == "fast"
+    assert fast.min_effect == 5.0
 
 
 @pytest.mark.parametrize(
@@ -134,7 +136,8 @@ def test_unknown_required_gate_lists_the_known_names() -> None:
         )
     message = info.value.problems[0]
     assert message.startswith("deployment_gates.production.required_gates[1]: 'all_tests_green'")
-    assert "cov" in message and all(name in message for name in BUILTIN_CHECKS)
+    assert "cov" in message
+    assert all(name in message for name in BUILTIN_CHECKS)
 
 
 def test_components_and_critical_paths_with_globs() -> None:
@@ -161,7 +164,8 @@ def test_components_and_critical_paths_with_globs() -> None:
     assert by_name["by_component.frontend"].metric == "coverage.component.frontend"
     backend = by_name["by_component.backend"]
     assert backend.kind == "unmeasurable"
-    assert backend.note is not None and "no paths for component 'backend'" in backend.note
+    assert backend.note is not None
+    assert "no paths for component 'backend'" in backend.note
 
 
 def test_quarantine_entries_are_validated() -> None:
