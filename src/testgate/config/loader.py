@@ -417,6 +417,9 @@ def load_config(path: str | Path | None = None) -> LoadedConfig:
             )
         )
         raise InvalidConfig(problems)
+    # top-level x-* keys hold YAML anchors to reuse (`x-defaults: &d {...}`, then `<<: *d`),
+    # as in docker-compose; they are not configuration
+    data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
     cfg: Config | None = None
     try:
         cfg = Config.model_validate(data)
