@@ -82,7 +82,10 @@ def test_validate_finds_the_config_in_a_parent(project: Project) -> None:
     (project.root / "sub").mkdir()
     sub = Project(project.root / "sub")
     out = sub.run("validate").assert_success()
-    assert out.out.rstrip().endswith("testgate.yaml: OK (4 stages, 5 steps)")
+    assert out.out.strip() == "../testgate.yaml: OK (4 stages, 5 steps)"
+    project.write("testgate.yaml", "version: 1\nbogus: 1\n")
+    out = sub.run("validate").assert_code(2)
+    assert "../testgate.yaml:2: bogus: unknown key 'bogus'" in out.err
 
 
 STEP = "version: 1\npipeline:\n  stages:\n    - name: unit\n      steps:\n        - name: a\n"

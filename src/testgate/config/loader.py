@@ -16,6 +16,7 @@ Each problem is one line: ``FILE:LINE: key.path: what is wrong; expected what``.
 from __future__ import annotations
 
 import difflib
+import os
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -389,7 +390,8 @@ def load_config(path: str | Path | None = None) -> LoadedConfig:
     """Read, validate and cross-check a configuration; raise :class:`InvalidConfig` listing
     every problem found."""
     p = Path(path) if path is not None else find_config()
-    file = str(path) if path is not None else str(p)
+    # messages name the file as the user would type it
+    file = str(path) if path is not None else os.path.relpath(p)
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
