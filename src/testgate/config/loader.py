@@ -191,8 +191,21 @@ def _yaml_hint(what: str) -> str:
     return ""
 
 
+#: libyaml parses about ten times faster; PyYAML's own parser words errors better
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _parse_yaml(text: str, file: str) -> tuple[Any, dict[str, int], list[Problem]]:
-    loader = yaml.SafeLoader(text)
+    try:
+        return _parse_with(_FAST_LOADER, text, file)
+    except InvalidConfig:
+        if _FAST_LOADER is yaml.SafeLoader:
+            raise
+        return _parse_with(yaml.SafeLoader, text, file)  # raises again, with clearer words
+
+
+def _parse_with(loader_cls: Any, text: str, file: str) -> tuple[Any, dict[str, int], list[Problem]]:
+    loader = loader_cls(text)
     try:
         node = loader.get_single_node()
         lines: dict[str, int] = {"": 1}
