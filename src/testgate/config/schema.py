@@ -37,6 +37,10 @@ _DURATION_HELP = "a duration such as 90, 90s, 500ms, 5m, 1h or 1h30m"
 
 def describe(value: Any) -> str:
     """``'abc' (string)``: a value as the user wrote it, with its YAML type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"{'true' if value else 'false'} (boolean)"  # as YAML spells it
     text = repr(value)
     if len(text) > 60:
         text = text[:57] + "..."
