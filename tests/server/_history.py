@@ -19,19 +19,36 @@ def make_run(i: int, *, fail_xss: bool) -> Run:
     )
     run.vcs.branch = "main"
     run.vcs.commit = f"{i:040x}"
-    tests = [
-        TestCase("api", "tests.test_cart", f"test_{k}", duration_s=0.1 * k) for k in range(10)
-    ]
+    tests = [TestCase("api", "tests.test_cart", f"test_{k}", duration_s=0.1 * k) for k in range(10)]
     tests.append(
-        TestCase("api", "tests.test_cart", XSS_NAME, status="failed" if fail_xss else "passed",
-                 message=XSS_MESSAGE if fail_xss else None, duration_s=0.5)
+        TestCase(
+            "api",
+            "tests.test_cart",
+            XSS_NAME,
+            status="failed" if fail_xss else "passed",
+            message=XSS_MESSAGE if fail_xss else None,
+            duration_s=0.5,
+        )
     )
-    tests.append(TestCase("api", "tests.test_cart", "test_wobbly",
-                          status="failed" if i % 3 == 0 else "passed",
-                          message="AssertionError: wobble" if i % 3 == 0 else None))
+    tests.append(
+        TestCase(
+            "api",
+            "tests.test_cart",
+            "test_wobbly",
+            status="failed" if i % 3 == 0 else "passed",
+            message="AssertionError: wobble" if i % 3 == 0 else None,
+        )
+    )
     run.absorb(ReportData(tests=tests), ReportRef("junit.xml", "junit", "tests", step="pytest"))
-    run.steps.append(StepResult("unit", "pytest", "failed" if fail_xss else "passed",
-                                exit_code=1 if fail_xss else 0, duration_s=60.0 + i))
+    run.steps.append(
+        StepResult(
+            "unit",
+            "pytest",
+            "failed" if fail_xss else "passed",
+            exit_code=1 if fail_xss else 0,
+            duration_s=60.0 + i,
+        )
+    )
     run.finalize()
     return run
 

@@ -49,3 +49,11 @@ def pushgateway(tmp_path: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def prometheus_binary() -> str:
+    exe = shutil.which("prometheus")
+    if exe is None:
+        pytest.skip("no prometheus binary (Debian package prometheus)")
+    return exe
