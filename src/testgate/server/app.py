@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 __all__ = ["TOKEN_COOKIE", "create_app"]
 
 TOKEN_COOKIE = "testgate_token"
+#: dashboard pages carry no script at all
+PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 TRENDS: tuple[tuple[str, str, str], ...] = (
     ("tests.pass_rate", "Pass rate", "%"),
@@ -52,9 +54,8 @@ def _templates() -> Any:
 def _asset_dashboard() -> str:
     from importlib import resources
 
-    return resources.files("testgate.server").joinpath("static").joinpath("dashboard.css").read_text(
-        "utf-8"
-    )
+    static = resources.files("testgate.server").joinpath("static")
+    return static.joinpath("dashboard.css").read_text("utf-8")
 
 
 def _page(name: str, **ctx: Any) -> HTMLResponse:
@@ -111,9 +112,7 @@ def create_app(
     ) -> Response:
         resp = await call_next(request)
         # pages carry no script at all; test data can never run
-        resp.headers.setdefault(
-            "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-        )
+        resp.headers.setdefault("Content-Security-Policy", PAGE_CSP)
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "no-referrer")
         return resp
@@ -202,7 +201,8 @@ def create_app(
         runs = store.runs(branch=branch, limit=100)
         charts = []
         for metric, title, unit in TRENDS:
-            series = [(_label(i), v) for i, v in store.metric_series(metric, branch=branch, limit=100)]
+            points = store.metric_series(metric, branch=branch, limit=100)
+            series = [(_label(i), v) for i, v in points]
             if series:
                 charts.append(trend_svg(series, title, unit))
         flaky, slow = _analyses(branch)
@@ -232,7 +232,8 @@ def create_app(
         results = store.test_history(id, limit=200)
         if not results:
             raise HTTPException(404, f"no recorded result for test {id!r}")
-        ordered = list(reversed(results)) if results and results[0].run.started_at >= results[-1].run.started_at else results
+        # oldest first, whatever order the store returns
+        ordered = sorted(results, key=lambda r: r.run.started_at)
         durations = [(_label(r.run), r.duration_s) for r in ordered]
         return _page(
             "test.html.j2",
