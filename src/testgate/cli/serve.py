@@ -7,7 +7,7 @@ import os
 
 import click
 
-from testgate.cli._common import config_option
+from testgate.cli._hist import db_options
 
 __all__ = ["command", "is_loopback"]
 
@@ -29,13 +29,7 @@ def is_loopback(host: str) -> bool:
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=int, default=8765, show_default=True, help="Port to bind.")
-@click.option(
-    "--db",
-    default=None,
-    help="History store URL (default: history.url in the config, TESTGATE_DB, or "
-    ".testgate/history.db beside the config).",
-)
-@config_option
+@db_options
 def command(host: str, port: int, db: str | None, config_path: str | None) -> int:
     from testgate.errors import UsageError
 
@@ -48,10 +42,10 @@ def command(host: str, port: int, db: str | None, config_path: str | None) -> in
         )
     import uvicorn
 
-    from testgate.cli._history import open_configured_store
+    from testgate.cli._hist import open_for_cli
     from testgate.server.app import create_app
 
-    store, loaded = open_configured_store(db, config_path)
+    store, loaded = open_for_cli(db, config_path)
     hist = loaded.config.history if loaded else None
     app = create_app(
         store,
