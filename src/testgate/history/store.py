@@ -421,6 +421,10 @@ class HistoryStore:
         }
         if run.verdict is not None:
             meta["verdict"] = run.verdict
+        # the run's share of the cumulative Prometheus metrics served at /metrics
+        from testgate.server.prom import aggregate_run
+
+        meta["prom"] = aggregate_run(run).to_dict()
         run_row = {
             "uid": uid[:200],
             "project": run.project or "",
