@@ -275,3 +275,23 @@ def test_an_unwritable_folder_is_one_clear_error(tmp_path: Path) -> None:
     ro.mkdir(mode=0o500)
     with pytest.raises(HistoryError):
         open_store(f"sqlite:///{ro / 'sub' / 'h.db'}")
+
+
+def test_last_run_for_the_gates_baseline(tmp_path: Path) -> None:
+    from testgate.history import last_run
+
+    cfg = tmp_path / "testgate.yaml"
+    cfg.write_text("project: x\n")
+    loaded = load_config(cfg)
+    assert last_run(ref="main", config=loaded) is None
+    assert not (tmp_path / ".testgate" / "history.db").exists()  # asking creates nothing
+    with open_store(resolve_url(None, loaded)) as store:
+        for run in Suite(runs=3).build():
+            store.record(run)
+    base = last_run(ref="main", config=loaded)
+    assert base is not None
+    assert base.id == "run-main-002"
+    assert base.metrics["tests.total"] == 40
+    older = last_run(ref=commit_of(0), config=loaded)
+    assert older is not None
+    assert older.id == "run-main-000"
