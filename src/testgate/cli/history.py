@@ -232,21 +232,27 @@ def trend_cmd(
     from testgate.history.alerts import ALIASES, MissingMetric, evaluate, parse_expression
 
     try:
-        expr = parse_expression(
-            ALIASES.get(metric, metric) if metric != "coverage" else ALIASES[metric]
-        )
+        expr = parse_expression(ALIASES.get(metric, metric))
     except ValueError as exc:
         raise UsageError(f"trend: {metric!r} is not a metric or expression: {exc}") from None
-    names = sorted({n for n, _ in expr.metrics()})
+    # the stored metrics the expression reads (aliases resolved; flaky_rate is computed)
+    names = sorted(
+        {
+            stored
+            for n, _ in expr.metrics()
+            for stored in (
+                ("tests.flaky", "tests.total") if n == "flaky_rate" else (ALIASES.get(n, n),)
+            )
+        }
+    )
     store, _ = open_for_cli(db, config_path)
     with store:
         runs = {}
         values: dict[str, dict[str, float]] = {}
         for name in names:
-            base = ALIASES.get(name, name) if name != "flaky_rate" else name
-            for info, v in store.metric_series(base, branch, limit):
+            for info, v in store.metric_series(name, branch, limit):
                 runs[info.id] = info
-                values.setdefault(info.id, {})[base] = v
+                values.setdefault(info.id, {})[name] = v
     series = []
     for rid, info in sorted(runs.items(), key=lambda kv: (kv[1].started_at, kv[1].pk)):
         try:
