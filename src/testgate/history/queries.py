@@ -60,6 +60,13 @@ class StoreQueries:
         with self._read() as conn:
             return int(conn.execute(select(func.count()).select_from(S.runs)).scalar_one())
 
+    def has_run(self, run_id: str) -> bool:
+        """Whether a run with exactly this id is recorded."""
+        with self._read() as conn:
+            return (
+                conn.execute(select(S.runs.c.id).where(S.runs.c.uid == run_id)).first() is not None
+            )
+
     def get_run(self, ref: str) -> RunInfo | None:
         """A run by id, by a unique prefix of its id, or ``latest``; with its metrics."""
         q = select(*_RUN_COLUMNS)

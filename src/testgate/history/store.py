@@ -238,7 +238,7 @@ class HistoryStore(StoreQueries):
                 self._insert_metrics(conn, pk, run)
         except IntegrityError:
             # another process recorded the same run id between our check and our insert
-            if self.get_run(uid) is None:
+            if not self.has_run(uid):
                 raise
         except SQLAlchemyError as exc:
             if isinstance(exc, OperationalError):
