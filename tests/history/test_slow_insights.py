@@ -87,3 +87,18 @@ def test_recording_a_malformed_summary_is_a_clear_error(project: Project) -> Non
 def test_insights_on_an_empty_store_say_so(project: Project) -> None:
     out = project.run("insights", "--db", "h.db").assert_success()
     out.fnmatch_lines(["Improvement plan: 0 runs analysed", "Nothing to improve*"])
+
+
+def test_reading_commands_never_create_a_store(project: Project) -> None:
+    project.write("testgate.yaml", "project: x\n")
+    for args in (
+        ["history", "list"],
+        ["flaky"],
+        ["slow"],
+        ["insights"],
+        ["history", "trend", "coverage"],
+    ):
+        project.run(*args).assert_success()
+    assert not (project.root / ".testgate").exists()
+    out = project.run("history", "show", "latest").assert_code(2)
+    assert f"no run 'latest' in sqlite:///{project.root.resolve()}/.testgate/history.db" in out.err

@@ -58,12 +58,22 @@ def load_optional_config(config_path: str | None) -> LoadedConfig | None:
 
 
 def open_for_cli(
-    db: str | None, config_path: str | None
+    db: str | None, config_path: str | None, *, create: bool = True
 ) -> tuple[HistoryStore, LoadedConfig | None]:
+    """The store the options name, and the configuration.
+
+    With ``create=False`` (commands that only read), a SQLite file that does not exist yet is
+    not created: the command sees an empty in-memory store under the file's name.
+    """
     from testgate.history.store import open_store, resolve_url
 
     loaded = load_optional_config(config_path)
-    return open_store(resolve_url(db, loaded, cwd=Path.cwd())), loaded
+    url = resolve_url(db, loaded, cwd=Path.cwd())
+    if not create and url.startswith("sqlite:///") and not Path(url[10:]).exists():
+        store = open_store("sqlite://")
+        store.url = url  # messages name the store the user asked for
+        return store, loaded
+    return open_store(url), loaded
 
 
 def console() -> Console:

@@ -53,7 +53,7 @@ def command(
     from testgate.history.flaky import FlakyParams, find_flaky
     from testgate.history.flaky import suggest as make_suggestion
 
-    store, loaded = open_for_cli(db, config_path)
+    store, loaded = open_for_cli(db, config_path, create=False)
     hist = loaded.config.history if loaded is not None else None
     params = FlakyParams(
         window=window or (hist.window if hist else 50),

@@ -84,7 +84,7 @@ def list_cmd(
     db: str | None, config_path: str | None, branch: str | None, limit: int, as_json: bool
 ) -> int:
     """List the recorded runs, newest first."""
-    store, _ = open_for_cli(db, config_path)
+    store, _ = open_for_cli(db, config_path, create=False)
     with store:
         runs = store.runs(branch, limit)
     if as_json:
@@ -137,7 +137,7 @@ def show_cmd(
     """
     from testgate.errors import HistoryError
 
-    store, _ = open_for_cli(db, config_path)
+    store, _ = open_for_cli(db, config_path, create=False)
     with store:
         info = store.get_run(run_ref)
         if info is None:
@@ -245,7 +245,7 @@ def trend_cmd(
             )
         }
     )
-    store, _ = open_for_cli(db, config_path)
+    store, _ = open_for_cli(db, config_path, create=False)
     with store:
         runs = {}
         values: dict[str, dict[str, float]] = {}

@@ -49,7 +49,7 @@ def command(
     tests that got slower by more than --factor (recent median against earlier median)."""
     from testgate.history.slow import SlowParams, find_slow
 
-    store, loaded = open_for_cli(db, config_path)
+    store, loaded = open_for_cli(db, config_path, create=False)
     hist = loaded.config.history if loaded is not None else None
     params = SlowParams(window=window or (hist.window if hist else 50), top=top, factor=factor)
     with store:
