@@ -295,3 +295,20 @@ def test_last_run_for_the_gates_baseline(tmp_path: Path) -> None:
     older = last_run(ref=commit_of(0), config=loaded)
     assert older is not None
     assert older.id == "run-main-000"
+
+
+def test_the_failures_of_one_run_are_only_that_run_s(store_url: str) -> None:
+    # regression: "a AND b OR c" once read flaky rows of every run
+    first = make_run(0, [case("test_a", attempts=2, flaky=True), case("test_b")])
+    second = make_run(1, [case("test_a"), case("test_b")])
+    with open_store(store_url) as store:
+        store.record(first)
+        store.record(second)
+        later = store.get_run("run-main-001")
+        assert later is not None
+        assert store.run_results(later, failures_only=True) == []
+        earlier = store.get_run("run-main-000")
+        assert earlier is not None
+        assert [r.test_id for r in store.run_results(earlier, failures_only=True)] == [
+            tid("test_a")
+        ]

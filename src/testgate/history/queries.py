@@ -124,7 +124,7 @@ class StoreQueries:
             .where(S.results.c.id.between(*_id_range(run.pk, run.pk)))
         )
         if failures_only:
-            q = q.where(text("status IN (1, 2) OR flaky"))
+            q = q.where(text("(status IN (1, 2) OR flaky)"))
         q = q.order_by(S.results.c.duration_s.desc())
         with self._read() as conn:
             return [
@@ -323,7 +323,7 @@ class StoreQueries:
                             select(r.test)
                             .distinct()
                             .where(r.run_id.in_(chunk))
-                            .where(text("status IN (1, 2) OR flaky"))
+                            .where(text("(status IN (1, 2) OR flaky)"))
                         )
                         cand.update(conn.execute(q).scalars())
                     rows: list[Any] = []
