@@ -47,6 +47,9 @@ def test_a_recorded_run_reads_back(store_url: str) -> None:
         assert base.id == "run-main-002"
         assert base.metrics == runs[2].metrics
         assert len(base.tests) == 40
+        by_id = {t.id: t for t in base.tests}
+        assert by_id[tid("test_ok_00")].name == "test_ok_00"
+        assert by_id[tid("test_ok_00")].file == "tests/test_app.py"
         assert base.steps[0].name == "unit"
         by_commit = store.last_run(commit_of(1)[:10])
         assert by_commit is not None

@@ -174,20 +174,25 @@ class StoreQueries:
             verdict=info.meta.get("verdict"),
         )
         run.steps = self.run_steps(info)
-        run.tests = [
-            TestCase(
-                suite="",
-                classname="",
-                name=r.test_id,
-                status=r.status,
-                duration_s=r.duration_s,
-                attempts=r.attempts,
-                flaky=r.flaky,
-                message=r.message,
-                test_id=r.test_id,
+        results = self.run_results(info)
+        dims = self.test_infos([r.test_id for r in results])
+        run.tests = []
+        for r in results:
+            suite, classname, name, file = dims.get(r.test_id, ("", "", r.test_id, None))
+            run.tests.append(
+                TestCase(
+                    suite=suite,
+                    classname=classname,
+                    name=name,
+                    file=file,
+                    status=r.status,
+                    duration_s=r.duration_s,
+                    attempts=r.attempts,
+                    flaky=r.flaky,
+                    message=r.message,
+                    test_id=r.test_id,
+                )
             )
-            for r in self.run_results(info)
-        ]
         return run
 
     def previous_run(self, run_id: str, branch: str | None) -> RunInfo | None:
