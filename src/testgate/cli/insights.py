@@ -26,7 +26,7 @@ __all__ = ["command"]
     type=click.IntRange(1),
     default=5,
     show_default=True,
-    help="Items per kind of improvement.",
+    help="At most this many items per kind of improvement.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 def command(

@@ -86,7 +86,7 @@ def build_insights(
     improvements: list[dict[str, Any]] = []
 
     perf: list[dict[str, Any]] = []
-    for t in slow.rising[:top]:
+    for t in slow.rising[:top]:  # slowing tests first: something changed
         perf.append(
             {
                 "test": t.test,
@@ -100,7 +100,9 @@ def build_insights(
         )
     seen = {p["test"] for p in perf}
     for t in slow.top:
-        if t.test in seen or (t.share < 0.05 and len(perf) >= top):
+        if len(perf) >= top:
+            break
+        if t.test in seen:
             continue
         perf.append(
             {
@@ -114,15 +116,13 @@ def build_insights(
                 ),
             }
         )
-        if len(perf) >= 2 * top:
-            break
     if perf:
         improvements.append(
             {"type": "performance", "recommendation": "optimize or parallelize", "tests": perf}
         )
 
     rel: list[dict[str, Any]] = []
-    for v in flaky.broken:
+    for v in flaky.broken[:top]:  # broken first: they fail every run
         rel.append(
             {
                 "test": v.test,
@@ -134,7 +134,7 @@ def build_insights(
                 ),
             }
         )
-    for v in flaky.flaky[: 2 * top]:
+    for v in flaky.flaky[: max(0, top - len(rel))]:
         rel.append(
             {
                 "test": v.test,
@@ -165,7 +165,7 @@ def build_insights(
                 (0 if names else 1, _pct(cl, tl), -(tl - cl), path, cl, tl, cb, tb, names)
             )
         scored.sort()
-        for _, pct, _neg, path, cl, tl, cb, tb, names in scored[: 2 * top]:
+        for _, pct, _neg, path, cl, tl, cb, tb, names in scored[:top]:
             where = f" on the critical path {', '.join(names)}" if names else ""
             area: dict[str, Any] = {
                 "path": path,
