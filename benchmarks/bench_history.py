@@ -9,7 +9,7 @@ Usage: .venv/bin/python benchmarks/bench_history.py [--quick] [--pg URL] [--runs
 * A synthetic history of RUNS runs x TESTS tests (1,000 x 10,000 = 10M results by default):
   1 % of the tests flaky with failure rates spread from 1 % to 30 %, 0.2 % broken from a
   random commit on, five outage runs where 80 % of tests errored, 0.5 % of the tests twice
-  as slow from run 90 % on; the rest healthy.
+  as slow over the last 15 runs; the rest healthy.
 * Queries: ``testgate flaky`` (window 50 and the whole history) and ``testgate slow``
   (window 50), median of three.
 * Classification over the whole history against the injected truth, side by side with the
@@ -282,7 +282,8 @@ def main() -> int:
         f"testgate named the exact breaking commit for {since_ok} of {len(true_broken)} broken tests. "
         f"The naive rule calls {len(naive & true_broken)} of the broken tests and "
         f"{len(naive - true_flaky - true_broken)} healthy tests (failures in outage runs) flaky. "
-        f"Slowing tests (2x from run {int(0.9 * runs)}, `--factor 1.5`): precision {s_p:.3f}, "
+        f"Slowing tests (2x over the last 15 runs, `testgate slow` window 50, `--factor 1.5`): "
+        f"precision {s_p:.3f}, "
         f"recall {s_r:.3f}. Goals: >= 0.95 for both classes.",
         "",
     ]
