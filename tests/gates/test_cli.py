@@ -107,7 +107,22 @@ def test_baseline_file_feeds_the_trend(project: Project) -> None:
 def test_baseline_ref_without_history_store_is_a_clear_error(project: Project) -> None:
     setup(project, failed=False)
     out = project.run("gate", "--baseline", "origin/main").assert_code(2)
-    assert "history store is not available" in out.err or "history store" in out.err
+    # the history box now answers: nothing recorded for that ref (and no store is created)
+    assert "--baseline origin/main: no recorded run of 'origin/main'" in out.err
+    assert not (project.root / ".testgate" / "history.db").exists()
+
+
+def test_baseline_ref_reads_the_last_recorded_run(project: Project) -> None:
+    from testgate.history import open_store
+    from testgate.model import Run, VcsInfo
+
+    setup(project, failed=False)
+    base = Run(id="base-run", vcs=VcsInfo(commit="a" * 40, branch="main"))
+    base.metrics = {"tests.total": 1.0, "tests.pass_rate": 100.0}
+    with open_store(f"sqlite:///{project.root / '.testgate' / 'history.db'}") as store:
+        store.record(base)
+    out = project.run("gate", "--baseline", "main", "--format", "json")
+    assert json.loads(out.out)["baseline_run"] == "base-run"
 
 
 def test_env_production_needs_approval(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
