@@ -79,7 +79,9 @@ def parse_error(path: Path, exc: etree.XMLSyntaxError) -> InputError:
     """One readable error for a malformed, truncated or mis-encoded XML file."""
     line = exc.lineno or (exc.position[0] if exc.position else 0)
     msg = exc.msg or str(exc)
-    if "Document is empty" in msg or ("Start tag expected" in msg and line <= 1):
+    if "Document is empty" in msg or (
+        ("Start tag expected" in msg or "no element found" in msg) and line <= 1
+    ):
         return InputError(f"{path}:{line or 1}: report is empty or not XML", slug="empty-report")
     return InputError(f"{path}:{line}: malformed XML: {msg}", slug="malformed-report")
 
@@ -95,7 +97,10 @@ def iterparse(
     Callers must ``elem.clear()`` finished elements (and drop earlier siblings) to keep memory
     flat on large files.
     """
-    check_prolog(path)
+    head = read_head(path)
+    if not head.strip():
+        raise InputError(f"{path}:1: report is empty", slug="empty-report")
+    check_prolog(path, head)
     try:
         it = etree.iterparse(
             str(path),
