@@ -14,13 +14,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any, Protocol, cast
 
 from lxml import etree
 
 from testgate.adapters.registry import read_head
 from testgate.errors import InputError
 
-__all__ = ["check_prolog", "expect_root", "iterparse", "local", "parse_error", "root_tag"]
+__all__ = [
+    "Target",
+    "check_prolog",
+    "expect_root",
+    "feed_target",
+    "iterparse",
+    "local",
+    "parse_error",
+    "root_tag",
+]
 
 _ENTITY_DECL = re.compile(r"<!ENTITY", re.IGNORECASE)
 
@@ -115,6 +125,43 @@ def iterparse(
             recover=False,
         )
         yield from it
+    except etree.XMLSyntaxError as exc:
+        raise parse_error(path, exc) from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read report ({exc})", slug="missing-file") from None
+
+
+class Target(Protocol):
+    """An lxml parser target: ``start`` is called per element; ``data`` and ``close`` optional."""
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None: ...
+
+
+def feed_target(path: Path, target: Target, *, chunk: int = 1 << 20) -> None:
+    """Parse *path* into a parser *target* (SAX style), as safely as :func:`iterparse`.
+
+    No tree is built and no element objects are made: the target's ``start(tag, attrib)`` gets
+    each element's name and attributes. It is the fastest way lxml offers to read a large
+    report whose data sits in attributes (Cobertura's ``<line>``), at the price of no line
+    numbers; callers that must name a line re-read the file with :func:`iterparse`.
+    """
+    head = read_head(path)
+    if not head.strip():
+        raise InputError(f"{path}:1: report is empty", slug="empty-report")
+    check_prolog(path, head)
+    parser = etree.XMLParser(
+        target=cast(Any, target),  # lxml-stubs' ParserTarget wants every optional method
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        huge_tree=True,
+        recover=False,
+    )
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(chunk):
+                parser.feed(block)
+        parser.close()
     except etree.XMLSyntaxError as exc:
         raise parse_error(path, exc) from None
     except OSError as exc:

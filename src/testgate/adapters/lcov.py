@@ -13,6 +13,9 @@ Several records for the same file (one per test name, or concatenated tracefiles
 
 from __future__ import annotations
 
+import json
+import re
+from collections import Counter
 from pathlib import Path
 
 from testgate.adapters._paths import PathNormalizer
@@ -49,8 +52,133 @@ def _decode_error_line(path: Path) -> int:
     return 1
 
 
+_Lines = dict[int, int]
+_Branches = dict[int, tuple[int, int]]
+
+# The fast path reads well-formed tracefiles record by record with C-level regular expressions;
+# the first thing it does not expect (a checksum-free count that is not a plain number, a line
+# listed twice, a file in two records, a truncated record, bad UTF-8) sends the whole file to the
+# line-by-line reader below, which handles every case and names the offending line.
+_CHUNK = 8 * 1024 * 1024
+_DA = re.compile(r"^DA:(\d+),(\d+)(?:,[^\n]*)?$", re.MULTILINE)
+_NOT_PLAIN = re.compile(r"[^0-9,\s]")
+# every well-formed BRDA line's line number, and those of the branches that were taken
+_BRDA_LINE = re.compile(r"^BRDA:(\d+),[^\n]*,(?:\d+|-)[ \t]*$", re.MULTILINE)
+_BRDA_TAKEN = re.compile(r"^BRDA:(\d+),[^\n]*,0*[1-9]\d*[ \t]*$", re.MULTILINE)
+
+
+def _contiguous_da(rec: str, n_da: int) -> _Lines | None:
+    """The DA block parsed in C: producers write all DA lines of a record together.
+
+    ``DA:3,1\nDA:4,0`` becomes the JSON array ``[3,1,4,0]``, which :func:`json.loads` turns
+    into ints without making a string per number; the block is first checked to hold nothing
+    but digits, commas and blanks (no sign, no float, no checksum, no NaN).
+    """
+    if n_da == 0:
+        return {}
+    i = rec.find("\nDA:")
+    if i < 0:
+        return None
+    j = rec.rfind("\nDA:")
+    k = rec.find("\n", j + 1)
+    body = rec[i + 4 : k if k >= 0 else len(rec)].replace("\nDA:", ",")
+    if _NOT_PLAIN.search(body):
+        return None  # checksums, signs, floats, or other records among the DA lines
+    try:
+        nums = json.loads("[" + body + "]")
+    except ValueError:
+        return None  # e.g. leading zeros
+    if len(nums) != 2 * n_da:
+        return None
+    pairs = iter(nums)
+    lines = dict(zip(pairs, pairs, strict=True))
+    return lines if len(lines) == n_da else None
+
+
+def _brda_region(rec: str) -> str:
+    """From the first BRDA line to the end of the last: the regexes need not scan DA lines."""
+    i = rec.find("\nBRDA:")
+    j = rec.rfind("\nBRDA:")
+    k = rec.find("\n", j + 1)
+    return rec[i + 1 : k if k >= 0 else len(rec)]
+
+
+def _fast_record(rec: str, files: dict[str, tuple[_Lines, _Branches]]) -> bool:
+    """Read one record's text into *files*; False when the slow reader must take over."""
+    # every record text starts with a newline (see _read_fast), so "\nXX:" counts XX records
+    n_sf = rec.count("\nSF:")
+    if n_sf == 0:
+        # text between records (trailing garbage, comments): fine unless it holds data
+        return "\nDA:" not in rec and "\nBRDA:" not in rec
+    if n_sf != 1:
+        return False
+    i = rec.index("\nSF:") + 1
+    j = rec.find("\n", i)
+    raw = rec[i + 3 : j if j >= 0 else len(rec)].strip()
+    if not raw or raw in files:
+        return False
+    n_da = rec.count("\nDA:")
+    lines = _contiguous_da(rec, n_da)
+    if lines is None:
+        da = _DA.findall(rec)
+        if len(da) != n_da:
+            return False
+        lines = {int(n): int(h) for n, h in da}
+        if len(lines) != len(da):
+            return False
+    branches: _Branches = {}
+    n_brda = rec.count("\nBRDA:")
+    if n_brda:
+        region = _brda_region(rec)
+        every = _BRDA_LINE.findall(region)
+        if len(every) != n_brda:
+            return False
+        total = Counter(every)
+        taken = Counter(_BRDA_TAKEN.findall(region))
+        branches = {int(n): (taken.get(n, 0), t) for n, t in total.items()}
+    files[raw] = (lines, branches)
+    return True
+
+
+def _read_fast(path: Path) -> dict[str, tuple[_Lines, _Branches]] | None:
+    files: dict[str, tuple[_Lines, _Branches]] = {}
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            rest = "\n"  # so that every record, the first too, starts with a newline
+            while True:
+                block = fh.read(_CHUNK)
+                if not block:
+                    break
+                buf = rest + block
+                cut = buf.rfind("end_of_record")
+                if cut < 0:
+                    rest = buf
+                    continue
+                rest = buf[cut + len("end_of_record") :]
+                for rec in buf[:cut].split("end_of_record"):
+                    if not _fast_record(rec, files):
+                        return None
+    except (UnicodeDecodeError, OSError):
+        return None
+    if "SF:" in rest or "DA:" in rest or not files:
+        return None  # truncated, or not lcov at all: the slow reader says where
+    return files
+
+
 def read_lcov(path: Path, ctx: ReadContext) -> ReportData:
-    """Read one lcov tracefile, line by line (memory holds the result, never the file)."""
+    """Read one lcov tracefile, record by record (memory holds the result, never the file)."""
+    fast = _read_fast(path)
+    if fast is None:
+        fast = _read_slow(path)
+    norm = PathNormalizer(ctx.root)
+    cov = Coverage()
+    for raw, (ls, bs) in fast.items():
+        cov.add(FileCoverage(norm(raw), ls, bs))
+    return ReportData(coverage=cov)
+
+
+def _read_slow(path: Path) -> dict[str, tuple[_Lines, _Branches]]:
+    """Line by line, every quirk handled; errors name the line."""
     # raw SF path -> (line -> hits, (line, block/branch key) -> taken)
     files: dict[str, tuple[dict[int, int], dict[tuple[int, str], int]]] = {}
     lines: dict[int, int] | None = None
@@ -131,15 +259,14 @@ def read_lcov(path: Path, ctx: ReadContext) -> ReportData:
         if lineno == 0 or not _has_text(path):
             raise InputError(f"{path}:1: report is empty", slug="empty-report")
         raise _error(path, 1, "not an lcov tracefile: no SF: record")
-    norm = PathNormalizer(ctx.root)
-    cov = Coverage()
+    out: dict[str, tuple[_Lines, _Branches]] = {}
     for raw, (ls, bd) in files.items():
-        branches: dict[int, tuple[int, int]] = {}
+        branches: _Branches = {}
         for (n, _k), hit in bd.items():
             cov_b, tot_b = branches.get(n, (0, 0))
             branches[n] = (cov_b + 1 if hit > 0 else cov_b, tot_b + 1)
-        cov.add(FileCoverage(norm(raw), ls, branches))
-    return ReportData(coverage=cov)
+        out[raw] = (ls, branches)
+    return out
 
 
 def _has_text(path: Path) -> bool:
