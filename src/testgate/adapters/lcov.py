@@ -13,10 +13,14 @@ Several records for the same file (one per test name, or concatenated tracefiles
 
 from __future__ import annotations
 
+import collections
 import json
 import re
-from collections import Counter
+from collections.abc import Callable, Iterable
+from itertools import compress
+from json.scanner import make_scanner
 from pathlib import Path
+from typing import Any, cast
 
 from testgate.adapters._paths import PathNormalizer
 from testgate.adapters.registry import ReadContext
@@ -59,53 +63,64 @@ _Branches = dict[int, tuple[int, int]]
 # the first thing it does not expect (a checksum-free count that is not a plain number, a line
 # listed twice, a file in two records, a truncated record, bad UTF-8) sends the whole file to the
 # line-by-line reader below, which handles every case and names the offending line.
-_CHUNK = 8 * 1024 * 1024
+_CHUNK = 1024 * 1024
 _DA = re.compile(r"^DA:(\d+),(\d+)(?:,[^\n]*)?$", re.MULTILINE)
-_NOT_PLAIN = re.compile(r"[^0-9,\s]")
+# json's C scanner, called directly: json.loads adds a Python-level wrapper per call, and the
+# fast path calls it twice per record
+_scan = make_scanner(cast(Any, json.JSONDecoder()))
+
+
+def _py_count_elements(mapping: dict[int, int], items: Iterable[int]) -> None:
+    for item in items:
+        mapping[item] = mapping.get(item, 0) + 1
+
+
+# the C helper behind Counter.update, without Counter's Python-level overhead per call
+_count_elements: Callable[[dict[int, int], Iterable[int]], None] = getattr(
+    collections, "_count_elements", _py_count_elements
+)
+
+_NOT_PLAIN = re.compile(r"[^0-9,\s\[\]]")
 # every well-formed BRDA line's line number, and those of the branches that were taken
 _BRDA_LINE = re.compile(r"^BRDA:(\d+),[^\n]*,(?:\d+|-)[ \t]*$", re.MULTILINE)
 _BRDA_TAKEN = re.compile(r"^BRDA:(\d+),[^\n]*,0*[1-9]\d*[ \t]*$", re.MULTILINE)
 
 
-def _contiguous_da(rec: str, n_da: int) -> _Lines | None:
-    """The DA block parsed in C: producers write all DA lines of a record together.
+def _plain_ints(rec: str, tag: str, per_record: int, *, dash: bool = False) -> list[int] | None:
+    """The numbers of every ``tag`` record, parsed in C, when they are plain and contiguous.
 
-    ``DA:3,1\nDA:4,0`` becomes the JSON array ``[3,1,4,0]``, which :func:`json.loads` turns
-    into ints without making a string per number; the block is first checked to hold nothing
-    but digits, commas and blanks (no sign, no float, no checksum, no NaN).
+    Producers write a record's DA (and BRDA) lines together: ``\nDA:3,1\nDA:4,0`` becomes
+    the JSON text ``[3,1,4,0]``, which json's C scanner turns into ints without a string per
+    number. ``None`` when there is anything but digits and commas (other records mixed in,
+    signs, floats, checksums, block ids): the caller then uses regular expressions.
     """
-    if n_da == 0:
-        return {}
-    i = rec.find("\nDA:")
-    if i < 0:
+    first = rec.find(tag)
+    if first < 0:
+        return []
+    last = rec.rfind(tag)
+    end = rec.find("\n", last + 1)
+    if end < 0:
+        end = len(rec)
+    start = first + len(tag)
+    text = "[" + rec[start:end].replace(tag, ",") + "]"
+    # every replacement shortens the text by len(tag) - 1 characters
+    records = (end - start + 2 - len(text)) // (len(tag) - 1) + 1
+    if dash:  # BRDA's '-' (the branch's block never ran) reads as 0
+        text = text.replace(",-", ",0")
+    if _NOT_PLAIN.search(text):
         return None
-    j = rec.rfind("\nDA:")
-    k = rec.find("\n", j + 1)
-    body = rec[i + 4 : k if k >= 0 else len(rec)].replace("\nDA:", ",")
-    if _NOT_PLAIN.search(body):
-        return None  # checksums, signs, floats, or other records among the DA lines
     try:
-        nums = json.loads("[" + body + "]")
-    except ValueError:
+        nums, stop = _scan(text, 0)
+    except (ValueError, StopIteration):
         return None  # e.g. leading zeros
-    if len(nums) != 2 * n_da:
+    if stop != len(text) or type(nums) is not list or len(nums) != per_record * records:
         return None
-    pairs = iter(nums)
-    lines = dict(zip(pairs, pairs, strict=True))
-    return lines if len(lines) == n_da else None
-
-
-def _brda_region(rec: str) -> str:
-    """From the first BRDA line to the end of the last: the regexes need not scan DA lines."""
-    i = rec.find("\nBRDA:")
-    j = rec.rfind("\nBRDA:")
-    k = rec.find("\n", j + 1)
-    return rec[i + 1 : k if k >= 0 else len(rec)]
+    return nums
 
 
 def _fast_record(rec: str, files: dict[str, tuple[_Lines, _Branches]]) -> bool:
     """Read one record's text into *files*; False when the slow reader must take over."""
-    # every record text starts with a newline (see _read_fast), so "\nXX:" counts XX records
+    # every record text starts with a newline (see _read_fast), so "\nXX:" finds XX records
     n_sf = rec.count("\nSF:")
     if n_sf == 0:
         # text between records (trailing garbage, comments): fine unless it holds data
@@ -117,25 +132,36 @@ def _fast_record(rec: str, files: dict[str, tuple[_Lines, _Branches]]) -> bool:
     raw = rec[i + 3 : j if j >= 0 else len(rec)].strip()
     if not raw or raw in files:
         return False
-    n_da = rec.count("\nDA:")
-    lines = _contiguous_da(rec, n_da)
-    if lines is None:
-        da = _DA.findall(rec)
-        if len(da) != n_da:
+    nums = _plain_ints(rec, "\nDA:", 2)
+    if nums is not None:
+        pairs = iter(nums)
+        lines = dict(zip(pairs, pairs, strict=True))
+        n_da = len(nums) // 2
+    else:
+        found = _DA.findall(rec)
+        n_da = rec.count("\nDA:")
+        if len(found) != n_da:
             return False
-        lines = {int(n): int(h) for n, h in da}
-        if len(lines) != len(da):
-            return False
+        lines = {int(n): int(h) for n, h in found}
+    if len(lines) != n_da:
+        return False  # a line listed twice: lcov adds them up, the slow reader does too
     branches: _Branches = {}
-    n_brda = rec.count("\nBRDA:")
-    if n_brda:
-        region = _brda_region(rec)
-        every = _BRDA_LINE.findall(region)
-        if len(every) != n_brda:
-            return False
-        total = Counter(every)
-        taken = Counter(_BRDA_TAKEN.findall(region))
-        branches = {int(n): (taken.get(n, 0), t) for n, t in total.items()}
+    if "\nBRDA:" in rec:
+        # a negative count reads as ",0<digits>", which fails to scan: the slow way then
+        bnums = _plain_ints(rec, "\nBRDA:", 4, dash=True)
+        total: dict[int, int] = {}
+        taken: dict[int, int] = {}
+        if bnums is not None:
+            at = bnums[0::4]
+            _count_elements(total, at)
+            _count_elements(taken, compress(at, bnums[3::4]))
+        else:
+            every = _BRDA_LINE.findall(rec)
+            if len(every) != rec.count("\nBRDA:"):
+                return False
+            _count_elements(total, map(int, every))
+            _count_elements(taken, map(int, _BRDA_TAKEN.findall(rec)))
+        branches = {n: (taken.get(n, 0), t) for n, t in total.items()}
     files[raw] = (lines, branches)
     return True
 
