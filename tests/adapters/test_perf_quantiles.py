@@ -115,3 +115,28 @@ def test_sanitised_names_are_metric_safe(name: str) -> None:
     assert token
     assert len(token) <= 64
     assert set(token) <= set("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+@given(st.lists(latencies, min_size=1, max_size=4), st.integers(0, 30), fractions)
+def test_merged_accumulators_answer_for_all_samples(
+    groups: list[list[float]], limit: int, p: float
+) -> None:
+    """A file's all-samples figure is the merge of its labels' accumulators."""
+    budget = Budget(limit)
+    parts = []
+    for values in groups:
+        acc = QuantileAccumulator(budget)
+        for v in values:
+            acc.add(v)
+        parts.append(acc)
+    merged = QuantileAccumulator.merged(parts)
+    everything = sorted(v for values in groups for v in values)
+    exact = percentile_of_sorted(everything, p)
+    got = merged.quantile(p)
+    assert got is not None
+    assert merged.count == len(everything)
+    assert merged.exact == all(a.exact for a in parts)
+    if merged.exact:
+        assert got == exact
+    else:
+        assert abs(got - exact) <= RELATIVE_ERROR * exact * (1 + 1e-9)

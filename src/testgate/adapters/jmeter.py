@@ -76,17 +76,17 @@ _PERCENTILES = (("p50_ms", 0.50), ("p90_ms", 0.90), ("p95_ms", 0.95), ("p99_ms",
 
 
 class SampleStats:
-    """Running statistics of one label (or of all samples)."""
+    """Running statistics of one label; :meth:`merged` sums labels into the all-samples figure."""
 
     __slots__ = ("count", "end", "errors", "q", "start", "total")
 
-    def __init__(self, budget: Budget) -> None:
+    def __init__(self, q: QuantileAccumulator) -> None:
         self.count = 0
         self.errors = 0
         self.total = 0.0
         self.start = math.inf
         self.end = -math.inf
-        self.q = QuantileAccumulator(budget)
+        self.q = q
 
     def add(self, elapsed: float, start: float | None, ok: bool) -> None:
         self.count += 1
@@ -99,6 +99,17 @@ class SampleStats:
                 self.start = start
             if start + elapsed > self.end:
                 self.end = start + elapsed
+
+    @classmethod
+    def merged(cls, parts: list[SampleStats]) -> SampleStats:
+        total = cls(QuantileAccumulator.merged(p.q for p in parts))
+        for part in parts:
+            total.count += part.count
+            total.errors += part.errors
+            total.total += part.total
+            total.start = min(total.start, part.start)
+            total.end = max(total.end, part.end)
+        return total
 
     def to_metrics(self, metrics: dict[str, float], scenario: str) -> None:
         if not self.count:
@@ -116,24 +127,27 @@ class SampleStats:
 
 
 class _Collector:
-    """Samples by label plus the all-samples total, sharing one exact-percentile budget."""
+    """Samples by label, sharing one exact-percentile budget; the all-samples total at the end."""
 
     def __init__(self, exact_limit: int | None) -> None:
         self.budget = Budget() if exact_limit is None else Budget(exact_limit)
-        self.all = SampleStats(self.budget)
         self.labels: dict[str, SampleStats] = {}
+        self.count = 0
 
-    def add(self, label: str, elapsed: float, start: float | None, ok: bool) -> None:
+    def stats(self, label: str) -> SampleStats:
         stats = self.labels.get(label)
         if stats is None:
-            stats = self.labels[label] = SampleStats(self.budget)
-        stats.add(elapsed, start, ok)
-        self.all.add(elapsed, start, ok)
+            stats = self.labels[label] = SampleStats(QuantileAccumulator(self.budget))
+        return stats
+
+    def add(self, label: str, elapsed: float, start: float | None, ok: bool) -> None:
+        self.stats(label).add(elapsed, start, ok)
+        self.count += 1
 
     def report(self) -> ReportData:
         metrics: dict[str, float] = {}
         names = ScenarioNames()
-        self.all.to_metrics(metrics, ALL)
+        SampleStats.merged(list(self.labels.values())).to_metrics(metrics, ALL)
         for label, stats in self.labels.items():
             stats.to_metrics(metrics, names(label))
         return ReportData(metrics=metrics)
@@ -191,6 +205,7 @@ def _bad(path: Path, line: int, what: str, value: str) -> InputError:
 def _read_csv(path: Path, collector: _Collector) -> None:
     stamps = _Timestamps()
     parents: dict[str, tuple[str, float, float]] = {}  # thread -> its last top-level sample
+    labels = collector.labels
     line = line_of_header = 0
     i_el, i_lb = 1, 2
     i_ts: int | None = 0
@@ -231,7 +246,13 @@ def _read_csv(path: Path, collector: _Collector) -> None:
                         elapsed = float(cell)
                     except ValueError:
                         raise _bad(path, line, "'elapsed' must be milliseconds", cell) from None
-                start = stamps(row[i_ts]) if i_ts is not None else None
+                start: float | None = None
+                if i_ts is not None:
+                    cell = row[i_ts]
+                    try:
+                        start = float(int(cell))  # epoch ms, the common case, inline
+                    except ValueError:
+                        start = stamps(cell)
                 ok = True
                 if i_ok is not None:
                     flag = row[i_ok]
@@ -257,14 +278,16 @@ def _read_csv(path: Path, collector: _Collector) -> None:
                         continue  # a sub-result: its parent's row already counts it
                 if start is not None:
                     parents[thread] = (label, start, start + elapsed)
-                collector.add(label, elapsed, start, ok)
+                stats = labels.get(label) or collector.stats(label)
+                stats.add(elapsed, start, ok)
+                collector.count += 1
     except FileNotFoundError:
         raise InputError(f"{path}: no such report file", slug="missing-file") from None
     except (csv.Error, UnicodeDecodeError) as exc:
         raise csv_problem(path, line + 1, exc, f"{_WHAT} (CSV)") from None
     if header is None:
         raise InputError(f"{path}:1: report is empty (expected a {_WHAT})", slug="empty-report")
-    if not collector.all.count:
+    if not collector.count:
         raise InputError(f"{path}:{line}: the JTL has a header but no samples", slug="empty-report")
 
 
@@ -302,7 +325,7 @@ def _read_xml(path: Path, collector: _Collector) -> None:
             del parent[0]
     if not root_seen:
         raise InputError(f"{path}:1: not a JMeter XML JTL (no <testResults>)")
-    if not collector.all.count:
+    if not collector.count:
         raise InputError(f"{path}: the JTL has no samples", slug="empty-report")
 
 
