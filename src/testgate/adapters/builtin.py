@@ -27,4 +27,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "testgate.adapters.pytest_benchmark",
     "testgate.adapters.locust",
     "testgate.adapters.jmeter",
+    "testgate.adapters.gatling",
+    "testgate.adapters.wrk",
+    "testgate.adapters.microbench",
 )
