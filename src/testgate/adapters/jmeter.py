@@ -111,11 +111,10 @@ class SampleStats:
             total.end = max(total.end, part.end)
         return total
 
-    def to_metrics(self, metrics: dict[str, float], scenario: str) -> None:
+    def to_metrics(self, metrics: dict[str, float], scenario: str, *, outcomes: bool) -> None:
         if not self.count:
             return
         put(metrics, scenario, "requests", self.count)
-        put(metrics, scenario, "failures", self.errors)
         put(metrics, scenario, "avg_ms", self.total / self.count)
         put(metrics, scenario, "min_ms", self.q.min)
         put(metrics, scenario, "max_ms", self.q.max)
@@ -123,7 +122,9 @@ class SampleStats:
             put(metrics, scenario, stat, self.q.quantile(p))
         if self.end > self.start:
             put(metrics, scenario, "rps", self.count * 1000.0 / (self.end - self.start))
-        put(metrics, scenario, "error_rate", self.errors / self.count * 100.0)
+        if outcomes:  # a JTL saved without its success column cannot say what failed
+            put(metrics, scenario, "failures", self.errors)
+            put(metrics, scenario, "error_rate", self.errors / self.count * 100.0)
 
 
 class _Collector:
@@ -133,6 +134,8 @@ class _Collector:
         self.budget = Budget() if exact_limit is None else Budget(exact_limit)
         self.labels: dict[str, SampleStats] = {}
         self.count = 0
+        #: whether the file records each sample's success (a CSV may leave the column out)
+        self.outcomes = True
 
     def stats(self, label: str) -> SampleStats:
         stats = self.labels.get(label)
@@ -147,9 +150,10 @@ class _Collector:
     def report(self) -> ReportData:
         metrics: dict[str, float] = {}
         names = ScenarioNames()
-        SampleStats.merged(list(self.labels.values())).to_metrics(metrics, ALL)
+        total = SampleStats.merged(list(self.labels.values()))
+        total.to_metrics(metrics, ALL, outcomes=self.outcomes)
         for label, stats in self.labels.items():
-            stats.to_metrics(metrics, names(label))
+            stats.to_metrics(metrics, names(label), outcomes=self.outcomes)
         return ReportData(metrics=metrics)
 
 
@@ -230,6 +234,7 @@ def _read_csv(path: Path, collector: _Collector) -> None:
                         i_lb = _column(path, line, header, "label", True) or 0
                         i_ok = _column(path, line, header, "success", False)
                         i_th = _column(path, line, header, "threadName", False)
+                        collector.outcomes = i_ok is not None
                         continue
                 if len(row) < len(header):
                     raise InputError(
