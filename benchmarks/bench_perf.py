@@ -35,11 +35,13 @@ HEADER = (
 LABELS = ("Login", "Search", "Add to cart", "Checkout", "Logout")
 
 CHILD = r"""
-import json, resource, sys, time
+import csv, json, math, resource, sys, time
+from pathlib import Path
+from testgate.adapters.jmeter import read_jtl
 mode, path = sys.argv[1], sys.argv[2]
+base_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # interpreter and imports
 t0 = time.perf_counter()
 if mode == "naive":
-    import csv, math
     values, failed = [], 0
     with open(path, newline="") as fh:
         for row in csv.DictReader(fh):
@@ -52,13 +54,12 @@ if mode == "naive":
                (("p50_ms", .5), ("p90_ms", .9), ("p95_ms", .95), ("p99_ms", .99))}
     metrics["perf.all.requests"] = len(values)
 else:
-    from pathlib import Path
-    from testgate.adapters.jmeter import read_jtl
     limit = 0 if mode == "sketch" else None
     metrics = read_jtl(Path(path), exact_limit=limit).metrics
 elapsed = time.perf_counter() - t0
 rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": elapsed, "rss_mib": rss_kib / 1024, "metrics": metrics}))
+print(json.dumps({"seconds": elapsed, "rss_mib": rss_kib / 1024,
+                  "growth_mib": (rss_kib - base_kib) / 1024, "metrics": metrics}))
 """
 
 
@@ -97,31 +98,39 @@ def generate(path: Path, n: int, seed: int = 1) -> None:
             )
 
 
-def run(mode: str, path: Path) -> dict[str, object]:
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, mode, str(path)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    result: dict[str, object] = json.loads(out)
-    return result
+def run(mode: str, path: Path, repeat: int) -> dict[str, object]:
+    """The best time of *repeat* runs (the machine is shared; the best is the least disturbed)."""
+    best: dict[str, object] | None = None
+    for _ in range(repeat):
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, mode, str(path)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        result: dict[str, object] = json.loads(out)
+        if best is None or float(result["seconds"]) < float(best["seconds"]):  # type: ignore[arg-type]
+            best = result
+    assert best is not None
+    return best
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="100k and 500k samples instead")
+    ap.add_argument("--repeat", type=int, default=2, help="runs per cell; the best time counts")
     args = ap.parse_args()
     sizes = (100_000, 500_000) if args.quick else (1_000_000, 5_000_000)
     lines = [
         "# Reading JMeter JTL CSV (bench_perf.py)",
         "",
         f"Machine: {platform.machine()}, Python {platform.python_version()}, "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; one process per cell, "
-        "peak RSS includes the interpreter (about 20-40 MiB).",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; one process per run, "
+        f"best time of {args.repeat} runs on a shared 2-core machine. Every process imports "
+        "testgate first (about 18 MiB); 'growth' is the peak RSS added by reading the file.",
         "",
-        "| samples | file MiB | reader | seconds | peak RSS MiB | max percentile error |",
-        "| ---: | ---: | --- | ---: | ---: | ---: |",
+        "| samples | file MiB | reader | seconds | peak RSS MiB | growth MiB | max pct error |",
+        "| ---: | ---: | --- | ---: | ---: | ---: | ---: |",
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
@@ -130,9 +139,9 @@ def main() -> int:
             generate(path, n)
             print(f"generated {n:,} samples in {time.perf_counter() - t0:.1f} s", flush=True)
             size = path.stat().st_size / 2**20
-            exact = run("exact", path)
-            sketch = run("sketch", path)
-            naive = run("naive", path)
+            exact = run("exact", path, args.repeat)
+            sketch = run("sketch", path, args.repeat)
+            naive = run("naive", path, args.repeat)
             truth = exact["metrics"]
             assert isinstance(truth, dict)
             for name, res in (
@@ -155,7 +164,7 @@ def main() -> int:
                 err = max(errs) if errs else 0.0
                 row = (
                     f"| {n:,} | {size:.0f} | {name} | {res['seconds']:.1f} | "
-                    f"{res['rss_mib']:.0f} | {err * 100:.2f}% |"
+                    f"{res['rss_mib']:.0f} | {res['growth_mib']:.1f} | {err * 100:.2f}% |"
                 )
                 print(row, flush=True)
                 lines.append(row)

@@ -155,7 +155,8 @@ def load_json(path: Path, what: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (truncated?)" if exc.pos >= len(text.rstrip()) else ""
+        # an error on the file's last line is what a cut-short file looks like
+        hint = " (truncated?)" if "\n" not in text[exc.pos :].rstrip() else ""
         raise InputError(
             f"{path}:{exc.lineno}: not valid JSON{hint}: {exc.msg} at column {exc.colno} "
             f"(expected a {what})",

@@ -162,7 +162,6 @@ class _Timestamps:
 
     def __init__(self) -> None:
         self._fmt: str | None = None
-        self.unparsed = False
 
     def __call__(self, text: str) -> float | None:
         try:
@@ -180,8 +179,7 @@ class _Timestamps:
         try:
             return _epoch_ms(datetime.fromisoformat(text))
         except ValueError:
-            self.unparsed = True  # rps needs times; everything else does not
-            return None
+            return None  # only rps needs times: it will be absent, the rest stands
 
 
 def _epoch_ms(moment: datetime) -> float:
@@ -190,16 +188,19 @@ def _epoch_ms(moment: datetime) -> float:
     return moment.timestamp() * 1000.0
 
 
-def _column(path: Path, line: int, header: list[str], name: str, required: bool) -> int | None:
+def _column(header: list[str], name: str) -> int | None:
     lowered = [h.strip().lower() for h in header]
-    if name.lower() in lowered:
-        return lowered.index(name.lower())
-    if required:
+    return lowered.index(name.lower()) if name.lower() in lowered else None
+
+
+def _required(path: Path, line: int, header: list[str], name: str) -> int:
+    index = _column(header, name)
+    if index is None:
         raise InputError(
             f"{path}:{line}: the JTL header has no {name!r} column (found: {', '.join(header)})",
             slug="malformed-report",
         )
-    return None
+    return index
 
 
 def _bad(path: Path, line: int, what: str, value: str) -> InputError:
@@ -229,11 +230,11 @@ def _read_csv(path: Path, collector: _Collector) -> None:
                     else:
                         header = row
                         line_of_header = line
-                        i_ts = _column(path, line, header, "timeStamp", False)
-                        i_el = _column(path, line, header, "elapsed", True) or 0
-                        i_lb = _column(path, line, header, "label", True) or 0
-                        i_ok = _column(path, line, header, "success", False)
-                        i_th = _column(path, line, header, "threadName", False)
+                        i_ts = _column(header, "timeStamp")
+                        i_el = _required(path, line, header, "elapsed")
+                        i_lb = _required(path, line, header, "label")
+                        i_ok = _column(header, "success")
+                        i_th = _column(header, "threadName")
                         collector.outcomes = i_ok is not None
                         continue
                 if len(row) < len(header):
