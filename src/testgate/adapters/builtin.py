@@ -23,6 +23,9 @@ def testgate_register_adapters(registry: AdapterRegistry) -> None:
 
 #: one module per report family
 BUILTIN_MODULES: tuple[str, ...] = (
+    "testgate.adapters.junit",
+    "testgate.adapters.cobertura",
+    "testgate.adapters.lcov",
     "testgate.adapters.k6",
     "testgate.adapters.pytest_benchmark",
     "testgate.adapters.locust",
@@ -30,4 +33,16 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "testgate.adapters.gatling",
     "testgate.adapters.wrk",
     "testgate.adapters.microbench",
+    "testgate.adapters.jacoco",
+    "testgate.adapters.coveragepy_json",
+    "testgate.adapters.clover",
+    "testgate.adapters.gocover",
+    "testgate.adapters.sarif",
+    "testgate.adapters.audit",
+    "testgate.adapters.trivy",
+    "testgate.adapters.gitleaks",
+    "testgate.adapters.sast",
+    "testgate.adapters.lint",
+    "testgate.adapters.quality",
+    "testgate.adapters.mutation",
 )
