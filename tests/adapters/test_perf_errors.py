@@ -21,6 +21,8 @@ SAMPLES = {
     "wrk": "wrk__latency-distribution.txt",
     "google-benchmark": "google-benchmark__json.json",
     "jmh": "jmh__json.json",
+    "autocannon": "autocannon__json-bom-all-403.json",
+    "benchmarkdotnet": "benchmarkdotnet__json.json",
 }
 
 
@@ -50,7 +52,7 @@ def test_empty_file(fmt: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fmt", [f for f in PERF_FORMATS if SAMPLES[f].endswith(".json")])
 def test_json_cut_in_half(fmt: str, tmp_path: Path) -> None:
-    text = (FIXTURES / SAMPLES[fmt]).read_text()
+    text = (FIXTURES / SAMPLES[fmt]).read_text(encoding="utf-8-sig")
     path = tmp_path / "cut.json"
     path.write_text(text[: len(text) // 2])
     with pytest.raises(InputError, match=r"cut\.json:\d+: not valid JSON \(truncated\?\)"):
@@ -59,7 +61,7 @@ def test_json_cut_in_half(fmt: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fmt", [f for f in PERF_FORMATS if SAMPLES[f].endswith(".json")])
 def test_json_in_a_wrong_encoding(fmt: str, tmp_path: Path) -> None:
-    text = (FIXTURES / SAMPLES[fmt]).read_text()
+    text = (FIXTURES / SAMPLES[fmt]).read_text(encoding="utf-8-sig")
     path = tmp_path / "latin1.json"
     path.write_bytes(text.replace('"', '"\xe9', 1).encode("latin-1", errors="replace"))
     with pytest.raises(InputError, match=r"latin1\.json:\d+: not UTF-8"):

@@ -164,3 +164,35 @@ def test_jmh_throughput_and_sample_modes(fixtures: Path, tmp_path: Path) -> None
     assert m["perf.sorts_quick_size_100.p50_ms"] == pytest.approx(0.0014)
     assert m["perf.sorts_quick_size_100.p99_ms"] == pytest.approx(0.004)
     assert "perf.sorts_quick_size_100.rps" not in m
+
+
+def test_autocannon_with_a_bom_and_every_response_403(fixtures: Path) -> None:
+    path = fixtures / "perf" / "autocannon__json-bom-all-403.json"
+    data, ref = read_report(path)
+    assert ref.format == "autocannon"
+    doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    m = data.metrics
+    assert m["perf.all.p50_ms"] == doc["latency"]["p50"]
+    assert m["perf.all.p99_ms"] == doc["latency"]["p99"]
+    assert m["perf.all.p97_5_ms"] == doc["latency"]["p97_5"]
+    assert m["perf.all.avg_ms"] == doc["latency"]["average"]
+    assert m["perf.all.rps"] == doc["requests"]["average"]
+    # errors=0 yet every response was a 403: the error rate says so
+    assert doc["errors"] == 0
+    assert m["perf.all.error_rate"] == 100.0
+
+
+def test_benchmarkdotnet_nanoseconds(fixtures: Path) -> None:
+    path = fixtures / "perf" / "benchmarkdotnet__json.json"
+    data, ref = read_report(path)
+    assert ref.format == "benchmarkdotnet"
+    m = data.metrics
+    for bench in _json(path)["Benchmarks"]:
+        s = bench["Statistics"]
+        key = "perf.benchmarks_" + bench["Method"].lower()
+        assert m[f"{key}.avg_ms"] == pytest.approx(s["Mean"] / 1e6)
+        assert m[f"{key}.p50_ms"] == pytest.approx(s["Median"] / 1e6)
+        assert m[f"{key}.p95_ms"] == pytest.approx(s["Percentiles"]["P95"] / 1e6)
+        ordered = sorted(s["OriginalValues"])
+        rank = max(1, int(len(ordered) * 0.99 + 0.5))
+        assert m[f"{key}.p99_ms"] == pytest.approx(ordered[rank - 1] / 1e6)

@@ -33,6 +33,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "testgate.adapters.gatling",
     "testgate.adapters.wrk",
     "testgate.adapters.microbench",
+    "testgate.adapters.autocannon",
     "testgate.adapters.jacoco",
     "testgate.adapters.coveragepy_json",
     "testgate.adapters.clover",

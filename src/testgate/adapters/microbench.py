@@ -1,4 +1,4 @@
-"""Microbenchmark JSON of other languages: Google Benchmark (C++) and JMH (Java).
+"""Microbenchmark JSON of other languages: Google Benchmark (C++), JMH (Java), BenchmarkDotNet.
 
 **Google Benchmark** (``--benchmark_format=json`` or ``--benchmark_out=x.json``): one scenario
 per ``run_name``. ``avg_ms`` is the ``mean`` aggregate when repetitions were run, else the mean of
@@ -12,6 +12,14 @@ benchmark counts items; ``error_rate`` is the share of runs with ``error_occurre
 (the score in operations per second); time modes (``avgt``, ``sample``, ``ss``) give ``avg_ms``;
 ``sample`` mode also gives JMH's own latency percentiles (``p50_ms``, ``p90_ms``, ``p99_ms``,
 ...). Percentiles of the other modes describe iteration scores, not latencies, and are skipped.
+
+**BenchmarkDotNet** (the JSON exporters, ``*-report-full.json`` and ``*-report-brief.json``): one
+scenario per benchmark, ``Type.Method`` plus its ``Parameters``. ``Statistics`` are nanoseconds per
+operation: ``avg_ms`` (Mean), ``p50_ms`` (Median), ``min_ms``, ``max_ms``, ``stddev_ms``, and
+BenchmarkDotNet's own ``Percentiles`` (``P90`` -> ``p90_ms``, ``P95`` -> ``p95_ms``, ...);
+``p99_ms`` is computed from ``OriginalValues`` (nearest rank) when they were exported. ``rps`` is
+operations per second (``1000 / avg_ms``); ``alloc_bytes`` is bytes allocated per operation
+(``Memory``, with ``[MemoryDiagnoser]``).
 """
 
 from __future__ import annotations
@@ -20,11 +28,20 @@ from pathlib import Path
 from typing import Any
 
 from testgate.adapters._perf import ScenarioNames, as_number, load_json, percentile_key, put, to_ms
+from testgate.adapters._quantiles import percentile_of_sorted
 from testgate.adapters.registry import ReadContext
 from testgate.errors import InputError
 from testgate.model import ReportData
 
-__all__ = ["ADAPTERS", "GoogleBenchmarkAdapter", "JmhAdapter", "read_google_benchmark", "read_jmh"]
+__all__ = [
+    "ADAPTERS",
+    "BenchmarkDotNetAdapter",
+    "GoogleBenchmarkAdapter",
+    "JmhAdapter",
+    "read_benchmarkdotnet",
+    "read_google_benchmark",
+    "read_jmh",
+]
 
 
 def read_google_benchmark(path: Path) -> ReportData:
@@ -143,6 +160,52 @@ def read_jmh(path: Path) -> ReportData:
     return ReportData(metrics=metrics)
 
 
+def read_benchmarkdotnet(path: Path) -> ReportData:
+    """Read BenchmarkDotNet's JSON export into ``perf.<benchmark>.*`` metrics."""
+    doc = load_json(path, "BenchmarkDotNet JSON report")
+    benches = doc.get("Benchmarks") if isinstance(doc, dict) else None
+    if not isinstance(benches, list):
+        raise InputError(
+            f"{path}: not a BenchmarkDotNet report: expected an object with a 'Benchmarks' list "
+            "(the JSON exporter)",
+            slug="malformed-report",
+        )
+    names = ScenarioNames()
+    metrics: dict[str, float] = {}
+    for i, bench in enumerate(benches):
+        stats = bench.get("Statistics") if isinstance(bench, dict) else None
+        if not isinstance(bench, dict):
+            raise InputError(f"{path}: Benchmarks[{i}]: expected an object")
+        raw = f"{bench.get('Type', '')}.{bench.get('Method', '')}".strip(".")
+        raw = raw or str(bench.get("FullName") or f"benchmark_{i}")
+        if bench.get("Parameters"):
+            raw += f"[{bench['Parameters']}]"
+        scenario = names(raw)
+        if not isinstance(stats, dict):
+            continue  # a benchmark that failed to run has no statistics
+        put(metrics, scenario, "avg_ms", to_ms(stats.get("Mean"), "ns"))
+        put(metrics, scenario, "p50_ms", to_ms(stats.get("Median"), "ns"))
+        put(metrics, scenario, "min_ms", to_ms(stats.get("Min"), "ns"))
+        put(metrics, scenario, "max_ms", to_ms(stats.get("Max"), "ns"))
+        put(metrics, scenario, "stddev_ms", to_ms(stats.get("StandardDeviation"), "ns"))
+        percentiles = stats.get("Percentiles")
+        if isinstance(percentiles, dict):
+            for key, value in percentiles.items():
+                if key.startswith("P") and key[1:] not in ("0", "50"):
+                    put(metrics, scenario, percentile_key(key[1:]), to_ms(value, "ns"))
+        values = stats.get("OriginalValues")
+        if isinstance(values, list) and values and all(as_number(v) is not None for v in values):
+            ordered = sorted(float(v) for v in values)
+            put(metrics, scenario, "p99_ms", to_ms(percentile_of_sorted(ordered, 0.99), "ns"))
+        mean = to_ms(stats.get("Mean"), "ns")
+        if mean:
+            put(metrics, scenario, "rps", 1000.0 / mean)
+        memory = bench.get("Memory")
+        if isinstance(memory, dict):
+            put(metrics, scenario, "alloc_bytes", memory.get("BytesAllocatedPerOperation"))
+    return ReportData(metrics=metrics)
+
+
 class GoogleBenchmarkAdapter:
     name = "google-benchmark"
     kind = "perf"
@@ -173,4 +236,20 @@ class JmhAdapter:
         return read_jmh(path)
 
 
-ADAPTERS = [GoogleBenchmarkAdapter(), JmhAdapter()]
+class BenchmarkDotNetAdapter:
+    name = "benchmarkdotnet"
+    kind = "perf"
+    description = "BenchmarkDotNet JSON report (JSON exporters)"
+
+    def sniff(self, head: str, path: Path) -> int:
+        if '"Benchmarks"' in head and (
+            '"BenchmarkDotNetVersion"' in head or '"Statistics"' in head
+        ):
+            return 90
+        return 0
+
+    def read(self, path: Path, ctx: ReadContext) -> ReportData:
+        return read_benchmarkdotnet(path)
+
+
+ADAPTERS = [GoogleBenchmarkAdapter(), JmhAdapter(), BenchmarkDotNetAdapter()]
