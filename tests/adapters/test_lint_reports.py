@@ -214,11 +214,13 @@ def test_pmd_csv_and_empty_pmd7_xml() -> None:
 def test_pmd_xml_violations(tmp_path: Path) -> None:
     report = tmp_path / "pmd.xml"
     report.write_text(
-        '<?xml version="1.0"?>\n<pmd xmlns="http://pmd.sourceforge.net/report/2.0.0" version="7.3.0">\n'
+        '<?xml version="1.0"?>\n'
+        '<pmd xmlns="http://pmd.sourceforge.net/report/2.0.0" version="7.3.0">\n'
         f'<file name="{tmp_path}/src/A.java">\n'
         '<violation beginline="3" rule="UnusedLocalVariable" priority="3">\n  Avoid unused local\n'
         "  variables.\n</violation>\n"
-        '<violation beginline="9" rule="EmptyCatchBlock" priority="1">Avoid empty catch</violation>\n'
+        '<violation beginline="9" rule="EmptyCatchBlock" priority="1">'
+        "Avoid empty catch</violation>\n"
         "</file>\n</pmd>\n"
     )
     data, ref = read_report(report, ctx=ReadContext(root=tmp_path))
