@@ -268,7 +268,15 @@ def _read_run(run: dict[str, Any], root: Path, out: list[Finding]) -> set[str]:
     families = {"mixed": {"security", "lint"}}.get(klass, {klass})
     tool = tool_name.lower().split()[0] if tool_name.strip() else "sarif"
     rule_facts: dict[int, tuple[str, bool, bool]] = {}
-    for res in _list(run.get("results")):
+    results = run.get("results")
+    failed = any(
+        _dict(inv).get("executionSuccessful") is False for inv in _list(run.get("invocations"))
+    )
+    if not results and (results is None or failed):
+        # §3.14.23: absent or null results mean the tool produced none (it did not run or
+        # failed), which is not a clean scan: measure nothing rather than zeros
+        return set()
+    for res in _list(results):
         if not isinstance(res, dict) or _suppressed(res):
             continue
         if res.get("kind") in ("pass", "notApplicable") or res.get("baselineState") == "absent":
