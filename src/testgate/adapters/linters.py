@@ -245,6 +245,12 @@ class PmdCsvAdapter:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         findings = []
         try:
+            if "File" not in (reader.fieldnames or ()):
+                raise InputError(
+                    f"{path}:1: not a PMD CSV report (expected the header "
+                    "Problem,Package,File,Priority,Line,Description,Rule set,Rule)",
+                    slug="malformed-report",
+                )
             for row in reader:
                 if not row.get("File"):
                     raise InputError(
