@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from testgate.adapters import audit, gitleaks, linters, lint, mutation, quality, sarif, sast, trivy
+from testgate.adapters import audit, gitleaks, lint, linters, mutation, quality, sarif, sast, trivy
 from testgate.adapters.registry import ReadContext
 from testgate.errors import InputError
 
