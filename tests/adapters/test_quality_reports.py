@@ -226,3 +226,14 @@ def test_pmd_cpd_legacy_and_namespaced() -> None:
     assert first.line == 49
     clean = read("duplication/pmd-cpd7__xml-namespaced-no-dups.xml", "pmd-cpd")
     assert clean.findings == []
+
+
+def test_complexity_max_over_several_reports_is_the_largest() -> None:
+    from testgate.model import Run
+
+    run = Run(id="r")
+    for rel in ("complexity/lizard__xml-curl.xml", "complexity/radon__cc-json.json"):
+        data, ref = read_report(FIX / rel)
+        run.absorb(data, ref)
+    run.finalize()
+    assert run.metrics["complexity.cyclomatic.max"] == 510
