@@ -179,6 +179,7 @@ _Emit = Callable[[str, str, str, Any, str], list[Criterion]]
 def _simple(metric: str, default_op: str = "<=") -> _Emit:
     def emit(gate: str, group: str, key: str, value: Any, where: str) -> list[Criterion]:
         th = _threshold(value, where, default_op)
+        _check_unit(th, metric, where)
         stat_metric = metric
         return [
             Criterion(gate, f"{group}.{key}", "threshold", stat_metric, th, expected=_text(value))
@@ -213,6 +214,7 @@ def _perf_stat(metric_suffix: str | None) -> _Emit:
         suffix = metric_suffix or (f"{th.stat}_ms" if th.stat and th.stat != "rate" else "p95_ms")
         if suffix == "mean_ms":
             suffix = "avg_ms"
+        _check_unit(th, f"perf.*.{suffix}", where)
         return [
             Criterion(
                 gate, f"{group}.{key}", "threshold", f"perf.*.{suffix}", th, expected=_text(value)
