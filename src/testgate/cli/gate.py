@@ -65,7 +65,7 @@ def evaluate_for_run(loaded: LoadedConfig, run: Run, options: GateOptions) -> Ve
     spec = parse_gates(cfg.gates, cfg.deployment_gates, cfg.quarantine)
     baseline = None
     if options.baseline:
-        provider = baseline_provider(options.baseline, cwd=options.cwd or Path.cwd(), config=loaded)
+        provider = baseline_provider(options.baseline, cwd=options.cwd or Path.cwd(), loaded=loaded)
         baseline = provider.load()
     changes = None
     problem = None
