@@ -22,4 +22,24 @@ def testgate_register_adapters(registry: AdapterRegistry) -> None:
 
 
 #: one module per report family
-BUILTIN_MODULES: tuple[str, ...] = ()
+BUILTIN_MODULES: tuple[str, ...] = (
+    "testgate.adapters.junit",
+    "testgate.adapters.cobertura",
+    "testgate.adapters.lcov",
+    "testgate.adapters.k6",
+    "testgate.adapters.pytest_benchmark",
+    "testgate.adapters.locust",
+    "testgate.adapters.jmeter",
+    "testgate.adapters.jacoco",
+    "testgate.adapters.coveragepy_json",
+    "testgate.adapters.clover",
+    "testgate.adapters.gocover",
+    "testgate.adapters.sarif",
+    "testgate.adapters.audit",
+    "testgate.adapters.trivy",
+    "testgate.adapters.gitleaks",
+    "testgate.adapters.sast",
+    "testgate.adapters.lint",
+    "testgate.adapters.quality",
+    "testgate.adapters.mutation",
+)

@@ -1,0 +1,177 @@
+"""Turning the file paths that coverage producers write into paths relative to the repository root.
+
+Producers write paths in every shape: relative to a ``<source>`` root (Cobertura), absolute paths
+of the CI machine that made the report (``/home/runner/work/app/app/src/x.py``,
+``D:\\a\\app\\src\\x.cs``, coverlet's deterministic ``/_/src/x.cs``), Windows separators, ``./``
+prefixes. Gates, new-code coverage and test selection compare these paths with ``git diff``, so
+every coverage adapter maps them to one form: POSIX separators, relative to the repository root.
+
+The rules, in order (docs/formats-coverage.md repeats them for users):
+
+1. ``\\`` becomes ``/``; surrounding whitespace, ``./`` and ``a/../`` segments are removed.
+2. A relative path is tried under each source root (relative roots are taken from the repository
+   root); the first candidate that exists under the repository root wins, and so does the path
+   itself when it exists as written.
+3. An absolute path under the repository root is made relative to it.
+4. Otherwise the longest suffix of the path that exists under the repository root wins: this
+   strips the CI machine's checkout prefix when the report is read on another machine (and a Go
+   import path's module prefix).
+5. Otherwise a relative path is looked up as the tail of the repository's files: JaCoCo writes
+   ``org/x/A.java`` for ``src/main/java/org/x/A.java``. Only a unique match is taken (two
+   ``__init__.py`` files prove nothing). The repository is listed once per report, and only
+   when this rule is needed (directories starting with ``.``, ``node_modules`` and
+   ``__pycache__`` are skipped).
+6. Otherwise, when nothing exists (a report read without its sources): a path joined to a
+   relative source root is kept joined; a path whose source root is absolute and foreign is kept
+   as the producer wrote it, relative; an absolute path stays absolute (with ``/`` separators).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = ["PathNormalizer", "clean", "is_absolute", "normalize_path"]
+
+#: directories never listed when looking a path up by its tail
+_SKIP_DIRS = frozenset(("node_modules", "__pycache__"))
+#: listing stops after this many files: a huge tree is not worth a slow report
+_MAX_INDEXED = 500_000
+
+_DRIVE = re.compile(r"^[A-Za-z]:(/|$)")
+
+
+def clean(raw: str) -> str:
+    """POSIX separators; no surrounding blanks, ``./`` or ``x/..`` segments, or trailing ``/``."""
+    p = raw.strip().replace("\\", "/")
+    if not p:
+        return p
+    # keep a leading "//" (UNC share) as one slash: posixpath.normpath keeps exactly two otherwise
+    unc = p.startswith("//")
+    p = posixpath.normpath(p)
+    if unc and p.startswith("//"):
+        p = p[1:]
+    return "" if p == "." else p
+
+
+def is_absolute(p: str) -> bool:
+    """Absolute on POSIX (``/x``) or on Windows (``C:/x``), judged on a :func:`clean` path."""
+    return p.startswith("/") or bool(_DRIVE.match(p))
+
+
+def _parts(p: str) -> list[str]:
+    if _DRIVE.match(p):
+        p = p[2:]
+    return [s for s in p.split("/") if s]
+
+
+class PathNormalizer:
+    """Normalises many paths against one repository root, caching file-system look-ups.
+
+    One instance per report: a report with 10,000 files asks the file system at most a few
+    times per file, and identical directories are only resolved once.
+    """
+
+    def __init__(self, root: Path | str, sources: Sequence[str] = ()) -> None:
+        self.root = Path(os.path.abspath(root))
+        self._root_s = clean(str(self.root))
+        self._root_prefix = self._root_s.rstrip("/") + "/"
+        self.sources = [s for s in (clean(x) for x in sources) if s and not s.startswith("-")]
+        # a source root such as "--source" is a converter's leaked command-line flag, not a path
+        self._exists = lru_cache(maxsize=65536)(self._exists_uncached)
+        self._index: dict[str, list[str]] | None = None
+
+    def exists(self, rel: str) -> bool:
+        """Whether *rel* (relative to the root) exists; cached."""
+        return self._exists(clean(rel))
+
+    def files_named(self, name: str) -> list[str]:
+        """Every file called *name* under the root (relative POSIX paths), listed once."""
+        if self._index is None:
+            self._index = self._build_index()
+        return self._index.get(name, [])
+
+    def _build_index(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = defaultdict(list)
+        count = 0
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS]
+            rel = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
+            prefix = "" if rel == "." else rel + "/"
+            for f in filenames:
+                index[f].append(prefix + f)
+            count += len(filenames)
+            if count > _MAX_INDEXED:
+                break
+        return dict(index)
+
+    def _by_tail(self, p: str) -> str | None:
+        tail = "/" + p
+        found = [c for c in self.files_named(posixpath.basename(p)) if c.endswith(tail)]
+        return found[0] if len(found) == 1 else None
+
+    def _exists_uncached(self, rel: str) -> bool:
+        return rel != "" and os.path.exists(os.path.join(self.root, rel))
+
+    def _relative(self, p: str) -> str | None:
+        """*p* (clean) relative to the root when it lies under it; ``None`` otherwise."""
+        if not is_absolute(p):
+            return p
+        if p == self._root_s:
+            return ""
+        if p.startswith(self._root_prefix):
+            return p[len(self._root_prefix) :]
+        # Windows drive letters compare case-insensitively
+        if _DRIVE.match(p) and p.lower().startswith(self._root_prefix.lower()):
+            return p[len(self._root_prefix) :]
+        return None
+
+    def _suffix(self, p: str) -> str | None:
+        parts = _parts(p)
+        for i in range(1, len(parts)):
+            cand = "/".join(parts[i:])
+            if self._exists(cand):
+                return cand
+        return None
+
+    def __call__(self, raw: str) -> str:
+        p = clean(raw)
+        if not p:
+            return p
+        if is_absolute(p):
+            rel = self._relative(p)
+            if rel is not None:
+                return rel
+            return self._suffix(p) or p
+        candidates: list[str] = []
+        for src in self.sources:
+            joined = clean(f"{src}/{p}")
+            rel = self._relative(joined)
+            if rel is not None:
+                if self._exists(rel):
+                    return rel
+                candidates.append(rel)
+            else:
+                found = self._suffix(joined)
+                if found is not None:
+                    return found
+                candidates.append(p)  # a foreign absolute root: the path as written is best
+        if self._exists(p):
+            return p
+        found = self._suffix(p) or self._by_tail(p)
+        if found is not None:
+            return found
+        return candidates[0] if candidates else p
+
+
+def normalize_path(raw: str, root: Path | str, sources: Sequence[str] = ()) -> str:
+    """*raw* as a POSIX path relative to *root*; see the module docstring for the rules.
+
+    For many paths of one report build one :class:`PathNormalizer` instead (it caches).
+    """
+    return PathNormalizer(root, sources)(raw)
