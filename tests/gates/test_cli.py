@@ -126,7 +126,7 @@ def test_input_and_config_errors_exit_2(project: Project) -> None:
     )
     write_summary(make_run(), project.root / ".testgate" / "latest" / "summary.json")
     out = project.run("gate").assert_code(2)
-    assert "gates.g.criteria.x.threshold: cannot read threshold 'lots'" in out.err
+    assert "testgate.yaml:1: gates.g.criteria.x.threshold: cannot read threshold 'lots'" in out.err
     project.write("testgate.yaml", "gates: {}")
     out = project.run("gate", "--summary", "missing.json").assert_code(2)
     assert "missing.json: no such summary file" in out.err

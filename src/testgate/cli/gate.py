@@ -19,6 +19,7 @@ from testgate.cli._common import config_option
 
 if TYPE_CHECKING:
     from testgate.config.loader import LoadedConfig
+    from testgate.errors import ConfigError
     from testgate.gates.evaluate import Verdict
     from testgate.model import Run
 
@@ -50,19 +51,45 @@ def _needs_new_code(spec: object) -> bool:
     return any(c.metric == "coverage.new_code" for g in spec.gates.values() for c in g.criteria)
 
 
+def _located(loaded: LoadedConfig, exc: ConfigError) -> ConfigError:
+    """*exc* with each problem prefixed by ``file:line:`` of its key path."""
+    import re
+
+    from testgate.errors import ConfigError
+
+    try:
+        name = str(loaded.path.relative_to(Path.cwd()))
+    except ValueError:
+        name = str(loaded.path)
+    out = []
+    for problem in exc.problems:
+        key = re.sub(r"\[(\d+)\]", r".\1", problem.split(": ", 1)[0])
+        line = None
+        while key:
+            if key in loaded.lines:
+                line = loaded.lines[key]
+                break
+            key = key.rpartition(".")[0]
+        out.append(f"{name}:{line}: {problem}" if line else f"{name}: {problem}")
+    return ConfigError(out[0], problems=out, slug=exc.slug)
+
+
 def evaluate_for_run(loaded: LoadedConfig, run: Run, options: GateOptions) -> Verdict:
     """Evaluate *loaded*'s gates over *run* and store the verdict in ``run.verdict``.
 
     The I/O the pure evaluation needs happens here: reading a baseline, running git for
     new-code coverage, reading today's date for quarantine expiry.
     """
-    from testgate.errors import GateError
+    from testgate.errors import ConfigError, GateError
     from testgate.gates.baseline import baseline_provider
     from testgate.gates.evaluate import evaluate
     from testgate.gates.spec import parse_gates
 
     cfg = loaded.config
-    spec = parse_gates(cfg.gates, cfg.deployment_gates, cfg.quarantine)
+    try:
+        spec = parse_gates(cfg.gates, cfg.deployment_gates, cfg.quarantine)
+    except ConfigError as exc:
+        raise _located(loaded, exc) from None
     baseline = None
     if options.baseline:
         provider = baseline_provider(options.baseline, cwd=options.cwd or Path.cwd(), loaded=loaded)
