@@ -52,5 +52,5 @@ def test_run_passes_when_the_gates_pass(project: Project) -> None:
 def test_a_bad_gate_is_an_error_but_the_summary_is_written(project: Project) -> None:
     setup(project, "lots")
     out = project.run("run", "-q").assert_code(2)
-    assert "gates not evaluated: gates.tests_gate.criteria.enough.threshold" in out.err
+    assert "gates not evaluated: testgate.yaml:11: gates.tests_gate.criteria.enough" in out.err
     assert (project.root / ".testgate/latest/summary.json").is_file()
