@@ -126,3 +126,23 @@ def test_text_is_a_deterministic_fixed_width_table() -> None:
     assert "\x1b[" not in out
     assert "testgate verdict: FAIL — 2 fail, 1 pass, 1 not measured" in out
     assert "FAIL (non-blocking)" in out.replace("\n", " ") or "(non-blocking)" in out
+
+
+def test_json_validates_against_the_shipped_verdict_schema() -> None:
+    from importlib.resources import files
+
+    import jsonschema
+
+    schema = json.loads(files("testgate").joinpath("schemas/verdict.schema.json").read_text())
+    jsonschema.validate(json.loads(render_json(verdict())), schema)
+    bypassed = evaluate(
+        parse_gates(
+            gates_yaml(
+                "g: {enforcement: {bypass_allowed: true}, criteria: {t: {metric: tests.failed, threshold: '== 0'}}}"
+            )
+        ),
+        make_run(failed=[("x", "y")]),
+        bypass="INC-1",
+        strict=True,
+    )
+    jsonschema.validate(bypassed.to_dict(), schema)
