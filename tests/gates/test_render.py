@@ -138,7 +138,8 @@ def test_json_validates_against_the_shipped_verdict_schema() -> None:
     bypassed = evaluate(
         parse_gates(
             gates_yaml(
-                "g: {enforcement: {bypass_allowed: true}, criteria: {t: {metric: tests.failed, threshold: '== 0'}}}"
+                "g: {enforcement: {bypass_allowed: true}, "
+                "criteria: {t: {metric: tests.failed, threshold: '== 0'}}}"
             )
         ),
         make_run(failed=[("x", "y")]),
