@@ -7,6 +7,7 @@ test names and messages come from the code under test and may be hostile
 
 from __future__ import annotations
 
+import html
 import io
 import json
 from collections.abc import Callable
@@ -135,6 +136,10 @@ def escape_markdown(text: str) -> str:
     return out
 
 
+def _html(text: str) -> str:
+    return html.escape(text.replace("\r", "").replace("\n", " "), quote=True).replace("`", "&#96;")
+
+
 def render_markdown(v: Verdict) -> str:
     """For a PR comment or ``$GITHUB_STEP_SUMMARY``: verdict line, table, failure details."""
     icon = "✅" if v.passed else "❌"
@@ -151,10 +156,10 @@ def render_markdown(v: Verdict) -> str:
     if bad:
         lines += ["", "### What to look at", ""]
         for r in bad:
+            # inside an HTML block Markdown is not interpreted: escape for HTML only
             lines.append(
-                f"<details><summary><b>{escape_markdown(r.gate)} / "
-                f"{escape_markdown(r.criterion)}</b>: {escape_markdown(r.actual_text)} "
-                f"(expected {escape_markdown(r.expected)})</summary>"
+                f"<details><summary><b>{_html(r.gate)} / {_html(r.criterion)}</b>: "
+                f"{_html(r.actual_text)} (expected {_html(r.expected)})</summary>"
             )
             lines.append("")
             items = r.details or ((r.hint,) if r.hint else ())
