@@ -262,3 +262,27 @@ def test_gate_command_reports_new_code_and_the_base_commit(repo: Path) -> None:
     ]
     text = project.run("gate").assert_code(3)
     text.fnmatch_lines([f"new code compared against main (merge-base {base[:12]})"])
+
+
+def test_odd_file_names_and_undecodable_content(tmp_path: Path) -> None:
+    repo = tmp_path / "odd"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "sp ace.py").write_text("a\n")
+    (repo / "naïve.py").write_text("x\n")
+    (repo / "blob.txt").write_bytes(b"\xa7\xff\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    git(repo, "checkout", "-q", "-b", "f")
+    (repo / "sp ace.py").write_text("a\nb\n")
+    (repo / "naïve.py").write_text("x\ny\n")
+    (repo / 'quo"te.py').write_text("q\n")
+    (repo / "blob.txt").write_bytes(b"\xa7\xff\n\xfe\n")
+    git(repo, "add", "-A")
+    git(repo, "mv", "sp ace.py", "moved sp.py")
+    assert changed_lines(repo, "main").files == {
+        "moved sp.py": frozenset({2}),
+        "naïve.py": frozenset({2}),
+        'quo"te.py': frozenset({1}),
+        "blob.txt": frozenset({2}),
+    }
