@@ -376,3 +376,19 @@ def test_raising_a_coverage_minimum_never_turns_a_failing_verdict_into_a_pass(
         assert not verdict(minimum + raise_by)
     if not all(hits):
         assert not verdict(100)  # a single missed line never rounds up to 100%
+
+
+def test_a_regression_from_a_zero_baseline_is_reported_not_crashed() -> None:
+    spec = parse_gates(
+        {
+            "p": {
+                "criteria": {},
+                "baseline_comparison": {"threshold": "5%", "metrics": ["perf.api.error_rate"]},
+            }
+        }
+    )
+    base = make_run(metrics={"perf.api.error_rate": 0.0}, run_id="b")
+    now = make_run(metrics={"perf.api.error_rate": 1.0})
+    (r,) = evaluate(spec, now, baseline=base).results
+    assert r.status == "fail"
+    assert r.hint == "perf.api.error_rate regressed ∞% vs the baseline (0% -> 1%)"

@@ -133,6 +133,8 @@ def format_value(value: float | None, unit: str | None) -> str:
     """A metric value for people. Percentages are floored, so 99.999 never shows as 100%."""
     if value is None:
         return "not measured"
+    if not math.isfinite(value):
+        return f"{'-' if value < 0 else ''}∞{unit or ''}"  # a regression from a zero baseline
     if unit == "%":
         shown = math.floor(value * 100) / 100
         return f"{shown:.2f}".rstrip("0").rstrip(".") + "%"
