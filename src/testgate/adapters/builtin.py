@@ -40,6 +40,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "testgate.adapters.gitleaks",
     "testgate.adapters.sast",
     "testgate.adapters.lint",
+    "testgate.adapters.linters",
     "testgate.adapters.quality",
     "testgate.adapters.mutation",
 )
