@@ -275,8 +275,10 @@ class _Evaluator:
             lines = f.findings("secret")
         elif metric.startswith("licenses."):
             lines = f.findings("license")
-        elif metric.startswith("lint."):
-            lines = f.findings("lint", None)
+        elif metric == "lint.errors":  # the model counts critical and high as errors
+            lines = f.findings("lint", ("critical", "high"))
+        elif metric == "lint.warnings":
+            lines = f.findings("lint", ("medium", "low"))
         elif metric.startswith("complexity."):
             lines = f.findings("complexity")
         elif metric.startswith("duplication."):

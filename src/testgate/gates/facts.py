@@ -446,10 +446,13 @@ class Facts:
             :limit
         ]
 
-    def findings(self, category: str, severity: str | None = None, limit: int = 20) -> list[str]:
+    def findings(
+        self, category: str, severity: str | tuple[str, ...] | None = None, limit: int = 20
+    ) -> list[str]:
+        wanted = (severity,) if isinstance(severity, str) else severity
         out = []
         for f in self.run.findings:
-            if f.category != category or (severity and f.severity != severity):
+            if f.category != category or (wanted and f.severity not in wanted):
                 continue
             where = f"{f.path}:{f.line}" if f.path and f.line else (f.path or "")
             pkg = f"{f.package}@{f.version}" if f.package and f.version else (f.package or "")
