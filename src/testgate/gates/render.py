@@ -210,7 +210,10 @@ def render_github(v: Verdict) -> str:
         kind = "error" if r.status == "fail" and r.blocking else "warning"
         title = github_escape_property(f"testgate gate {r.gate}")
         lines.append(f"::{kind} title={title}::{github_escape_data(_gh_message(r))}")
-    lines.append(f"::notice title=testgate::{github_escape_data(_headline(v))}")
+    summary = _headline(v)
+    if v.bypass:
+        summary += f"\nbypass: {v.bypass['reason']} (bypassed: {', '.join(v.bypass['gates'])})"
+    lines.append(f"::notice title=testgate::{github_escape_data(summary)}")
     return "\n".join(lines) + "\n"
 
 
@@ -220,6 +223,13 @@ def render_junit(v: Verdict) -> str:
 
     root = etree.Element("testsuites", name="testgate gates")
     suite = etree.SubElement(root, "testsuite", name="testgate gates")
+    props = etree.SubElement(suite, "properties")
+    facts = {"verdict": v.verdict, "env": v.env or "", "strict": str(v.strict).lower()}
+    if v.bypass:
+        facts["bypass"] = v.bypass["reason"]
+        facts["bypassed_gates"] = ",".join(v.bypass["gates"])
+    for key, value in facts.items():
+        etree.SubElement(props, "property", name=key, value=_xml_safe(value))
     failures = skipped = 0
     for r in v.results:
         tc = etree.SubElement(
