@@ -21,9 +21,10 @@ if TYPE_CHECKING:
     from testgate.config.loader import LoadedConfig
     from testgate.errors import ConfigError
     from testgate.gates.evaluate import Verdict
+    from testgate.gates.spec import GatesSpec
     from testgate.model import Run
 
-__all__ = ["GateOptions", "command", "evaluate_for_run"]
+__all__ = ["GateOptions", "command", "evaluate_for_run", "load_gates"]
 
 _FORMATS = ("text", "json", "markdown", "github", "junit")
 
@@ -74,22 +75,29 @@ def _located(loaded: LoadedConfig, exc: ConfigError) -> ConfigError:
     return ConfigError(out[0], problems=out, slug=exc.slug)
 
 
+def load_gates(loaded: LoadedConfig) -> GatesSpec:
+    """The gate specs of *loaded*; problems name ``file:line: key.path`` (for ``validate`` too)."""
+    from testgate.errors import ConfigError
+    from testgate.gates.spec import parse_gates
+
+    cfg = loaded.config
+    try:
+        return parse_gates(cfg.gates, cfg.deployment_gates, cfg.quarantine)
+    except ConfigError as exc:
+        raise _located(loaded, exc) from None
+
+
 def evaluate_for_run(loaded: LoadedConfig, run: Run, options: GateOptions) -> Verdict:
     """Evaluate *loaded*'s gates over *run* and store the verdict in ``run.verdict``.
 
     The I/O the pure evaluation needs happens here: reading a baseline, running git for
     new-code coverage, reading today's date for quarantine expiry.
     """
-    from testgate.errors import ConfigError, GateError
+    from testgate.errors import GateError
     from testgate.gates.baseline import baseline_provider
     from testgate.gates.evaluate import evaluate
-    from testgate.gates.spec import parse_gates
 
-    cfg = loaded.config
-    try:
-        spec = parse_gates(cfg.gates, cfg.deployment_gates, cfg.quarantine)
-    except ConfigError as exc:
-        raise _located(loaded, exc) from None
+    spec = load_gates(loaded)
     baseline = None
     if options.baseline:
         provider = baseline_provider(options.baseline, cwd=options.cwd or Path.cwd(), loaded=loaded)
