@@ -19,9 +19,24 @@ def evaluate_gates(loaded: LoadedConfig, run: Run) -> int | None:
     """Evaluate the configuration's gates over the finished *run* (before its summary is written).
 
     The gates box plugs in here: set ``run.verdict`` and return ``ExitCode.GATE_FAILED`` when a
-    blocking gate failed, or None when there is nothing to say.
+    blocking gate failed, or None when there is nothing to say. A gate definition error is
+    printed and gives exit code 2, and the run's summary is still written.
     """
-    return None
+    cfg = loaded.config
+    if not cfg.gates:
+        return None
+    import os
+
+    from testgate.cli.gate import GateOptions, evaluate_for_run
+    from testgate.errors import ExitCode, TestgateError
+
+    approved = os.environ.get("TESTGATE_APPROVED", "") in ("1", "true", "yes")
+    try:
+        verdict = evaluate_for_run(loaded, run, GateOptions(approved=approved))
+    except TestgateError as exc:
+        click.echo(f"testgate: error: gates not evaluated: {exc}", err=True)
+        return int(ExitCode.USAGE_ERROR)
+    return None if verdict.passed else int(ExitCode.GATE_FAILED)
 
 
 def _workers(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
