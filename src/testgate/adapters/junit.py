@@ -12,14 +12,16 @@ test cases costs one :class:`~testgate.model.TestCase` each and never a whole tr
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from testgate.adapters._xml import iterparse, local
+from testgate.adapters._xml import local, parse_with_target
 from testgate.errors import InputError
 from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestCase, bounded
 
@@ -65,11 +67,6 @@ def parse_time(raw: str | None) -> float:
     return value
 
 
-def _text(elem: Any) -> str:
-    """All text inside *elem* (CDATA split as ``]]]]><![CDATA[>`` is joined by the parser)."""
-    return "".join(elem.itertext())
-
-
 def _first_line(text: str) -> str | None:
     for line in text.splitlines():
         line = line.strip()
@@ -88,242 +85,410 @@ def _int(raw: str | None) -> int | None:
     return n if n >= 0 else None
 
 
-class _Reader:
-    """The state of reading one file: the suite stack and the retry bookkeeping."""
+#: text kept from one <failure>/<error>/<stackTrace>: a little over the trace bound, so that
+#: a 100 MB failure body costs no more memory than a short one
+_TEXT_CAP = MAX_TRACE_CHARS + 1024
+
+
+class _Case:
+    """What the child elements of one ``<testcase>`` said (only built when it has children)."""
+
+    __slots__ = (
+        "errored",
+        "failed",
+        "flaky_msg",
+        "flaky_n",
+        "flaky_traces",
+        "message",
+        "properties",
+        "rerun_n",
+        "skipped",
+        "time",
+        "traces",
+    )
+
+    def __init__(self) -> None:
+        self.failed = self.errored = self.skipped = False
+        self.message: str | None = None
+        self.traces: list[str] = []
+        self.flaky_n = self.rerun_n = 0
+        self.flaky_msg: str | None = None
+        self.flaky_traces: list[str] = []
+        self.properties: dict[str, str] | None = None
+        self.time: str | None = None
+
+
+class _Target:
+    """An lxml parser target: sees each element's tag and attributes as they stream past.
+
+    No tree is built: the state is the stack of suite names, the attributes of the current
+    ``<testcase>`` and, only for cases with child elements, a :class:`_Case`.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.report = str(path)
         self.tests: list[TestCase] = []
         self.suites: list[str] = []
+        self.suite = ""  # innermost non-empty suite name
+        self.seen = False
+        self.attrib: dict[str, str] | None = None  # of the open <testcase>
+        self.case: _Case | None = None
+        self.depth = 0  # element depth inside the open <testcase>
+        self.child = ""  # local name of the open depth-1 child
+        self.grandchild_attrib: dict[str, str] | None = None
+        self.collect = False
+        self.buf: list[str] = []
+        self.buf_len = 0
+        # an <error>/<failure> directly under <testsuite>: (tag, attrib)
+        self.suite_error: tuple[str, dict[str, str]] | None = None
         #: (suite, classname, name, file) -> index in tests, for tests that failed: a later
         #: case with the same identity in the same report is a rerun (gotestsum --rerun-fails,
         #: pytest-rerunfailures-style reports), merged into one test with several attempts
         self.bad: dict[tuple[str, str, str, str | None], int] = {}
-        self.intern: dict[str, str] = {}
-        self.seen = False
+        #: the names in `bad`: a cheap first check, because most files have no failures
+        self.bad_names: set[str] = set()
+        self.names: dict[str, str] = {}
 
-    def _s(self, value: str) -> str:
-        # Interning suite and class names: a million tests share a few thousand of them.
-        got = self.intern.get(value)
+    # -- helpers ------------------------------------------------------------------------------
+
+    def intern(self, value: str) -> str:
+        # Suite, class and file names repeat: a million tests share a few thousand of them.
+        got = self.names.get(value)
         if got is None:
-            got = self.intern[value] = sys.intern(value)
+            got = self.names[value] = sys.intern(value)
         return got
 
-    def suite_name(self) -> str:
+    def _start_text(self) -> None:
+        self.collect = True
+        self.buf = []
+        self.buf_len = 0
+
+    def _take_text(self) -> str:
+        self.collect = False
+        text = "".join(self.buf)
+        self.buf = []
+        return text
+
+    def _set_suite(self) -> None:
         for name in reversed(self.suites):
             if name:
-                return name
-        return ""
+                self.suite = self.intern(name)
+                return
+        self.suite = ""
 
-    def case(self, elem: Any) -> None:
-        get = elem.get
-        name = get("name") or ""
+    # -- the parser target protocol -------------------------------------------------------------
+
+    def data(self, text: str) -> None:
+        if self.collect and self.buf_len < _TEXT_CAP:
+            self.buf.append(text)
+            self.buf_len += len(text)
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        if "}" in tag:
+            tag = local(tag)
+        if self.attrib is not None:
+            self.depth += 1
+            if self.depth == 1:
+                self._child_start(tag, attrib)
+            elif self.depth == 2:
+                self._grandchild_start(tag, attrib)
+            return
+        if tag == "testcase":
+            self.attrib = attrib
+            self.case = None
+            self.depth = 0
+            self.seen = True
+        elif tag == "testsuite":
+            self.suites.append(attrib.get("name") or "")
+            self._set_suite()
+            self.seen = True
+        elif tag == "testsuites":
+            self.seen = True
+        elif (tag == "error" or tag == "failure") and self.suites and self.suite_error is None:
+            self.suite_error = (tag, dict(attrib))
+            self._start_text()
+
+    def end(self, tag: str) -> None:
+        if self.attrib is not None:
+            if self.depth == 0:
+                self._case_end()
+                self.attrib = None
+            else:
+                if self.depth == 1:
+                    self._child_end()
+                elif self.depth == 2:
+                    self._grandchild_end()
+                self.depth -= 1
+            return
+        if "}" in tag:
+            tag = local(tag)
+        if tag == "testsuite":
+            if self.suite_error is not None:
+                self._suite_error_end()
+            if self.suites:
+                self.suites.pop()
+            self._set_suite()
+
+    def close(self) -> list[TestCase]:
+        return self.tests
+
+    # -- children of a <testcase> -----------------------------------------------------------
+
+    def _child_start(self, tag: str, attrib: dict[str, str]) -> None:
+        case = self.case
+        if case is None:
+            case = self.case = _Case()
+        self.child = tag
+        if tag == "failure" or tag == "error":
+            if tag == "failure":
+                case.failed = True
+            else:
+                case.errored = True
+            if case.message is None:
+                case.message = attrib.get("message") or None
+                if case.message is None:
+                    self.grandchild_attrib = attrib  # take the first text line, or the type
+            self._start_text()
+        elif tag == "skipped":
+            case.skipped = True
+            if case.message is None:
+                case.message = attrib.get("message") or None
+            self._start_text()
+        elif tag in _FLAKY_TAGS:
+            case.flaky_n += 1
+            if case.flaky_msg is None:
+                case.flaky_msg = attrib.get("message") or attrib.get("type")
+            self._start_text()  # old Surefire writes the trace as the element's own text
+        elif tag in _RERUN_TAGS:
+            case.rerun_n += 1
+            self._start_text()
+        elif tag == "time":
+            self._start_text()  # AntUnit writes <time> as a child element
+
+    def _child_end(self) -> None:
+        case = self.case
+        assert case is not None
+        tag = self.child
+        self.child = ""
+        if tag == "failure" or tag == "error":
+            text = self._take_text().strip()
+            if case.message is None:
+                attrib = self.grandchild_attrib or {}
+                case.message = _first_line(text) or attrib.get("type") or None
+            self.grandchild_attrib = None
+            if text:
+                case.traces.append(text)
+        elif tag == "skipped":
+            text = self._take_text()
+            if case.message is None:
+                case.message = _first_line(text)
+        elif tag in _FLAKY_TAGS or tag in _RERUN_TAGS:
+            text = self._take_text().strip() if self.collect else ""
+            if text:
+                (case.flaky_traces if tag in _FLAKY_TAGS else case.traces).append(text)
+        elif tag == "time":
+            case.time = self._take_text()
+
+    def _grandchild_start(self, tag: str, attrib: dict[str, str]) -> None:
+        parent = self.child
+        if tag == "stackTrace" and (parent in _FLAKY_TAGS or parent in _RERUN_TAGS):
+            self._start_text()
+        elif tag == "property" and parent == "properties":
+            self.grandchild_attrib = dict(attrib)
+            self._start_text()
+        elif self.collect and (parent in _FLAKY_TAGS or parent in _RERUN_TAGS):
+            # <system-out>/<system-err> of a rerun: not part of its trace
+            self.collect = False
+
+    def _grandchild_end(self) -> None:
+        case = self.case
+        assert case is not None
+        parent = self.child
+        if parent in _FLAKY_TAGS or parent in _RERUN_TAGS:
+            if self.collect:
+                text = self._take_text().strip()
+                if text:
+                    (case.flaky_traces if parent in _FLAKY_TAGS else case.traces).append(text)
+        elif parent == "properties" and self.grandchild_attrib is not None:
+            text = self._take_text()
+            name = self.grandchild_attrib.get("name")
+            if name:
+                if case.properties is None:
+                    case.properties = {}
+                value = self.grandchild_attrib.get("value")
+                case.properties[name] = value if value is not None else text.strip()
+            self.grandchild_attrib = None
+
+    # -- the end of a <testcase> ------------------------------------------------------------
+
+    def _case_end(self) -> None:
+        attrib = self.attrib
+        assert attrib is not None
+        get = attrib.get
+        case = self.case
+        raw = get("time")
+        if case is not None and raw is None:
+            raw = case.time
+        if raw:
+            try:
+                duration = float(raw)
+                if not duration >= 0.0 or duration == math.inf:
+                    duration = 0.0
+            except ValueError:
+                duration = parse_time(raw)
+        else:
+            duration = 0.0
         classname = get("classname")
         if classname is None:
-            classname = get("class") or ""  # PHPUnit writes both; some writers only class
-        suite = self.suite_name()
-        raw_time = get("time")
-        status = "passed"
+            classname = get("class") or ""  # some PHPUnit-style writers only write class
+        file = get("file")
+        line = get("line")
         message: str | None = None
-        traces: list[str] = []
-        flaky_n = rerun_n = 0
-        flaky_msg: str | None = None
-        flaky_traces: list[str] = []
-        properties: dict[str, str] | None = None
-        skipped = failed = errored = False
-        if len(elem):
-            for child in elem:
-                tag = child.tag
-                if not isinstance(tag, str):
-                    continue
-                if "}" in tag:
-                    tag = local(tag)
-                if tag in _FAIL_TAGS or tag in _ERROR_TAGS:
-                    if tag in _FAIL_TAGS:
-                        failed = True
-                    else:
-                        errored = True
-                    text = _text(child).strip()
-                    if message is None:
-                        message = child.get("message") or _first_line(text) or child.get("type")
-                    if text:
-                        traces.append(text)
-                elif tag == "skipped":
-                    skipped = True
-                    if message is None:
-                        message = child.get("message") or _first_line(_text(child))
-                elif tag in _FLAKY_TAGS:
-                    flaky_n += 1
-                    if flaky_msg is None:
-                        flaky_msg = child.get("message") or child.get("type")
-                    flaky_traces.extend(_stack_traces(child))
-                elif tag in _RERUN_TAGS:
-                    rerun_n += 1
-                    traces.extend(_stack_traces(child))
-                elif tag == "properties":
-                    for prop in child:
-                        pname = prop.get("name") if isinstance(prop.tag, str) else None
-                        if pname:
-                            if properties is None:
-                                properties = {}
-                            properties[pname] = prop.get("value") or _text(prop).strip()
-                elif tag == "time" and raw_time is None:
-                    raw_time = _text(child)  # AntUnit writes <time> as a child element
-        if failed:
-            status = "failed"
-        elif errored:
-            status = "error"
-        elif skipped:
-            status = "skipped"
-        else:
-            st = get("status") or get("result")
-            if st:
-                st = st.lower()
-                if st in _SKIP_STATUS:
-                    status = "skipped"
-                elif st in _FAIL_STATUS:
-                    status = "failed"
-                elif st in _ERROR_STATUS:
-                    status = "error"
+        trace: str | None = None
         attempts = 1
         flaky = False
-        if status == "passed" and flaky_n:
-            flaky = True
-            attempts = 1 + flaky_n
-            message = flaky_msg
-            traces = flaky_traces
-        elif status in ("failed", "error"):
-            attempts = 1 + rerun_n + flaky_n
-        line = _int(get("line"))
+        if case is None:
+            st = get("status") or get("result")
+            status = _status_attr(st) if st else "passed"
+        else:
+            if case.failed:
+                status = "failed"
+            elif case.errored:
+                status = "error"
+            elif case.skipped:
+                status = "skipped"
+            else:
+                status = _status_attr(get("status") or get("result"))
+            message = case.message
+            traces = case.traces
+            if status == "passed" and case.flaky_n:
+                flaky = True
+                attempts = 1 + case.flaky_n
+                message = case.flaky_msg
+                traces = case.flaky_traces
+            elif status == "failed" or status == "error":
+                attempts = 1 + case.rerun_n + case.flaky_n
+            if message:
+                message = bounded(message, MAX_MESSAGE_CHARS)
+            else:
+                message = None
+            if traces:
+                trace = bounded("\n\n".join(traces), MAX_TRACE_CHARS)
         tc = TestCase(
-            suite=self._s(suite),
-            classname=self._s(classname),
-            name=name,
-            status=status,
-            duration_s=parse_time(raw_time),
-            file=get("file"),
-            line=line,
-            message=bounded(message, MAX_MESSAGE_CHARS) if message else None,
-            trace=bounded("\n\n".join(traces), MAX_TRACE_CHARS) if traces else None,
-            attempts=attempts,
-            flaky=flaky,
-            report=self.report,
+            self.suite,
+            self.intern(classname),
+            get("name") or "",
+            status,
+            duration,
+            self.intern(file) if file else file,
+            _int(line) if line else None,
+            message,
+            trace,
+            attempts,
+            flaky,
         )
-        if properties:
-            tc.properties = properties
-        key = (suite, classname, name, tc.file)
-        prior = self.bad.get(key) if self.bad else None
-        if prior is not None:
-            self._merge_rerun(prior, tc)
-            return
-        if status in ("failed", "error"):
-            self.bad[key] = len(self.tests)
+        tc.report = self.report
+        if case is not None and case.properties:
+            tc.properties = case.properties
+        self.add(tc)
+
+    def add(self, tc: TestCase) -> None:
+        if tc.name in self.bad_names:
+            prior = self.bad.get((tc.suite, tc.classname, tc.name, tc.file))
+            if prior is not None:
+                self._merge_rerun(prior, tc)
+                return
+        if tc.status == "failed" or tc.status == "error":
+            self.bad[tc.suite, tc.classname, tc.name, tc.file] = len(self.tests)
+            self.bad_names.add(tc.name)
         self.tests.append(tc)
 
     def _merge_rerun(self, index: int, again: TestCase) -> None:
         """A case repeated after a failure: the same test run again; the last outcome counts."""
         first = self.tests[index]
-        attempts = first.attempts + again.attempts
-        duration = first.duration_s + again.duration_s
         if again.status == "passed":
             again.flaky = True
             again.message = again.message or first.message
             again.trace = again.trace or first.trace
-        again.attempts = attempts
-        again.duration_s = duration
+        again.attempts += first.attempts
+        again.duration_s += first.duration_s
         # the key stays in `bad`: a third attempt after a pass is still the same test
         self.tests[index] = again
 
-    def suite_end(self, elem: Any) -> None:
-        # <error>/<failure> directly under <testsuite>: a class-level failure (Ant, JUnit 4
-        # @BeforeClass); it becomes one test so the failure is not lost.
-        for child in elem:
-            tag = child.tag
-            if not isinstance(tag, str):
-                continue
-            tag = local(tag)
-            if tag in _FAIL_TAGS or tag in _ERROR_TAGS:
-                text = _text(child).strip()
-                name = self.suite_name()
-                self.tests.append(
-                    TestCase(
-                        suite=self._s(name),
-                        classname=self._s(name),
-                        name=SUITE_LEVEL_NAME,
-                        status="failed" if tag in _FAIL_TAGS else "error",
-                        message=bounded(
-                            child.get("message") or _first_line(text) or child.get("type"),
-                            MAX_MESSAGE_CHARS,
-                        ),
-                        trace=bounded(text, MAX_TRACE_CHARS) if text else None,
-                        report=self.report,
-                    )
-                )
-                break
+    def _suite_error_end(self) -> None:
+        """``<error>``/``<failure>`` directly under ``<testsuite>``: a class-level failure.
+
+        Ant and JUnit 4 ``@BeforeClass`` failures are written so; the failure becomes one test
+        so that it is not lost.
+        """
+        assert self.suite_error is not None
+        tag, attrib = self.suite_error
+        self.suite_error = None
+        text = self._take_text().strip()
+        name = self.suite
+        self.add(
+            TestCase(
+                name,
+                name,
+                SUITE_LEVEL_NAME,
+                "failed" if tag == "failure" else "error",
+                message=bounded(
+                    attrib.get("message") or _first_line(text) or attrib.get("type"),
+                    MAX_MESSAGE_CHARS,
+                ),
+                trace=bounded(text, MAX_TRACE_CHARS) if text else None,
+                report=self.report,
+            )
+        )
 
 
-def _stack_traces(elem: Any) -> list[str]:
-    """The ``<stackTrace>`` text of a Surefire flaky/rerun element (or its own text)."""
-    out: list[str] = []
-    for child in elem:
-        if isinstance(child.tag, str) and local(child.tag) == "stackTrace":
-            text = _text(child).strip()
-            if text:
-                out.append(text)
-    if not out:
-        text = (elem.text or "").strip()
-        if text:
-            out.append(text)
-    return out
+def _status_attr(st: str | None) -> str:
+    """The outcome a ``status``/``result`` attribute states (gtest, Catch2, Bazel, CTest, tst)."""
+    if not st:
+        return "passed"
+    st = st.lower()
+    if st in _SKIP_STATUS:
+        return "skipped"
+    if st in _FAIL_STATUS:
+        return "failed"
+    if st in _ERROR_STATUS:
+        return "error"
+    return "passed"
 
 
-def _drop(elem: Any) -> None:
-    """Free a finished element and the finished siblings before it."""
-    elem.clear(keep_tail=False)
-    parent = elem.getparent()
-    if parent is None:
-        return
-    tag = elem.tag
-    prev = elem.getprevious()
-    while prev is not None and prev.tag == tag:
-        parent.remove(prev)
-        prev = elem.getprevious()
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large list of new objects is built.
+
+    Building a million TestCases triggers hundreds of full collections that each walk every
+    object made so far (measured: half the read time); the reader makes no reference cycles.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def read_junit(path: Path) -> list[TestCase]:
-    """Every test case in the JUnit XML file *path*."""
-    reader = _Reader(path)
-    case = reader.case
-    suites = reader.suites
-    events = iterparse(
-        path,
-        ("start", "end"),
-        tag=("{*}testsuite", "{*}testcase", "{*}testsuites"),
-    )
-    for event, elem in events:
-        tag = elem.tag
-        if "}" in tag:
-            tag = local(tag)
-        if tag == "testcase":
-            if event == "end":
-                case(elem)
-                _drop(elem)
-        elif tag == "testsuite":
-            if event == "start":
-                suites.append(elem.get("name") or "")
-            else:
-                reader.suite_end(elem)
-                suites.pop()
-                _drop(elem)
-        reader.seen = True
-    if not reader.seen:
+    """Every test case in the JUnit XML file *path*, in document order.
+
+    The file is streamed through a parser target (no tree is built); entities and external
+    DTDs are refused by :mod:`testgate.adapters._xml`.
+    """
+    target = _Target(path)
+    with _gc_paused():
+        tests: list[TestCase] = parse_with_target(path, target)
+    if not target.seen:
         raise InputError(
             f"{path}:1: not a JUnit XML report (no <testsuites>, <testsuite> or <testcase> "
             "element found)",
             slug="unknown-format",
         )
-    return reader.tests
+    return tests
 
 
 class JUnitAdapter:

@@ -214,7 +214,8 @@ class StepSpec(_Strict):
         description="Run only when this expression holds (see docs/expressions.md).",
     )
     reports: list[Annotated[ReportSpec, BeforeValidator(_report)]] = Field(
-        default_factory=list, description="Reports the step writes."
+        default_factory=list,
+        description="Reports the step writes: a path or glob, or a mapping with path and format.",
     )
     resources: dict[str, Count] = Field(
         default_factory=dict,
