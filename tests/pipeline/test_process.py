@@ -38,8 +38,9 @@ time.sleep(60)
 
 
 def _wait_for(path: Path, timeout: float = 20.0) -> None:
+    """Wait until the shell has written a whole line to *path*."""
     deadline = time.monotonic() + timeout
-    while not path.exists():
+    while not (path.exists() and path.read_text().endswith("\n")):
         assert time.monotonic() < deadline, f"{path} never appeared"
         time.sleep(0.02)
 
