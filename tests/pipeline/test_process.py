@@ -191,3 +191,24 @@ def test_an_interrupt_kills_everything_and_still_writes_the_summary(
     for f in ("step.pid", "gc.pid"):
         assert not pid_alive(int((project.root / f).read_text())), f
     assert "testgate: INTERRUPTED" in out
+
+
+@pytest.mark.parametrize(
+    ("command", "argv"),
+    [
+        ("python -m pytest -q", ["python", "-m", "pytest", "-q"]),
+        ("./run.sh  --fast", ["./run.sh", "--fast"]),
+        ("true", ["true"]),
+        ("exit 1", None),
+        ("cd sub && make", None),
+        ("pytest --junitxml=out.xml", None),
+        ("echo $HOME", None),
+        ("ls *.py", None),
+        ("say 'hi there'", None),
+        ("a | b", None),
+    ],
+)
+def test_commands_without_shell_syntax_skip_the_shell(command: str, argv: list[str] | None) -> None:
+    from testgate.pipeline.process import _direct_argv
+
+    assert _direct_argv(command) == argv

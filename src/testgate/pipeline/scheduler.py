@@ -111,12 +111,21 @@ class Scheduler:
         self._failed_stages: set[str] = set()
         self._chain_blocked: set[str] = set()
         self._stop_reason: str | None = None
+        self._tasks: queue.SimpleQueue[tuple[PlannedStep, Job] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
 
     # -- called from a signal handler: SimpleQueue.put is reentrant, nothing else is touched
     def interrupt(self, signum: int) -> None:
         self.events.put(_Event("signal", signum=signum))
 
     def run(self) -> list[StepResult]:
+        try:
+            return self._run()
+        finally:
+            for _ in self._threads:
+                self._tasks.put(None)
+
+    def _run(self) -> list[StepResult]:
         for s in self.plan.steps:
             if not s.deps:
                 self._make_ready(s.key)
@@ -219,22 +228,32 @@ class Scheduler:
         self._running[step.key] = job
         if self.on_start is not None:
             self.on_start(step)
-        events = self.events
-        key = step.key
+        # a pool of at most N threads: starting a thread per step would cost the scheduling
+        # thread half a millisecond each (Thread.start waits for the thread to come up)
+        if len(self._threads) < len(self._running):
+            t = threading.Thread(
+                target=self._work, name=f"testgate-worker-{len(self._threads)}", daemon=True
+            )
+            self._threads.append(t)
+            t.start()
+        self._tasks.put((step, job))
 
-        def work() -> None:
+    def _work(self) -> None:
+        while True:
+            task = self._tasks.get()
+            if task is None:
+                return
+            step, job = task
             try:
                 result = job.run()
-            except BaseException as exc:  # a bug must not hang the scheduler
+            except Exception as exc:  # a bug must not hang the scheduler
                 result = StepResult(
                     stage=step.stage,
                     name=step.name,
                     status="failed",
                     reason=f"internal error: {type(exc).__name__}: {exc}",
                 )
-            events.put(_Event("done", key=key, result=result))
-
-        threading.Thread(target=work, name=f"testgate-step-{step.index}", daemon=True).start()
+            self.events.put(_Event("done", key=step.key, result=result))
 
     def _stop(self, reason: str) -> None:
         """Cancel everything that has not finished; kill running trees (one grace for all)."""
