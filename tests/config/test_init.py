@@ -76,6 +76,14 @@ def test_pytest_project_with_pytest_cov_gets_coverage(project: Project) -> None:
     ]
     text = (project.root / "testgate.yaml").read_text()
     assert "# pytest-cov is declared" in text
+    project.write("tests/conftest.py", "import sys\nsys.path.insert(0, 'src')\n")
+    project.write(
+        "tests/test_calc.py", "from calc import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+    )
+    _run_step(loaded, step)
+    cobertura = (loaded.root / "test-reports/coverage.xml").read_text()
+    assert 'lines-valid="2" lines-covered="2"' in cobertura
+    assert 'filename="src/calc/__init__.py"' in cobertura
 
 
 def test_pytest_ini_only(project: Project) -> None:

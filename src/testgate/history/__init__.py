@@ -8,6 +8,8 @@ the store fetches.
 
 from __future__ import annotations
 
+from testgate.history.alerts import AlertFired
+from testgate.history.recording import record_run
 from testgate.history.store import HistoryStore, RunInfo, open_store, resolve_url
 
-__all__ = ["HistoryStore", "RunInfo", "open_store", "resolve_url"]
+__all__ = ["AlertFired", "HistoryStore", "RunInfo", "open_store", "record_run", "resolve_url"]

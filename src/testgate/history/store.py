@@ -415,6 +415,10 @@ class HistoryStore:
         }
         if run.verdict is not None:
             meta["verdict"] = run.verdict
+        # the run's share of the cumulative Prometheus metrics served at /metrics
+        from testgate.server.prom import aggregate_run
+
+        meta["prom"] = aggregate_run(run).to_dict()
         run_row = {
             "uid": uid[:200],
             "project": run.project or "",
@@ -436,7 +440,9 @@ class HistoryStore:
             with self._write() as conn:
                 if conn.execute(select(S.runs.c.id).where(S.runs.c.uid == uid)).first():
                     return  # idempotent: this run is already recorded
-                pk = conn.execute(S.runs.insert().values(**run_row)).inserted_primary_key[0]
+                inserted = conn.execute(S.runs.insert().values(**run_row)).inserted_primary_key
+                assert inserted is not None
+                pk = int(inserted[0])
                 ids = self._test_ids(conn, merged)
                 self._insert_results(conn, pk, merged, ids)
                 self._insert_metrics(conn, pk, run)
@@ -468,7 +474,8 @@ class HistoryStore:
                 ids.update(cur.fetchall())
                 return ids
             for chunk in _chunks(keys):
-                sql = f"SELECT test_id, id FROM tests WHERE test_id IN ({', '.join([mark] * len(chunk))})"
+                marks = ", ".join([mark] * len(chunk))
+                sql = f"SELECT test_id, id FROM tests WHERE test_id IN ({marks})"
                 cur.execute(sql, tuple(chunk))
                 ids.update(cur.fetchall())
         finally:
@@ -572,7 +579,7 @@ class HistoryStore:
                 for r in rows:
                     cp.write_row(r)
         else:
-            conn.execute(table.insert(), [dict(zip(cols, r)) for r in rows])
+            conn.execute(table.insert(), [dict(zip(cols, r, strict=False)) for r in rows])
 
     # ------------------------------------------------------------------ reading runs
 
@@ -671,7 +678,10 @@ class HistoryStore:
         c = S.coverage_files.c
         q = select(c.path, c.covered_lines, c.total_lines, c.covered_branches, c.total_branches)
         with self._read() as conn:
-            return [tuple(r) for r in conn.execute(q.where(c.run_id == run.pk))]  # type: ignore[misc]
+            return [
+                (str(p), int(a), int(b), int(x), int(y))
+                for p, a, b, x, y in conn.execute(q.where(c.run_id == run.pk))
+            ]
 
     def last_run(self, ref: str | None = None) -> Run | None:
         """The newest run of *ref* (a branch, a commit or its prefix, or a run id) as a ``Run``.
@@ -923,6 +933,19 @@ class HistoryStore:
             return list(cur.fetchall())
         finally:
             cur.close()
+
+    def test_infos(self, test_ids: Sequence[str]) -> dict[str, tuple[str, str, str, str | None]]:
+        """test id -> (suite, class name, name, file) for the tests the store knows."""
+        t = S.tests.c
+        out: dict[str, tuple[str, str, str, str | None]] = {}
+        with self._read() as conn:
+            for chunk in _chunks(list(test_ids)):
+                q = select(t.test_id, t.suite, t.classname, t.name, t.file).where(
+                    t.test_id.in_(chunk)
+                )
+                for tid, suite, cls, name, file in conn.execute(q):
+                    out[tid] = (suite, cls, name, file)
+        return out
 
     def last_pass_before(
         self, test_id: str, run: RunInfo, branch: str | None
