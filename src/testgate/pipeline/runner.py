@@ -186,8 +186,13 @@ class _StepJob:
 
         ctx = ReadContext(root=self.root, step=self.step.key)
         for rp in self.step.reports:
-            matches = sorted(glob.glob(rp.pattern, recursive=True))
-            files = [m for m in matches if os.path.isfile(m)]
+            if os.path.isabs(rp.written):
+                matches = glob.glob(rp.written, recursive=True)
+            else:
+                # root_dir: brackets or stars in the project's own path are not a pattern
+                found = glob.glob(rp.written, root_dir=self.root, recursive=True)
+                matches = [str(self.root / m) for m in found]
+            files = sorted(m for m in matches if os.path.isfile(m))
             if not files:
                 if not quiet_missing:
                     self.missing.append(rp.written)
