@@ -122,7 +122,7 @@ def test_summary_files_exist_and_validate_against_the_schema(project: Project) -
             - name: unit
               steps:
                 - name: tests
-                  run: mkdir -p out && cp fixtures/junit.xml fixtures/coverage.xml out/
+                  run: cp fixtures/junit.xml fixtures/coverage.xml out/
                   reports: [out/junit.xml, {path: out/coverage.xml, format: cobertura}]
                 - {name: other, run: "true", when: "branch == 'never-such-branch'"}
         """,

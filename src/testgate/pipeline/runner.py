@@ -176,10 +176,19 @@ class _StepJob:
         return self.execution.cancel(reason)
 
     def run(self) -> StepResult:
+        self._make_report_dirs()
         result = self.execution.run()
         if result.status in ("passed", "failed", "timed_out") and result.attempts:
             self._read_reports(result, quiet_missing=result.status == "timed_out")
         return result
+
+    def _make_report_dirs(self) -> None:
+        """Create the folders reports go to: many reporters fail on a missing directory."""
+        for rp in self.step.reports:
+            parent = Path(rp.written).expanduser().parent
+            if not glob.has_magic(str(parent)):
+                with contextlib.suppress(OSError):
+                    (self.root / parent).mkdir(parents=True, exist_ok=True)
 
     def _read_reports(self, result: StepResult, *, quiet_missing: bool) -> None:
         from testgate.adapters import ReadContext, read_report
