@@ -190,6 +190,7 @@ def test_an_interrupt_kills_everything_and_still_writes_the_summary(
     assert status["never"] == ("cancelled", f"cancelled: interrupted ({name})")
     for f in ("step.pid", "gc.pid"):
         assert not pid_alive(int((project.root / f).read_text())), f
+    assert f"warning: interrupted ({name}): stopping every step and service" in out
     assert "testgate: INTERRUPTED" in out
 
 

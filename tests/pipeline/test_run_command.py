@@ -291,3 +291,47 @@ def test_help_documents_every_option(project: Project) -> None:
     out.assert_success()
     for opt in ("--config", "--workers", "--fail-fast", "--stage", "--step", "--quiet"):
         assert opt in out.out
+
+
+def test_live_progress_on_a_terminal(project: Project) -> None:
+    import os
+    import re
+    import subprocess
+    import sys
+
+    project.write(
+        "testgate.yaml",
+        """
+        pipeline:
+          stages:
+            - name: s
+              steps:
+                - {name: a, run: sleep 0.3}
+                - {name: b, run: exit 1}
+        """,
+    )
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "testgate", "run"],
+        cwd=project.root,
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
+    )
+    os.close(slave)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the other side closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=60) == 1
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode(errors="replace"))
+    assert "fail s/b" in text
+    assert "pass s/a" in text
+    assert "testgate: FAILED" in text

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_KILL_GRACE",
+    "HURRY",
     "ProcessHandle",
     "StepExecution",
     "alive",
@@ -45,6 +46,9 @@ __all__ = [
 
 #: Seconds between SIGTERM and SIGKILL when a tree is killed.
 DEFAULT_KILL_GRACE = 2.0
+
+#: Set by a second interrupt: trees being killed get SIGKILL without waiting out the grace.
+HURRY = threading.Event()
 
 # Spawning holds this lock so that a sweep of orphans never mistakes a process that another
 # thread is just starting for a stray one.
@@ -146,7 +150,7 @@ def terminate_trees(leaders: Sequence[int], grace: float = DEFAULT_KILL_GRACE) -
         pids = _tree(pids, proc_table())  # processes may fork while they shut down
         living = [p for p in pids if p not in leaders and alive(p)]
         living += [p for p in leaders if alive(p)]
-        if not living or time.monotonic() >= deadline:
+        if not living or time.monotonic() >= deadline or HURRY.is_set():
             break
         time.sleep(delay)
         delay = min(delay * 2, 0.05)

@@ -31,6 +31,7 @@ from testgate.pipeline import facts
 from testgate.pipeline.plan import Plan, PlannedStep, build_plan
 from testgate.pipeline.process import (
     DEFAULT_KILL_GRACE,
+    HURRY,
     ProcessHandle,
     StepExecution,
     become_subreaper,
@@ -321,6 +322,13 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
         if progress is not None:
             progress.step_finished(step, result)
 
+    def on_interrupt(name: str) -> None:
+        if progress is not None:
+            progress.note(
+                f"interrupted ({name}): stopping every step and service; "
+                "interrupt again to kill at once"
+            )
+
     scheduler = Scheduler(
         plan,
         make_job,
@@ -330,12 +338,14 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
         grace=options.grace,
         on_start=progress.step_started if progress is not None else None,
         on_finish=on_finish,
+        on_interrupt=on_interrupt,
     )
 
     def interrupt(signum: int) -> None:
         services.abort()
         scheduler.interrupt(signum)
 
+    HURRY.clear()
     subreaper = become_subreaper()
     baseline = set(children_of(os.getpid())) if subreaper else set()
     with _signals(options.handle_signals, interrupt):

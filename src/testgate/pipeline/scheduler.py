@@ -22,7 +22,7 @@ from typing import Protocol
 
 from testgate.model import StepResult
 from testgate.pipeline.plan import Plan, PlannedStep
-from testgate.pipeline.process import DEFAULT_KILL_GRACE, ProcessHandle, kill_handles
+from testgate.pipeline.process import DEFAULT_KILL_GRACE, HURRY, ProcessHandle, kill_handles
 
 __all__ = ["Job", "Scheduler", "priorities"]
 
@@ -87,6 +87,7 @@ class Scheduler:
         grace: float = DEFAULT_KILL_GRACE,
         on_start: Callable[[PlannedStep], None] | None = None,
         on_finish: Callable[[PlannedStep, StepResult], None] | None = None,
+        on_interrupt: Callable[[str], None] | None = None,
     ) -> None:
         self.plan = plan
         self.make_job = make_job
@@ -95,6 +96,7 @@ class Scheduler:
         self.grace = grace
         self.on_start = on_start
         self.on_finish = on_finish
+        self.on_interrupt = on_interrupt
         self.priority = priorities(plan, expected or {})
         self.events: queue.SimpleQueue[_Event] = queue.SimpleQueue()
         self.interrupted: int | None = None
@@ -111,11 +113,15 @@ class Scheduler:
         self._failed_stages: set[str] = set()
         self._chain_blocked: set[str] = set()
         self._stop_reason: str | None = None
+        self._signalled = False
         self._tasks: queue.SimpleQueue[tuple[PlannedStep, Job] | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
 
-    # -- called from a signal handler: SimpleQueue.put is reentrant, nothing else is touched
+    # -- called from a signal handler: SimpleQueue.put is reentrant, Event.set is a flag
     def interrupt(self, signum: int) -> None:
+        if self._signalled:
+            HURRY.set()  # a second Ctrl-C: no more grace
+        self._signalled = True
         self.events.put(_Event("signal", signum=signum))
 
     def run(self) -> list[StepResult]:
@@ -136,6 +142,8 @@ class Scheduler:
                 if self.interrupted is None:
                     self.interrupted = ev.signum
                     name = signal.Signals(ev.signum).name
+                    if self.on_interrupt is not None:
+                        self.on_interrupt(name)
                     self._stop(f"cancelled: interrupted ({name})")
                 continue
             assert ev.result is not None
