@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from testgate.config.loader import load_config
 from testgate.errors import ConfigError, UsageError
+from testgate.model import Run, StepResult, write_summary
 from testgate.pipeline.plan import Plan, build_plan
+from testgate.pipeline.runner import expected_durations
 from testgate.pipeline.scheduler import priorities
 from testgate.testing import Project
 
@@ -93,3 +98,21 @@ def test_priorities_follow_the_longest_expected_path(project: Project) -> None:
     assert rank["notify/mail"] == pytest.approx(2.4)
     assert rank["deploy/ship"] == pytest.approx(1 + 2.4)
     assert rank["build/compile"] > rank["test/unit"] > rank["deploy/ship"]
+
+
+def test_expected_durations_read_compact_and_indented_summaries(tmp_path: Path) -> None:
+    run = Run(
+        id="r",
+        project='tricky ,"steps":[ name',
+        steps=[
+            StepResult("s", "a", "passed", duration_s=1.5),
+            StepResult("s", "b", "skipped", duration_s=0.0),
+            StepResult("s", "c", "failed", duration_s=2.5),
+        ],
+    )
+    write_summary(run, tmp_path / "latest/summary.json")
+    assert expected_durations(tmp_path) == {"s/a": 1.5, "s/c": 2.5}
+    (tmp_path / "latest/summary.json").write_text(json.dumps(run.to_dict(), indent=2))
+    assert expected_durations(tmp_path) == {"s/a": 1.5, "s/c": 2.5}
+    (tmp_path / "latest/summary.json").write_text("{not json")
+    assert expected_durations(tmp_path) == {}
