@@ -370,7 +370,8 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
                     stop_subreaper()
                 if progress is not None:
                     progress.end()
-        run.interrupted = scheduler.interrupted is not None
+        # an interrupt while services stop still ends the run as interrupted
+        run.interrupted = scheduler.signalled is not None
         run.finished_at = _iso_now()
         run.finalize()
         if options.before_write is not None:

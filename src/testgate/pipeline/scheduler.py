@@ -114,6 +114,7 @@ class Scheduler:
         self._chain_blocked: set[str] = set()
         self._stop_reason: str | None = None
         self._signalled = False
+        self._first_signal: int | None = None
         self._tasks: queue.SimpleQueue[tuple[PlannedStep, Job] | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
 
@@ -121,8 +122,15 @@ class Scheduler:
     def interrupt(self, signum: int) -> None:
         if self._signalled:
             HURRY.set()  # a second Ctrl-C: no more grace
+        else:
+            self._first_signal = signum
         self._signalled = True
         self.events.put(_Event("signal", signum=signum))
+
+    @property
+    def signalled(self) -> int | None:
+        """The first interrupt received, even one that came after the last step finished."""
+        return self.interrupted if self.interrupted is not None else self._first_signal
 
     def run(self) -> list[StepResult]:
         try:
