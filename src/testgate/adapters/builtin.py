@@ -30,6 +30,10 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "testgate.adapters.pytest_benchmark",
     "testgate.adapters.locust",
     "testgate.adapters.jmeter",
+    "testgate.adapters.gatling",
+    "testgate.adapters.wrk",
+    "testgate.adapters.microbench",
+    "testgate.adapters.autocannon",
     "testgate.adapters.jacoco",
     "testgate.adapters.coveragepy_json",
     "testgate.adapters.clover",
@@ -40,6 +44,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "testgate.adapters.gitleaks",
     "testgate.adapters.sast",
     "testgate.adapters.lint",
+    "testgate.adapters.linters",
     "testgate.adapters.quality",
     "testgate.adapters.mutation",
 )
