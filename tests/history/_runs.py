@@ -44,12 +44,16 @@ class Suite:
     rate: float = 0.3
     branch: str = "main"
     outages: set[int] = field(default_factory=set)
+    #: from this run on, test_ok_01 takes 0.3 s instead of 0.011 s
+    slow_from: int | None = None
 
     def build(self) -> list[Run]:
         rng = random.Random(self.seed)
         out = []
         for i in range(self.runs):
             tests = [case(n, duration=0.01 + 0.001 * (k % 5)) for k, n in enumerate(HEALTHY)]
+            if self.slow_from is not None and i >= self.slow_from:
+                tests[1].duration_s = 0.3
             for n in FLAKY:
                 tests.append(case(n, "failed" if rng.random() < self.rate else "passed", 0.2))
             tests.append(case(BROKEN, "failed" if i >= BROKEN_AT else "passed", 0.05))
@@ -72,21 +76,13 @@ def make_run(
         tests=tests,
     )
     cov = Coverage()
-    cov.add(
-        FileCoverage(
-            "src/app/core.py", lines={n: 1 for n in range(1, 81)} | {n: 0 for n in range(81, 101)}
-        )
-    )
-    cov.add(
-        FileCoverage(
-            "src/auth/login.py", lines={n: 1 for n in range(1, 31)} | {n: 0 for n in range(31, 61)}
-        )
-    )
-    cov.add(
-        FileCoverage(
-            "src/util/strings.py", lines={n: 1 for n in range(1, 6)} | {n: 0 for n in range(6, 41)}
-        )
-    )
+    for path, covered, total in (
+        ("src/app/core.py", 80, 100),
+        ("src/auth/login.py", 30, 60),
+        ("src/util/strings.py", 5, 40),
+    ):
+        lines = {n: (1 if n <= covered else 0) for n in range(1, total + 1)}
+        cov.add(FileCoverage(path, lines=lines))
     run.coverage = cov
     run.finalize()
     return run

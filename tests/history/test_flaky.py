@@ -35,7 +35,9 @@ def test_thirty_runs_give_exactly_the_three_flaky_and_the_one_broken(store_url: 
     assert set(doc) >= {"flaky", "broken"}
     entry = doc["flaky"][0]
     assert {"test", "score", "runs", "flips", "last_seen", "failures"} <= set(entry)
-    assert entry["runs"] == 30 and entry["flips"] >= 2 and 0 < entry["score"] <= 1
+    assert entry["runs"] == 30
+    assert entry["flips"] >= 2
+    assert 0 < entry["score"] <= 1
     assert doc["broken"][0]["since_commit"] == commit_of(BROKEN_AT)
 
 
@@ -86,7 +88,8 @@ def test_a_pass_on_retry_is_flaky_even_in_one_run() -> None:
     w = _window({"t::retried": [("passed", True, 2)]}, ["c1"])
     report = classify(w, FlakyParams())
     assert [v.test for v in report.flaky] == ["t::retried"]
-    assert report.flaky[0].signals == ["retry"] and report.flaky[0].retried_passes == 1
+    assert report.flaky[0].signals == ["retry"]
+    assert report.flaky[0].retried_passes == 1
 
 
 def test_both_outcomes_on_one_commit_is_flaky() -> None:
@@ -101,7 +104,8 @@ def test_a_fixed_regression_is_neither_flaky_nor_broken() -> None:
     p, f = ("passed", False, 1), ("failed", False, 1)
     seq = [p] * 10 + [f] * 4 + [p] * 10
     report = classify(_window({"t::x": seq}, [f"c{i}" for i in range(24)]), FlakyParams())
-    assert report.flaky == [] and report.broken == []
+    assert report.flaky == []
+    assert report.broken == []
 
 
 def test_too_few_runs_give_no_flip_verdict() -> None:
@@ -118,9 +122,11 @@ def test_a_flaky_test_needs_a_longer_streak_to_be_called_broken() -> None:
     before = [p, p, f, p, p, f, p, f, p, p] * 2
     commits = [f"c{i}" for i in range(40)]
     short = classify(_window({"t::x": [*before, f, f, f]}, commits), FlakyParams())
-    assert [v.test for v in short.flaky] == ["t::x"] and short.broken == []
+    assert [v.test for v in short.flaky] == ["t::x"]
+    assert short.broken == []
     long = classify(_window({"t::x": before + [f] * 8}, commits), FlakyParams())
-    assert [v.test for v in long.broken] == ["t::x"] and long.broken[0].since_commit == "c20"
+    assert [v.test for v in long.broken] == ["t::x"]
+    assert long.broken[0].since_commit == "c20"
 
 
 def test_broken_before_the_window_names_the_commit_from_older_history(sqlite_url: str) -> None:

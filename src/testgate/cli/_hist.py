@@ -19,7 +19,14 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["console", "db_options", "load_optional_config", "open_for_cli"]
+__all__ = [
+    "console",
+    "db_options",
+    "load_optional_config",
+    "open_for_cli",
+    "print_table",
+    "table",
+]
 
 
 def db_options(f: F) -> F:
@@ -51,16 +58,26 @@ def load_optional_config(config_path: str | None) -> LoadedConfig | None:
 
 
 def open_for_cli(
-    db: str | None, config_path: str | None
+    db: str | None, config_path: str | None, *, create: bool = True
 ) -> tuple[HistoryStore, LoadedConfig | None]:
+    """The store the options name, and the configuration.
+
+    With ``create=False`` (commands that only read), a SQLite file that does not exist yet is
+    not created: the command sees an empty in-memory store under the file's name.
+    """
     from testgate.history.store import open_store, resolve_url
 
     loaded = load_optional_config(config_path)
-    return open_store(resolve_url(db, loaded, cwd=Path.cwd())), loaded
+    url = resolve_url(db, loaded, cwd=Path.cwd())
+    if not create and url.startswith("sqlite:///") and not Path(url[10:]).exists():
+        store = open_store("sqlite://")
+        store.url = url  # messages name the store the user asked for
+        return store, loaded
+    return open_store(url), loaded
 
 
 def console() -> Console:
-    """A Rich console on the current stdout: plain and 100 columns wide when not a terminal,
+    """A Rich console on the current stdout: plain and 160 columns wide when not a terminal,
     so that output in CI logs and tests is the same everywhere."""
     from rich.console import Console
 
@@ -68,7 +85,7 @@ def console() -> Console:
     tty = out.isatty()
     return Console(
         file=out,
-        width=None if tty else 100,
+        width=None if tty else 160,
         color_system="auto" if tty else None,
         highlight=False,
         soft_wrap=False,
@@ -83,3 +100,21 @@ def fmt_num(v: float | None, digits: int = 2) -> str:
     if v is None:
         return "-"
     return f"{v:.{digits}f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
+
+
+def table(*columns: str, title: str | None = None) -> Any:
+    """A borderless Rich table whose cells never wrap (ids stay greppable)."""
+    from rich.table import Table
+
+    t = Table(box=None, pad_edge=False, title=title, title_justify="left")
+    for c in columns:
+        t.add_column(c, no_wrap=True)
+    return t
+
+
+def print_table(t: Any) -> None:
+    """Print a table without the trailing blanks Rich pads lines with."""
+    con = console()
+    with con.capture() as cap:
+        con.print(t)
+    click.echo("\n".join(line.rstrip() for line in cap.get().splitlines()))

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from testgate.cli._hist import console, db_options, fmt_time, open_for_cli
+from testgate.cli._hist import db_options, fmt_time, open_for_cli, print_table, table
 
 __all__ = ["command"]
 
@@ -53,7 +53,7 @@ def command(
     from testgate.history.flaky import FlakyParams, find_flaky
     from testgate.history.flaky import suggest as make_suggestion
 
-    store, loaded = open_for_cli(db, config_path)
+    store, loaded = open_for_cli(db, config_path, create=False)
     hist = loaded.config.history if loaded is not None else None
     params = FlakyParams(
         window=window or (hist.window if hist else 50),
@@ -76,11 +76,8 @@ def command(
     if not report.flaky and not report.broken:
         click.echo("no flaky or broken tests")
         return 0
-    from rich.table import Table
-
-    con = console()
     if report.flaky:
-        t = Table(
+        t = table(
             "test",
             "score",
             "flips",
@@ -88,10 +85,7 @@ def command(
             "runs",
             "signals",
             "last seen",
-            box=None,
-            pad_edge=False,
             title=f"flaky ({len(report.flaky)})",
-            title_justify="left",
         )
         for v in report.flaky:
             t.add_row(
@@ -103,19 +97,16 @@ def command(
                 ",".join(v.signals),
                 fmt_time(v.last_seen),
             )
-        con.print(t)
+        print_table(t)
     if report.broken:
-        t = Table(
+        t = table(
             "test",
             "since commit",
             "since run",
             "failing runs",
-            box=None,
-            pad_edge=False,
             title=f"broken ({len(report.broken)})",
-            title_justify="left",
         )
         for v in report.broken:
             t.add_row(v.test, (v.since_commit or "?")[:12], v.since_run or "?", str(v.streak))
-        con.print(t)
+        print_table(t)
     return 0

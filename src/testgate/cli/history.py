@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from testgate.cli._hist import console, db_options, fmt_num, fmt_time, open_for_cli
+from testgate.cli._hist import db_options, fmt_num, fmt_time, open_for_cli, print_table, table
 
 __all__ = ["command"]
 
@@ -84,9 +84,7 @@ def list_cmd(
     db: str | None, config_path: str | None, branch: str | None, limit: int, as_json: bool
 ) -> int:
     """List the recorded runs, newest first."""
-    from rich.table import Table
-
-    store, _ = open_for_cli(db, config_path)
+    store, _ = open_for_cli(db, config_path, create=False)
     with store:
         runs = store.runs(branch, limit)
     if as_json:
@@ -95,8 +93,7 @@ def list_cmd(
     if not runs:
         click.echo("no runs recorded yet")
         return 0
-    table = Table(title=None, box=None, pad_edge=False)
-    for col in (
+    tbl = table(
         "run",
         "started (UTC)",
         "branch",
@@ -107,11 +104,10 @@ def list_cmd(
         "pass %",
         "cov %",
         "duration s",
-    ):
-        table.add_column(col, no_wrap=col == "run")
+    )
     for r in runs:
         d = r.to_dict()
-        table.add_row(
+        tbl.add_row(
             r.id,
             fmt_time(d["started_at"]),
             r.branch or "",
@@ -123,7 +119,7 @@ def list_cmd(
             fmt_num(r.metrics.get("coverage.line")),
             fmt_num(r.duration_s, 1),
         )
-    console().print(table)
+    print_table(tbl)
     return 0
 
 
@@ -141,7 +137,7 @@ def show_cmd(
     """
     from testgate.errors import HistoryError
 
-    store, _ = open_for_cli(db, config_path)
+    store, _ = open_for_cli(db, config_path, create=False)
     with store:
         info = store.get_run(run_ref)
         if info is None:
@@ -160,9 +156,6 @@ def show_cmd(
     if as_json:
         click.echo(json.dumps(doc, indent=2))
         return 0
-    from rich.table import Table
-
-    con = console()
     click.echo(f"run {info.id}  ({info.status}{' / ' + info.verdict if info.verdict else ''})")
     for label, key in (
         ("project", "project"),
@@ -175,23 +168,18 @@ def show_cmd(
             click.echo(f"  {label:<9} {fmt_time(doc[key]) if key.endswith('_at') else doc[key]}")
     click.echo(f"  tests     {info.tests_total} ({info.tests_failed} failed)")
     if info.metrics:
-        mt = Table(
-            "metric", "value", box=None, pad_edge=False, title="metrics", title_justify="left"
-        )
+        mt = table("metric", "value", title="metrics")
         for k, v in sorted(info.metrics.items()):
             mt.add_row(k, fmt_num(v, 3))
-        con.print(mt)
+        print_table(mt)
     if steps:
-        st = Table(
+        st = table(
             "stage",
             "step",
             "status",
             "exit",
             "duration s",
-            box=None,
-            pad_edge=False,
             title="steps",
-            title_justify="left",
         )
         for s in steps:
             st.add_row(
@@ -201,23 +189,20 @@ def show_cmd(
                 "" if s.exit_code is None else str(s.exit_code),
                 fmt_num(s.duration_s, 2),
             )
-        con.print(st)
+        print_table(st)
     if tests:
         title = "tests" if all_tests else "failed and flaky tests"
-        tt = Table(
+        tt = table(
             "test",
             "status",
             "duration s",
             "message",
-            box=None,
-            pad_edge=False,
             title=title,
-            title_justify="left",
         )
         for t in tests:
             status = t.status + (" (flaky)" if t.flaky else "")
             tt.add_row(t.test_id, status, fmt_num(t.duration_s, 3), (t.message or "")[:60])
-        con.print(tt)
+        print_table(tt)
     return 0
 
 
@@ -247,21 +232,27 @@ def trend_cmd(
     from testgate.history.alerts import ALIASES, MissingMetric, evaluate, parse_expression
 
     try:
-        expr = parse_expression(
-            ALIASES.get(metric, metric) if metric != "coverage" else ALIASES[metric]
-        )
+        expr = parse_expression(ALIASES.get(metric, metric))
     except ValueError as exc:
         raise UsageError(f"trend: {metric!r} is not a metric or expression: {exc}") from None
-    names = sorted({n for n, _ in expr.metrics()})
-    store, _ = open_for_cli(db, config_path)
+    # the stored metrics the expression reads (aliases resolved; flaky_rate is computed)
+    names = sorted(
+        {
+            stored
+            for n, _ in expr.metrics()
+            for stored in (
+                ("tests.flaky", "tests.total") if n == "flaky_rate" else (ALIASES.get(n, n),)
+            )
+        }
+    )
+    store, _ = open_for_cli(db, config_path, create=False)
     with store:
         runs = {}
         values: dict[str, dict[str, float]] = {}
         for name in names:
-            base = ALIASES.get(name, name) if name != "flaky_rate" else name
-            for info, v in store.metric_series(base, branch, limit):
+            for info, v in store.metric_series(name, branch, limit):
                 runs[info.id] = info
-                values.setdefault(info.id, {})[base] = v
+                values.setdefault(info.id, {})[name] = v
     series = []
     for rid, info in sorted(runs.items(), key=lambda kv: (kv[1].started_at, kv[1].pk)):
         try:
@@ -291,18 +282,17 @@ def trend_cmd(
     click.echo(
         f"{metric}: {fmt_num(vals[0], 3)} -> {fmt_num(vals[-1], 3)} over {len(vals)} runs  {spark}"
     )
-    from rich.table import Table
 
-    table = Table("run", "started (UTC)", "commit", metric, box=None, pad_edge=False)
+    tbl = table("run", "started (UTC)", "commit", metric)
     prev = None
     for p in series:
         delta = "" if prev is None else f" ({p['value'] - prev:+.3g})"
-        table.add_row(
+        tbl.add_row(
             p["run"],
             fmt_time(p["started_at"]),
             (p["commit"] or "")[:10],
             fmt_num(p["value"], 3) + delta,
         )
         prev = p["value"]
-    console().print(table)
+    print_table(tbl)
     return 0

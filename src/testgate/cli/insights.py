@@ -41,7 +41,7 @@ def command(
     quarantine, and coverage gaps to fill (critical paths first), each with its evidence."""
     from testgate.history.insights import build_insights, render_insights
 
-    store, loaded = open_for_cli(db, config_path)
+    store, loaded = open_for_cli(db, config_path, create=False)
     with store:
         doc = build_insights(store, loaded, branch=branch, window=window, top=top)
     if as_json:

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from testgate.cli._hist import console, db_options, open_for_cli
+from testgate.cli._hist import db_options, open_for_cli, print_table, table
 
 __all__ = ["command"]
 
@@ -49,7 +49,7 @@ def command(
     tests that got slower by more than --factor (recent median against earlier median)."""
     from testgate.history.slow import SlowParams, find_slow
 
-    store, loaded = open_for_cli(db, config_path)
+    store, loaded = open_for_cli(db, config_path, create=False)
     hist = loaded.config.history if loaded is not None else None
     params = SlowParams(window=window or (hist.window if hist else 50), top=top, factor=factor)
     with store:
@@ -63,20 +63,14 @@ def command(
     )
     if not report.top:
         return 0
-    from rich.table import Table
-
-    con = console()
-    t = Table(
+    t = table(
         "test",
         "total s",
         "share",
         "p50 s",
         "p95 s",
         "runs",
-        box=None,
-        pad_edge=False,
         title=f"top {len(report.top)} by total time",
-        title_justify="left",
     )
     for x in report.top:
         t.add_row(
@@ -87,17 +81,14 @@ def command(
             f"{x.p95_s:.3f}",
             str(x.runs),
         )
-    con.print(t)
+    print_table(t)
     if report.rising:
-        r = Table(
+        r = table(
             "test",
             "earlier p50 s",
             "recent p50 s",
             "factor",
-            box=None,
-            pad_edge=False,
             title=f"slowing by more than {factor:g}x",
-            title_justify="left",
         )
         for x in report.rising:
             r.add_row(
@@ -106,7 +97,7 @@ def command(
                 f"{x.recent_p50_s or 0:.3f}",
                 f"{x.ratio or 0:.2f}x",
             )
-        con.print(r)
+        print_table(r)
     else:
         click.echo(f"no test got slower by more than {factor:g}x")
     return 0

@@ -253,7 +253,14 @@ def classify(
         if streak and not any(c in same_commit for c in _commits(runs, seq[n - streak :])):
             pre = fails[: n - streak]
             if streak >= _broken_streak_needed(pre, params):
-                first = runs[seq[n - streak][0]]
+                start = obs.index(seq[n - streak])
+                # an outage run right before the streak that the test also failed in is where
+                # the streak really began (it was left out of the scores, not out of history)
+                while (
+                    start > 0 and runs[obs[start - 1][0]].pk in skip and obs[start - 1][1] in (1, 2)
+                ):
+                    start -= 1
+                first = runs[obs[start][0]]
                 verdict.kind = "broken"
                 verdict.ew_flip_rate = ew_flip_rate(fails, params.alpha)
                 verdict.streak = streak

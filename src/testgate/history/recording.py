@@ -37,7 +37,7 @@ def record_and_alert(
     # validate the configuration before writing anything
     rules = parse_alerts(loaded.config.alerts, source=source) if loaded is not None else []
     hooks = parse_webhooks(loaded.config.notify, source=source) if loaded is not None else []
-    if store.get_run(run.id) is not None:
+    if store.has_run(run.id):
         return RecordOutcome(recorded=False)
     store.record(run)
     previous = store.previous_run(run.id, run.vcs.branch)
