@@ -104,6 +104,7 @@ class _Case:
         "rerun_n",
         "skipped",
         "time",
+        "todo",
         "traces",
     )
 
@@ -116,6 +117,8 @@ class _Case:
         self.flaky_traces: list[str] = []
         self.properties: dict[str, str] | None = None
         self.time: str | None = None
+        #: <skipped type="todo"> (node --test): an expected failure, not a failure
+        self.todo = False
 
 
 class _Target:
@@ -252,7 +255,10 @@ class _Target:
             self._start_text()
         elif tag == "skipped":
             case.skipped = True
-            if case.message is None:
+            if (attrib.get("type") or "").lower() == "todo":
+                case.todo = True
+                case.message = attrib.get("message") or case.message
+            elif case.message is None:
                 case.message = attrib.get("message") or None
             self._start_text()
         elif tag in _FLAKY_TAGS:
@@ -352,7 +358,9 @@ class _Target:
             st = get("status") or get("result")
             status = _status_attr(st) if st else "passed"
         else:
-            if case.failed:
+            if case.todo:
+                status = "skipped"  # a TODO test may fail; that is what TODO means
+            elif case.failed:
                 status = "failed"
             elif case.errored:
                 status = "error"
@@ -369,6 +377,8 @@ class _Target:
                 traces = case.flaky_traces
             elif status == "failed" or status == "error":
                 attempts = 1 + case.rerun_n + case.flaky_n
+            elif status == "skipped":
+                traces = []
             if message:
                 message = bounded(message, MAX_MESSAGE_CHARS)
             else:
