@@ -409,7 +409,8 @@ class _Target:
             if prior is not None:
                 self._merge_rerun(prior, tc)
                 return
-        if tc.status == "failed" or tc.status == "error":
+        if (tc.status == "failed" or tc.status == "error") and tc.name:
+            # (nameless cases, as some fixtures write, cannot be told apart: never merged)
             self.bad[tc.suite, tc.classname, tc.name, tc.file] = len(self.tests)
             self.bad_names.add(tc.name)
         self.tests.append(tc)
