@@ -155,7 +155,8 @@ def test_surefire_flaky_failure_passes_with_attempts() -> None:
     assert (flaky.status, flaky.flaky) == ("passed", True)
     assert flaky.attempts == 5  # 1 + four flakyFailure/flakyError elements
     assert flaky.message == "expected: <1> but was: <0>"
-    assert flaky.trace is not None and len(flaky.trace) <= MAX_TRACE_CHARS + 100
+    assert flaky.trace is not None
+    assert len(flaky.trace) <= MAX_TRACE_CHARS + 100
     assert (t["testStable"].flaky, t["testStable"].attempts) == (False, 1)
 
 
@@ -185,7 +186,8 @@ def test_multiple_failures_first_message_all_traces() -> None:
     multi = t["testWithMultipleFailures"]
     assert multi.status == "failed"
     assert multi.message == "First assertion failed"
-    assert multi.trace is not None and multi.trace.count("\n\n") >= 1  # both traces kept
+    assert multi.trace is not None
+    assert multi.trace.count("\n\n") >= 1
 
 
 def test_skipped_and_failure_together_is_a_failure() -> None:
@@ -252,7 +254,8 @@ def test_phpunit_file_and_line() -> None:
     tests = read_junit(FIX / "phpunit__phpunit-e2e.xml")
     assert all(t.file for t in tests)
     unit = [t for t in tests if t.line is not None]
-    assert unit and all(t.classname.startswith("PHPUnit.") for t in unit)
+    assert unit
+    assert all(t.classname.startswith("PHPUnit.") for t in unit)
     paths = read_junit(FIX / "phpunit__paths.xml")
     assert (paths[0].file, paths[0].line) == ("/home/runner/work/repo/src/Fake.php", 42)
 
@@ -260,7 +263,8 @@ def test_phpunit_file_and_line() -> None:
 def test_root_testcase_and_properties() -> None:
     (t,) = read_junit(FIX / "edge__root-testcase.xml")
     assert (t.suite, t.status, t.name) == ("", "error", "shouldParseEmptyFile")
-    assert t.message is not None and t.message.startswith("org.json.JSONException")
+    assert t.message is not None
+    assert t.message.startswith("org.json.JSONException")
     (p,) = read_junit(FIX / "gotestsum__testcase-properties.xml")
     assert p.properties == {"hello": "world", "other": "side"}
 
@@ -273,8 +277,10 @@ def test_messages_and_traces_are_bounded(tmp_path: Path) -> None:
         f"{big}</failure><system-out>{big}</system-out></testcase></testsuite>"
     )
     (t,) = read_junit(f)
-    assert t.message is not None and len(t.message) < MAX_MESSAGE_CHARS + 100
-    assert t.trace is not None and len(t.trace) < MAX_TRACE_CHARS + 100
+    assert t.message is not None
+    assert len(t.message) < MAX_MESSAGE_CHARS + 100
+    assert t.trace is not None
+    assert len(t.trace) < MAX_TRACE_CHARS + 100
     assert "more characters cut by testgate" in t.trace
 
 
