@@ -190,6 +190,8 @@ class _Target:
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         if "}" in tag:
             tag = local(tag)
+        if attrib and _amp_quirk() and "&" in "".join(attrib.values()):
+            attrib = {k: v.replace("&#38;", "&") for k, v in attrib.items()}
         if self.attrib is not None:
             self.depth += 1
             if self.depth == 1:
@@ -452,6 +454,46 @@ class _Target:
                 report=self.report,
             )
         )
+
+
+_AMP_QUIRK: bool | None = None
+
+
+def _amp_quirk() -> bool:
+    """Whether libxml2 hands a parser target ``&amp;`` in attributes as ``&#38;``.
+
+    It does when entities are not resolved (as testgate never does): every ``&`` of an
+    attribute value arrives as ``&#38;``, consistently, so replacing it back is exact. Probed
+    once rather than assumed, in case a libxml2 version behaves otherwise.
+    """
+    global _AMP_QUIRK
+    if _AMP_QUIRK is None:
+        from lxml import etree
+
+        seen: list[str] = []
+
+        class _Probe:
+            def start(self, tag: str, attrib: dict[str, str]) -> None:
+                seen.append(attrib.get("a", ""))
+
+            def end(self, tag: str) -> None:
+                return None
+
+            def data(self, data: str) -> None:
+                return None
+
+            def close(self) -> None:
+                return None
+
+        parser = etree.XMLParser(
+            target=_Probe(),  # type: ignore[arg-type]
+            resolve_entities=False,
+            load_dtd=False,
+        )
+        parser.feed(b'<x a="&amp;"/>')
+        parser.close()
+        _AMP_QUIRK = seen == ["&#38;"]
+    return _AMP_QUIRK
 
 
 def _status_attr(st: str | None) -> str:
