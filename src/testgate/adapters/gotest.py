@@ -19,6 +19,13 @@ from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestC
 if TYPE_CHECKING:
     from testgate.adapters.registry import ReadContext
 
+
+def _blank(path: Path) -> bool:
+    """Whether the file holds nothing but whitespace (checked only when nothing was found)."""
+    with open(path, "rb") as fh:
+        return not any(chunk.strip() for chunk in iter(lambda: fh.read(1 << 16), b""))
+
+
 __all__ = ["ADAPTERS", "GoTestAdapter", "read_gotest"]
 
 _DONE = {"pass": "passed", "fail": "failed", "skip": "skipped"}
@@ -113,6 +120,8 @@ def read_gotest(path: Path) -> list[TestCase]:
         raise InputError(
             f"{path}:{lineno + 1}: not UTF-8 text ({exc.reason})", slug="malformed-report"
         ) from None
+    if lineno == 0 or _blank(path):
+        raise InputError(f"{path}:1: report is empty", slug="empty-report")
     if not seen:
         raise InputError(f"{path}:1: not a go test -json stream (no event with an 'Action')")
     out: list[TestCase] = []

@@ -23,6 +23,13 @@ from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestC
 if TYPE_CHECKING:
     from testgate.adapters.registry import ReadContext
 
+
+def _blank(path: Path) -> bool:
+    """Whether the file holds nothing but whitespace (checked only when nothing was found)."""
+    with open(path, "rb") as fh:
+        return not any(chunk.strip() for chunk in iter(lambda: fh.read(1 << 16), b""))
+
+
 __all__ = ["ADAPTERS", "TapAdapter", "read_tap"]
 
 _POINT = re.compile(
@@ -215,6 +222,8 @@ def read_tap(path: Path) -> list[TestCase]:
         if yaml_lines is not None:
             last.yaml = _yaml(yaml_lines)
         finish(last)
+    if lineno == 0 or _blank(path):
+        raise InputError(f"{path}:1: report is empty", slug="empty-report")
     if not seen_any:
         raise InputError(f"{path}:1: not a TAP report (no 'ok'/'not ok' lines or plan)")
     tests: list[TestCase] = []
