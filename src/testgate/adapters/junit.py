@@ -152,6 +152,11 @@ class _Target:
         #: the names in `bad`: a cheap first check, because most files have no failures
         self.bad_names: set[str] = set()
         self.names: dict[str, str] = {}
+        #: time and line attribute text -> value: the same few values repeat, and sharing one
+        #: float or int object per value saves memory on a million cases
+        self.times: dict[str, float] = {}
+        self.lines: dict[str, int | None] = {}
+        self.amp = _amp_quirk()
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -190,8 +195,15 @@ class _Target:
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         if "}" in tag:
             tag = local(tag)
-        if attrib and _amp_quirk() and "&" in "".join(attrib.values()):
-            attrib = {k: v.replace("&#38;", "&") for k, v in attrib.items()}
+        if tag == "testcase" and self.attrib is None:
+            # the hot path: a test case's attributes are fixed up when the case ends
+            self.attrib = attrib
+            self.case = None
+            self.depth = 0
+            self.seen = True
+            return
+        if self.amp and attrib:
+            attrib = _unamp_dict(attrib)
         if self.attrib is not None:
             self.depth += 1
             if self.depth == 1:
@@ -199,12 +211,7 @@ class _Target:
             elif self.depth == 2:
                 self._grandchild_start(tag, attrib)
             return
-        if tag == "testcase":
-            self.attrib = attrib
-            self.case = None
-            self.depth = 0
-            self.seen = True
-        elif tag == "testsuite":
+        if tag == "testsuite":
             self.suites.append(attrib.get("name") or "")
             self._set_suite()
             self.seen = True
@@ -333,60 +340,100 @@ class _Target:
     def _case_end(self) -> None:
         attrib = self.attrib
         assert attrib is not None
+        if self.case is not None:
+            self._full_case_end(attrib, self.case)
+            return
+        # A case without child elements: passed, or a status attribute says otherwise. This
+        # runs once per test case of the file; keep it lean.
         get = attrib.get
-        case = self.case
         raw = get("time")
-        if case is not None and raw is None:
-            raw = case.time
-        if raw:
-            try:
-                duration = float(raw)
-                if not duration >= 0.0 or duration == math.inf:
-                    duration = 0.0
-            except ValueError:
-                duration = parse_time(raw)
+        duration = self.times.get(raw) if raw else 0.0
+        if duration is None:
+            duration = parse_time(raw)
+            if len(self.times) < 65536:
+                self.times[raw] = duration  # type: ignore[index]
+        classname = get("classname")
+        if classname is None:
+            classname = get("class") or ""
+        name = get("name") or ""
+        file = get("file")
+        raw_line = get("line")
+        if raw_line:
+            line = self.lines.get(raw_line, -1)
+            if line == -1:
+                line = self.lines[raw_line] = _int(raw_line)
         else:
-            duration = 0.0
+            line = None
+        st = get("status") or get("result")
+        if self.amp:
+            if "&" in name:
+                name = name.replace("&#38;", "&")
+            if "&" in classname:
+                classname = classname.replace("&#38;", "&")
+            if file and "&" in file:
+                file = file.replace("&#38;", "&")
+        tc = TestCase(
+            self.suite,
+            self.intern(classname),
+            name,
+            _status_attr(st) if st else "passed",
+            duration,
+            self.intern(file) if file else file,
+            line,
+            None,
+            None,
+            1,
+            False,
+            {},
+            None,
+            self.report,
+        )
+        if st or name in self.bad_names:
+            self.add(tc)
+        else:
+            self.tests.append(tc)
+
+    def _full_case_end(self, attrib: dict[str, str], case: _Case) -> None:
+        """A case with child elements: failures, skips, reruns, properties."""
+        if self.amp:
+            attrib = _unamp_dict(attrib)
+        get = attrib.get
+        raw = get("time")
+        if raw is None:
+            raw = case.time
+        duration = parse_time(raw)
         classname = get("classname")
         if classname is None:
             classname = get("class") or ""  # some PHPUnit-style writers only write class
         file = get("file")
         line = get("line")
-        message: str | None = None
         trace: str | None = None
         attempts = 1
         flaky = False
-        if case is None:
-            st = get("status") or get("result")
-            status = _status_attr(st) if st else "passed"
+        if case.todo:
+            status = "skipped"  # a TODO test may fail; that is what TODO means
+        elif case.failed:
+            status = "failed"
+        elif case.errored:
+            status = "error"
+        elif case.skipped:
+            status = "skipped"
         else:
-            if case.todo:
-                status = "skipped"  # a TODO test may fail; that is what TODO means
-            elif case.failed:
-                status = "failed"
-            elif case.errored:
-                status = "error"
-            elif case.skipped:
-                status = "skipped"
-            else:
-                status = _status_attr(get("status") or get("result"))
-            message = case.message
-            traces = case.traces
-            if status == "passed" and case.flaky_n:
-                flaky = True
-                attempts = 1 + case.flaky_n
-                message = case.flaky_msg
-                traces = case.flaky_traces
-            elif status == "failed" or status == "error":
-                attempts = 1 + case.rerun_n + case.flaky_n
-            elif status == "skipped":
-                traces = []
-            if message:
-                message = bounded(message, MAX_MESSAGE_CHARS)
-            else:
-                message = None
-            if traces:
-                trace = bounded("\n\n".join(traces), MAX_TRACE_CHARS)
+            status = _status_attr(get("status") or get("result"))
+        message = case.message
+        traces = case.traces
+        if status == "passed" and case.flaky_n:
+            flaky = True
+            attempts = 1 + case.flaky_n
+            message = case.flaky_msg
+            traces = case.flaky_traces
+        elif status == "failed" or status == "error":
+            attempts = 1 + case.rerun_n + case.flaky_n
+        elif status == "skipped":
+            traces = []
+        message = bounded(message, MAX_MESSAGE_CHARS) if message else None
+        if traces:
+            trace = bounded("\n\n".join(traces), MAX_TRACE_CHARS)
         tc = TestCase(
             self.suite,
             self.intern(classname),
@@ -399,10 +446,10 @@ class _Target:
             trace,
             attempts,
             flaky,
+            case.properties or {},
+            None,
+            self.report,
         )
-        tc.report = self.report
-        if case is not None and case.properties:
-            tc.properties = case.properties
         self.add(tc)
 
     def add(self, tc: TestCase) -> None:
@@ -454,6 +501,13 @@ class _Target:
                 report=self.report,
             )
         )
+
+
+def _unamp_dict(attrib: dict[str, str]) -> dict[str, str]:
+    """Attribute values with libxml2's ``&#38;`` turned back into ``&`` (see _amp_quirk)."""
+    if "&" not in "".join(attrib.values()):
+        return attrib
+    return {k: v.replace("&#38;", "&") for k, v in attrib.items()}
 
 
 _AMP_QUIRK: bool | None = None
