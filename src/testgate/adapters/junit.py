@@ -196,11 +196,9 @@ class _Target:
         if "}" in tag:
             tag = local(tag)
         if tag == "testcase" and self.attrib is None:
-            # the hot path: a test case's attributes are fixed up when the case ends
+            # the hot path: a test case's attributes are fixed up when the case ends (`case`
+            # is None and `depth` 0 here: the previous case's end left them so)
             self.attrib = attrib
-            self.case = None
-            self.depth = 0
-            self.seen = True
             return
         if self.amp and attrib:
             attrib = _unamp_dict(attrib)
@@ -222,10 +220,16 @@ class _Target:
             self._start_text()
 
     def end(self, tag: str) -> None:
-        if self.attrib is not None:
+        attrib = self.attrib
+        if attrib is not None:
             if self.depth == 0:
-                self._case_end()
                 self.attrib = None
+                case = self.case
+                if case is not None:
+                    self.case = None
+                    self._full_case_end(attrib, case)
+                else:
+                    self._case_end(attrib)
             else:
                 if self.depth == 1:
                     self._child_end()
@@ -243,6 +247,8 @@ class _Target:
             self._set_suite()
 
     def close(self) -> list[TestCase]:
+        if self.tests:
+            self.seen = True  # (a bare <testcase> root has no suite to say so)
         return self.tests
 
     # -- children of a <testcase> -----------------------------------------------------------
@@ -337,14 +343,11 @@ class _Target:
 
     # -- the end of a <testcase> ------------------------------------------------------------
 
-    def _case_end(self) -> None:
-        attrib = self.attrib
-        assert attrib is not None
-        if self.case is not None:
-            self._full_case_end(attrib, self.case)
-            return
-        # A case without child elements: passed, or a status attribute says otherwise. This
-        # runs once per test case of the file; keep it lean.
+    def _case_end(self, attrib: dict[str, str]) -> None:
+        """A case without child elements: passed, or a status attribute says otherwise.
+
+        This runs once per test case of the file: keep it lean (measured, not guessed).
+        """
         get = attrib.get
         raw = get("time")
         duration = self.times.get(raw) if raw else 0.0
@@ -372,13 +375,17 @@ class _Target:
                 classname = classname.replace("&#38;", "&")
             if file and "&" in file:
                 file = file.replace("&#38;", "&")
+        names = self.names
+        cls = names.get(classname) or self.intern(classname)
+        if file:
+            file = names.get(file) or self.intern(file)
         tc = TestCase(
             self.suite,
-            self.intern(classname),
+            cls,
             name,
             _status_attr(st) if st else "passed",
             duration,
-            self.intern(file) if file else file,
+            file,
             line,
             None,
             None,
