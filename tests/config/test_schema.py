@@ -39,8 +39,8 @@ def test_durations(raw: Any, seconds: float) -> None:
         ("", "'' (string)"),
         ("10x", "'10x' (string)"),
         ("-1s", "'-1s' (string)"),
-        (True, "True (boolean)"),
-        (None, "None (null)"),
+        (True, "true (boolean)"),
+        (None, "null"),
         ([1], "[1] (list)"),
     ],
 )

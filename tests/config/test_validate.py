@@ -82,7 +82,10 @@ def test_validate_finds_the_config_in_a_parent(project: Project) -> None:
     (project.root / "sub").mkdir()
     sub = Project(project.root / "sub")
     out = sub.run("validate").assert_success()
-    assert out.out.rstrip().endswith("testgate.yaml: OK (4 stages, 5 steps)")
+    assert out.out.strip() == "../testgate.yaml: OK (4 stages, 5 steps)"
+    project.write("testgate.yaml", "version: 1\nbogus: 1\n")
+    out = sub.run("validate").assert_code(2)
+    assert "../testgate.yaml:2: bogus: unknown key 'bogus'" in out.err
 
 
 STEP = "version: 1\npipeline:\n  stages:\n    - name: unit\n      steps:\n        - name: a\n"
@@ -215,6 +218,12 @@ BROKEN = [
         id="duplicate-key",
     ),
     pytest.param(
+        STEP + "          run: a\n          env:\n            PATHS: [a, b]\n",
+        "testgate.yaml:9: pipeline.stages.0.steps.0.env.PATHS: got ['a', 'b'] (list); "
+        "expected a string",
+        id="env-not-a-string",
+    ),
+    pytest.param(
         "version: 2\n",
         "testgate.yaml:1: version: got 2 (integer); expected one of 1",
         id="bad-version",
@@ -243,7 +252,8 @@ BROKEN = [
     ),
     pytest.param(
         "services:\n  api:\n    start: ./serve\n    ready: {}\n",
-        "testgate.yaml:4: services.api.ready: a readiness probe needs exactly one of",
+        "testgate.yaml:4: services.api.ready: got none of them; expected exactly one of 'http', "
+        "'tcp' or 'command'",
         id="service-without-probe",
     ),
 ]
@@ -362,3 +372,34 @@ def test_problems_are_structured(project: Project) -> None:
     assert (problem.line, problem.key) == (2, "bogus")
     assert problem.message.startswith("unknown key 'bogus'; expected one of: version, project")
     assert info.value.problems == [str(problem)]
+
+
+def test_anchors_and_merge_keys(project: Project) -> None:
+    project.write(
+        "testgate.yaml",
+        """
+        x-step: &defaults
+          timeout: 5m
+          retries: 1
+        pipeline:
+          stages:
+            - name: a
+              steps:
+                - <<: *defaults
+                  name: one
+                  run: echo 1
+                - <<: *defaults
+                  name: two
+                  run: echo 2
+                  retries: 2
+                  tmeout: 3
+        """,
+    )
+    out = project.run("validate", "-c", "testgate.yaml").assert_code(2)
+    assert out.err.splitlines()[-1] == (
+        "testgate: error: testgate.yaml:15: pipeline.stages.0.steps.1.tmeout: unknown key "
+        "'tmeout'; did you mean 'timeout'? (see docs/errors.md#config-invalid)"
+    )
+    project.write("testgate.yaml", (project.root / "testgate.yaml").read_text().replace("tm", "# "))
+    steps = load_config(project.root / "testgate.yaml").config.pipeline.stages[0].steps
+    assert [(s.timeout, s.retries) for s in steps] == [(300.0, 1), (300.0, 2)]

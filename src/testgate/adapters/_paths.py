@@ -14,8 +14,14 @@ The rules, in order (docs/formats-coverage.md repeats them for users):
    itself when it exists as written.
 3. An absolute path under the repository root is made relative to it.
 4. Otherwise the longest suffix of the path that exists under the repository root wins: this
-   strips the CI machine's checkout prefix when the report is read on another machine.
-5. Otherwise, when nothing exists (a report read without its sources): a path joined to a
+   strips the CI machine's checkout prefix when the report is read on another machine (and a Go
+   import path's module prefix).
+5. Otherwise a relative path is looked up as the tail of the repository's files: JaCoCo writes
+   ``org/x/A.java`` for ``src/main/java/org/x/A.java``. Only a unique match is taken (two
+   ``__init__.py`` files prove nothing). The repository is listed once per report, and only
+   when this rule is needed (directories starting with ``.``, ``node_modules`` and
+   ``__pycache__`` are skipped).
+6. Otherwise, when nothing exists (a report read without its sources): a path joined to a
    relative source root is kept joined; a path whose source root is absolute and foreign is kept
    as the producer wrote it, relative; an absolute path stays absolute (with ``/`` separators).
 """
@@ -25,11 +31,17 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 __all__ = ["PathNormalizer", "clean", "is_absolute", "normalize_path"]
+
+#: directories never listed when looking a path up by its tail
+_SKIP_DIRS = frozenset(("node_modules", "__pycache__"))
+#: listing stops after this many files: a huge tree is not worth a slow report
+_MAX_INDEXED = 500_000
 
 _DRIVE = re.compile(r"^[A-Za-z]:(/|$)")
 
@@ -72,6 +84,36 @@ class PathNormalizer:
         self.sources = [s for s in (clean(x) for x in sources) if s and not s.startswith("-")]
         # a source root such as "--source" is a converter's leaked command-line flag, not a path
         self._exists = lru_cache(maxsize=65536)(self._exists_uncached)
+        self._index: dict[str, list[str]] | None = None
+
+    def exists(self, rel: str) -> bool:
+        """Whether *rel* (relative to the root) exists; cached."""
+        return self._exists(clean(rel))
+
+    def files_named(self, name: str) -> list[str]:
+        """Every file called *name* under the root (relative POSIX paths), listed once."""
+        if self._index is None:
+            self._index = self._build_index()
+        return self._index.get(name, [])
+
+    def _build_index(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = defaultdict(list)
+        count = 0
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS]
+            rel = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
+            prefix = "" if rel == "." else rel + "/"
+            for f in filenames:
+                index[f].append(prefix + f)
+            count += len(filenames)
+            if count > _MAX_INDEXED:
+                break
+        return dict(index)
+
+    def _by_tail(self, p: str) -> str | None:
+        tail = "/" + p
+        found = [c for c in self.files_named(posixpath.basename(p)) if c.endswith(tail)]
+        return found[0] if len(found) == 1 else None
 
     def _exists_uncached(self, rel: str) -> bool:
         return rel != "" and os.path.exists(os.path.join(self.root, rel))
@@ -121,6 +163,9 @@ class PathNormalizer:
                 candidates.append(p)  # a foreign absolute root: the path as written is best
         if self._exists(p):
             return p
+        found = self._suffix(p) or self._by_tail(p)
+        if found is not None:
+            return found
         return candidates[0] if candidates else p
 
 

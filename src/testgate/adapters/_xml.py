@@ -21,7 +21,15 @@ from lxml import etree
 from testgate.adapters.registry import read_head
 from testgate.errors import InputError
 
-__all__ = ["check_prolog", "iterparse", "local", "parse_error", "parse_with_target"]
+__all__ = [
+    "check_prolog",
+    "expect_root",
+    "iterparse",
+    "local",
+    "parse_error",
+    "parse_with_target",
+    "root_tag",
+]
 
 _ENTITY_DECL = re.compile(r"<!ENTITY", re.IGNORECASE)
 
@@ -31,6 +39,33 @@ def local(tag: object) -> str:
     if not isinstance(tag, str):
         return ""  # comments, processing instructions
     return tag.rsplit("}", 1)[-1]
+
+
+_FIRST_TAG = re.compile(r"<([A-Za-z_][\w.:-]*)")
+_SKIP = re.compile(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(\[.*?\])?\s*>", re.DOTALL)
+
+
+def root_tag(head: str) -> str | None:
+    """The local name of the document's first element, judged from its first bytes."""
+    m = _FIRST_TAG.search(_SKIP.sub("", head))
+    return m.group(1).rsplit(":", 1)[-1] if m else None
+
+
+def expect_root(path: Path, expected: str, fmt: str) -> None:
+    """Refuse, naming the format, a document whose root element is not *expected*.
+
+    Run before streaming so that a report forced with the wrong ``--format`` says so, instead
+    of failing later on some element that happens to share a name.
+    """
+    head = read_head(path)
+    tag = root_tag(head)
+    if tag is not None and tag != expected:
+        line = head[: head.find("<" + tag)].count("\n") + 1 if ("<" + tag) in head else 1
+        raise InputError(
+            f"{path}:{line}: not a {fmt} report: the root element is <{tag}>, "
+            f"expected <{expected}>",
+            slug="unknown-format",
+        )
 
 
 def check_prolog(path: Path, head: str | None = None) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from lxml import etree
 
 from testgate.adapters._paths import PathNormalizer
-from testgate.adapters._xml import iterparse
+from testgate.adapters._xml import expect_root, iterparse
 from testgate.adapters.registry import ReadContext
 from testgate.errors import InputError
 from testgate.model import Coverage, FileCoverage, ReportData
@@ -63,6 +63,7 @@ def read_cobertura(path: Path, ctx: ReadContext) -> ReportData:
     mlines: dict[int, int] = {}
     mbranches: dict[int, tuple[int, int]] = {}
     saw_root = False
+    expect_root(path, "coverage", "Cobertura")
     tags = ("line", "method", "class", "package", "source", "coverage")
     for _event, el in iterparse(path, ("end",), tag=tags):
         tag = el.tag

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import click
 
@@ -34,7 +35,7 @@ def command(config_path: str | None, fmt: str) -> int:
         loaded = load_config(config_path)
         cfg = loaded.config
         n_steps = sum(len(s.steps) for s in cfg.pipeline.stages)
-        shown = config_path if config_path is not None else str(loaded.path)
+        shown = config_path if config_path is not None else os.path.relpath(loaded.path)
         click.echo(
             f"{shown}: OK ({_plural(len(cfg.pipeline.stages), 'stage')}, "
             f"{_plural(n_steps, 'step')})"

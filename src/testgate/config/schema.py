@@ -37,6 +37,10 @@ _DURATION_HELP = "a duration such as 90, 90s, 500ms, 5m, 1h or 1h30m"
 
 def describe(value: Any) -> str:
     """``'abc' (string)``: a value as the user wrote it, with its YAML type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"{'true' if value else 'false'} (boolean)"  # as YAML spells it
     text = repr(value)
     if len(text) > 60:
         text = text[:57] + "..."
@@ -164,10 +168,8 @@ class ReadySpec(_Strict):
     def _one_probe(self) -> ReadySpec:
         given = [k for k in ("http", "tcp", "command") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(
-                "a readiness probe needs exactly one of 'http', 'tcp' or 'command'"
-                + (f" (got {', '.join(given)})" if given else "")
-            )
+            got = f"got {' and '.join(given)}" if given else "got none of them"
+            raise ValueError(f"{got}; expected exactly one of 'http', 'tcp' or 'command'")
         return self
 
 
@@ -189,12 +191,20 @@ class ServiceSpec(_Strict):
         return _stringify_env(v)
 
 
+def _env_text(x: Any) -> Any:
+    if x is None:
+        return ""
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, (int, float)):
+        return str(x)
+    return x
+
+
 def _stringify_env(v: Any) -> Any:
     if isinstance(v, dict):
-        return {
-            k: ("" if x is None else str(x).lower() if isinstance(x, bool) else str(x))
-            for k, x in v.items()
-        }
+        # scalars become the text a shell would see; lists and mappings stay wrong
+        return {k: _env_text(x) for k, x in v.items()}
     return v
 
 
@@ -214,7 +224,8 @@ class StepSpec(_Strict):
         description="Run only when this expression holds (see docs/expressions.md).",
     )
     reports: list[Annotated[ReportSpec, BeforeValidator(_report)]] = Field(
-        default_factory=list, description="Reports the step writes."
+        default_factory=list,
+        description="Reports the step writes: a path or glob, or a mapping with path and format.",
     )
     resources: dict[str, Count] = Field(
         default_factory=dict,

@@ -96,8 +96,8 @@ def trend_svg(points: list[tuple[str, float]], title: str, unit: str) -> Markup:
         f'<text x="{pad}" y="16" class="t">{escape(title)}</text>'
         f'<text x="{w - pad}" y="16" class="v" text-anchor="end">{escape(last)}</text>'
         f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" class="axis"/>'
-        f'<text x="{pad}" y="{h - 8}" class="l">{escape(_fmt(lo, unit))}</text>'
-        f'<text x="{w - pad}" y="{h - 8}" class="l" text-anchor="end">{escape(_fmt(hi, unit))} max'
+        f'<text x="{pad}" y="{h - 8}" class="l">min {escape(_fmt(lo, unit))}</text>'
+        f'<text x="{w - pad}" y="{h - 8}" class="l" text-anchor="end">max {escape(_fmt(hi, unit))}'
         f"</text>"
         f'<polyline points="{poly}"/>{dots}</svg>'
     )
