@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from testgate.adapters.junit import SUITE_LEVEL_NAME, JUnitAdapter, parse_time, read_junit
-from testgate.adapters.registry import read_head
+from testgate.adapters.registry import default_registry, read_head
 from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, TestCase
 
 FIX = Path(__file__).parent.parent / "fixtures" / "junit"
@@ -147,6 +147,7 @@ def test_every_corpus_file_is_in_the_table_or_refused() -> None:
 def test_corpus_files_are_detected_as_junit(name: str) -> None:
     path = FIX / name
     assert JUnitAdapter().sniff(read_head(path), path) >= 40
+    assert default_registry().detect(path).name == "junit"  # by every installed adapter
 
 
 def test_surefire_flaky_failure_passes_with_attempts() -> None:
