@@ -32,6 +32,7 @@ TOTALS = [
     ("catch2__report.xml", 1, 0, 1, 0, 0, 0),
     ("cfn-lint__junit.xml", 141, 121, 1, 0, 19, 0),
     ("container-structure-test__test.xml", 3, 3, 0, 0, 0, 0),
+    ("ctest__output-junit.xml", 5, 2, 1, 0, 2, 0),
     ("cunit__testFailure.xml", 4, 3, 1, 0, 0, 0),
     ("cypress-mocha-junit__merged.xml", 6, 4, 2, 0, 0, 0),
     ("cypress-mocha-junit__per-spec-hash.xml", 1, 0, 1, 0, 0, 0),
@@ -290,3 +291,12 @@ def test_bazel_status_and_playwright_skips() -> None:
     assert (b.status, b.message) == ("error", "exited with error code 1")
     tst = read_junit(FIX / "tst-cpp__disabled.xml")
     assert [t.status for t in tst].count("skipped") == 5  # status='disabled'
+
+
+def test_ctest_status_attributes() -> None:
+    t = _by_name(read_junit(FIX / "ctest__output-junit.xml"))
+    assert t["unit_strings"].message == "Failed"
+    assert t["integration_db"].message == "Required files are missing"
+    assert t["slow_soak"].status == "skipped"
+    assert t["unit_io"].duration_s == pytest.approx(0.015)
+    assert t["unit_math"].properties == {"labels": "unit"}
