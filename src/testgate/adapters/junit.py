@@ -350,6 +350,8 @@ class _Target:
         """
         get = attrib.get
         raw = get("time")
+        if raw is None:
+            raw = get("duration")  # Bazel's generated test.xml writes both, in seconds
         duration = self.times.get(raw) if raw else 0.0
         if duration is None:
             duration = parse_time(raw)
@@ -407,7 +409,7 @@ class _Target:
         get = attrib.get
         raw = get("time")
         if raw is None:
-            raw = case.time
+            raw = case.time or get("duration")
         duration = parse_time(raw)
         classname = get("classname")
         if classname is None:
