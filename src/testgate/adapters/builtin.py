@@ -24,6 +24,11 @@ def testgate_register_adapters(registry: AdapterRegistry) -> None:
 #: one module per report family
 BUILTIN_MODULES: tuple[str, ...] = (
     "testgate.adapters.junit",
+    "testgate.adapters.trx",
+    "testgate.adapters.nunit",
+    "testgate.adapters.xunit",
+    "testgate.adapters.tap",
+    "testgate.adapters.gotest",
     "testgate.adapters.cobertura",
     "testgate.adapters.lcov",
     "testgate.adapters.k6",
