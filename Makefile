@@ -16,8 +16,7 @@ venv: $(STAMP)
 
 ## Run testgate's main job on the bundled example monorepo.
 demo: $(STAMP)
-	cd examples/polyglot && ../../$(BIN)/testgate run -c testgate.yaml; \
-	  code=$$?; echo "testgate exited with $$code"; test $$code -eq 0 -o $$code -eq 1 -o $$code -eq 3
+	cd examples/polyglot && PATH="$(CURDIR)/$(BIN):$$PATH" testgate run -c testgate.yaml
 
 ## The whole suite: lint, types, tests.
 test: lint typecheck unit

@@ -459,7 +459,9 @@ class Run:
         self.coverage.merge(data.coverage)
         self.findings.extend(data.findings)
         for k, v in data.metrics.items():
-            self.metrics[k] = v
+            old = self.metrics.get(k)
+            # the maximum over several reports is the largest (complexity.cyclomatic.max)
+            self.metrics[k] = max(old, v) if old is not None and k.endswith(".max") else v
 
     def finalize(self) -> None:
         """Recompute the derived metrics; call after the last report was absorbed."""
@@ -542,6 +544,9 @@ def _pct(num: float, den: float) -> float:
     return round(100.0 * num / den, 4) if den else 0.0
 
 
+_SECURITY_KEYS = ("security.critical", "security.high", "security.medium", "security.low")
+
+
 def derive_metrics(run: Run) -> dict[str, float]:
     """The metrics that follow from the run's tests, coverage, findings and steps.
 
@@ -572,14 +577,22 @@ def derive_metrics(run: Run) -> dict[str, float]:
         m["coverage.line"] = _pct(cl, tl) if tl else 100.0
         if tb:
             m["coverage.branch"] = _pct(cb, tb)
-    if run.findings or any(r.kind == "security" for r in run.reports):
-        vulns = [f for f in run.findings if f.category == "vulnerability"]
-        if vulns or any(r.kind == "security" for r in run.reports):
-            for sev in ("critical", "high", "medium", "low"):
-                m[f"security.{sev}"] = sum(1 for f in vulns if f.severity == sev)
-        secrets = [f for f in run.findings if f.category == "secret"]
-        if secrets:
-            m["secrets.count"] = len(secrets)
+    # A finding family is measured when it has findings or when an adapter reported its counts
+    # (a clean scan reports zeros: a bandit run with no results gives security.* = 0, a ruff
+    # SARIF gives no security.* at all). Recounting over all findings keeps several reports'
+    # totals right, since Run.absorb lets the last report's per-report count win.
+    vulns = [f for f in run.findings if f.category == "vulnerability"]
+    if vulns or any(k in run.metrics for k in _SECURITY_KEYS):
+        for sev in ("critical", "high", "medium", "low"):
+            m[f"security.{sev}"] = sum(1 for f in vulns if f.severity == sev)
+    secrets = [f for f in run.findings if f.category == "secret"]
+    if secrets or "secrets.count" in run.metrics:
+        m["secrets.count"] = len(secrets)
+    lint = [f for f in run.findings if f.category == "lint"]
+    if lint or "lint.errors" in run.metrics or "lint.warnings" in run.metrics:
+        # errors are rated critical/high, warnings medium/low (see docs/formats-security.md)
+        m["lint.errors"] = sum(1 for f in lint if f.severity in ("critical", "high"))
+        m["lint.warnings"] = sum(1 for f in lint if f.severity in ("medium", "low"))
     if run.steps:
         m["steps.failed"] = sum(1 for s in run.steps if s.status in ("failed", "timed_out"))
     if run.started_at and run.finished_at:

@@ -25,7 +25,7 @@ from typing import cast
 from lxml import etree
 
 from testgate.adapters._paths import PathNormalizer
-from testgate.adapters._xml import expect_root, feed_target, iterparse
+from testgate.adapters._xml import expect_root, iterparse, parse_with_target
 from testgate.adapters.registry import ReadContext, read_head
 from testgate.errors import InputError
 from testgate.model import Coverage, FileCoverage, ReportData
@@ -253,7 +253,7 @@ def read_cobertura(path: Path, ctx: ReadContext) -> ReportData:
     """
     expect_root(path, "coverage", "Cobertura")
     collector = _Collector()
-    feed_target(path, collector)
+    parse_with_target(path, collector)
     sources = _head_sources(path)
     if collector.bad or collector.sources_seen != len(sources):
         # bad data to name by line, or <source> elements the head did not show (written

@@ -23,29 +23,119 @@ __all__ = [
     "ServiceSpec",
     "StageSpec",
     "StepSpec",
+    "describe",
     "parse_duration",
+    "yaml_type",
 ]
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+_PARTS = re.compile(r"^(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)\s*)+$")
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION_HELP = "a duration such as 90, 90s, 500ms, 5m, 1h or 1h30m"
+
+
+def describe(value: Any) -> str:
+    """``'abc' (string)``: a value as the user wrote it, with its YAML type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"{'true' if value else 'false'} (boolean)"  # as YAML spells it
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({yaml_type(value)})"
+
+
+def yaml_type(value: Any) -> str:
+    """The YAML name of a Python value's type."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, dict):
+        return "mapping"
+    return type(value).__name__
 
 
 def parse_duration(value: Any) -> float:
-    """Seconds from ``90``, ``90s``, ``1.5s``, ``500ms``, ``5m``, ``1h`` or ``1d``."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration such as 90, 90s, 5m or 1h, got {value!r}")
-    if isinstance(value, (int, float)):
+    """Seconds from ``90``, ``90s``, ``1.5s``, ``500ms``, ``5m``, ``1h``, ``1h30m`` or ``1d``.
+
+    A bare number is seconds. Raises :class:`ValueError` with a message that shows the bad
+    value and what would be right.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         if value < 0:
-            raise ValueError(f"a duration cannot be negative, got {value!r}")
+            raise ValueError(f"got {describe(value)}; expected {_DURATION_HELP} (not negative)")
         return float(value)
     if isinstance(value, str):
-        m = _DURATION.match(value)
-        if m:
-            return float(m.group(1)) * _UNITS[m.group(2)]
-    raise ValueError(f"expected a duration such as 90, 90s, 5m or 1h, got {value!r}")
+        text = value.strip()
+        if _NUMBER.match(text):
+            return float(text)
+        if _PARTS.match(text):
+            return sum(float(n) * _UNITS[u] for n, u in _PART.findall(text))
+    raise ValueError(f"got {describe(value)}; expected {_DURATION_HELP}")
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+PositiveDuration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+
+
+def _command(value: Any) -> Any:
+    # one clear message instead of pydantic's one-error-per-union-member
+    if isinstance(value, str) and value.strip():
+        return value
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(x, (str, int, float)) and not isinstance(x, bool) for x in value)
+    ):
+        return [str(x) for x in value]
+    raise ValueError(
+        f"got {describe(value)}; expected a command: a non-empty string run by the shell, "
+        "or a list of arguments such as [pytest, -q]"
+    )
+
+
+Command = Annotated[str | list[str], BeforeValidator(_command)]
+
+
+def _expression(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool):  # `when: false` switches a stage off
+        return "true" if value else "false"
+    from testgate.config.expr import compile_expr  # local: expr imports errors only
+    from testgate.errors import ConfigError
+
+    if not isinstance(value, str):
+        raise ValueError(f"got {describe(value)}; expected an expression string")
+    try:
+        compile_expr(value)
+    except ConfigError as exc:
+        raise ValueError(f"cannot parse the expression: {exc}; see docs/expressions.md") from None
+    return value
+
+
+Expression = Annotated[str | None, BeforeValidator(_expression)]
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    raise ValueError(f"got {describe(value)}; expected a string, number or boolean")
+
+
+Scalar = Annotated[str | int | float | bool, BeforeValidator(_scalar)]
+Count = Annotated[int, Field(ge=1)]
 
 
 class _Strict(BaseModel):
@@ -65,9 +155,6 @@ def _report(value: Any) -> Any:
     return {"path": value} if isinstance(value, str) else value
 
 
-Command = str | list[str]
-
-
 class ReadySpec(_Strict):
     """How to tell that a service is ready: exactly one of http, tcp or command."""
 
@@ -81,10 +168,8 @@ class ReadySpec(_Strict):
     def _one_probe(self) -> ReadySpec:
         given = [k for k in ("http", "tcp", "command") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(
-                "a readiness probe needs exactly one of 'http', 'tcp' or 'command'"
-                + (f" (got {', '.join(given)})" if given else "")
-            )
+            got = f"got {' and '.join(given)}" if given else "got none of them"
+            raise ValueError(f"{got}; expected exactly one of 'http', 'tcp' or 'command'")
         return self
 
 
@@ -106,12 +191,20 @@ class ServiceSpec(_Strict):
         return _stringify_env(v)
 
 
+def _env_text(x: Any) -> Any:
+    if x is None:
+        return ""
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, (int, float)):
+        return str(x)
+    return x
+
+
 def _stringify_env(v: Any) -> Any:
     if isinstance(v, dict):
-        return {
-            k: ("" if x is None else str(x).lower() if isinstance(x, bool) else str(x))
-            for k, x in v.items()
-        }
+        # scalars become the text a shell would see; lists and mappings stay wrong
+        return {k: _env_text(x) for k, x in v.items()}
     return v
 
 
@@ -122,19 +215,28 @@ class StepSpec(_Strict):
     run: Command = Field(description="A string run by the shell, or an argv list.")
     cwd: str | None = Field(default=None, description="Working directory, relative to config.")
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
-    timeout: Duration | None = Field(default=None, description="Kill the step after this long.")
-    retries: int = Field(default=0, ge=0, le=10, description="Re-run a failing step this often.")
-    when: str | None = Field(default=None, description="Run only when this expression holds.")
-    reports: list[Annotated[ReportSpec, BeforeValidator(_report)]] = Field(
-        default_factory=list, description="Reports the step writes."
+    timeout: PositiveDuration | None = Field(
+        default=None, description="Kill the step (and its process tree) after this long."
     )
-    resources: dict[str, int] = Field(
+    retries: int = Field(default=0, ge=0, le=10, description="Re-run a failing step this often.")
+    when: Expression = Field(
+        default=None,
+        description="Run only when this expression holds (see docs/expressions.md).",
+    )
+    reports: list[Annotated[ReportSpec, BeforeValidator(_report)]] = Field(
+        default_factory=list,
+        description="Reports the step writes: a path or glob, or a mapping with path and format.",
+    )
+    resources: dict[str, Count] = Field(
         default_factory=dict,
-        description="Named resources the step holds while it runs, with counts.",
+        description="Named resources the step holds while it runs, with counts "
+        "(a list of names means one of each).",
     )
     services: list[str] = Field(default_factory=list, description="Services the step needs.")
-    matrix: dict[str, list[str | int | float | bool]] = Field(
-        default_factory=dict, description="Expand the step once per combination of values."
+    matrix: dict[str, list[Scalar]] = Field(
+        default_factory=dict,
+        description="Expand the step once per combination of values; use a value as "
+        "${{ matrix.KEY }} in run, env, cwd and reports.",
     )
     allow_failure: bool = Field(
         default=False, description="A failure of this step does not fail its stage."
@@ -165,11 +267,13 @@ class StageSpec(_Strict):
     parallel: bool = Field(
         default=True, description="Run the stage's steps in parallel (false: one after another)."
     )
-    when: str | None = Field(
+    when: Expression = Field(
         default=None,
-        description="Run only when this expression holds (the seed's 'conditional' works too).",
+        description="Run only when this expression holds (see docs/expressions.md).",
     )
-    conditional: str | None = Field(default=None, description="Alias of 'when', as in the seed.")
+    conditional: Expression = Field(
+        default=None, description="Another name for 'when', as the seed spells it."
+    )
     steps: list[StepSpec] = Field(default_factory=list, description="The stage's steps.")
 
     @field_validator("depends_on", mode="before")
@@ -177,16 +281,30 @@ class StageSpec(_Strict):
     def _one_dep(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
 
+    @model_validator(mode="after")
+    def _one_condition(self) -> StageSpec:
+        if self.when is not None and self.conditional is not None:
+            raise ValueError(
+                "got both 'when' and 'conditional'; expected only one of them (they are the "
+                "same key)"
+            )
+        return self
+
     @property
     def condition(self) -> str | None:
+        """The stage's ``when`` expression, however it was spelt."""
         return self.when or self.conditional
 
 
 class PipelineSpec(_Strict):
+    """What to run: stages of steps."""
+
     stages: list[StageSpec] = Field(default_factory=list, description="The stages of the pipeline.")
 
 
 class HistorySpec(_Strict):
+    """Where runs are remembered."""
+
     url: str | None = Field(
         default=None, description="SQLAlchemy URL of the history store; default SQLite."
     )
@@ -200,8 +318,9 @@ class Config(_Strict):
     version: Literal[1] = Field(default=1, description="Configuration format version.")
     project: str | None = Field(default=None, description="Project name shown in reports.")
     pipeline: PipelineSpec = Field(default_factory=PipelineSpec, description="What to run.")
-    resources: dict[str, int] = Field(
-        default_factory=dict, description="Named counted semaphores, e.g. database_pool: 2."
+    resources: dict[str, Count] = Field(
+        default_factory=dict,
+        description="Named counted semaphores with their capacity, e.g. database_pool: 2.",
     )
     services: dict[str, ServiceSpec] = Field(
         default_factory=dict, description="Background services steps can need."

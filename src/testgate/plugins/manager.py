@@ -14,11 +14,12 @@ from testgate.plugins import spec
 if TYPE_CHECKING:
     from testgate.adapters.registry import AdapterRegistry
     from testgate.model import Run
+    from testgate.report.registry import RendererRegistry
 
 __all__ = ["BUILTIN_PLUGINS", "ENTRY_POINT_GROUPS", "Plugins", "get_plugins"]
 
 #: Modules of testgate itself that implement hooks; registered like any third-party plugin.
-BUILTIN_PLUGINS: tuple[str, ...] = ("testgate.adapters.builtin",)
+BUILTIN_PLUGINS: tuple[str, ...] = ("testgate.adapters.builtin", "testgate.report.builtin")
 
 #: Entry-point groups a third-party package can use.
 ENTRY_POINT_GROUPS: tuple[str, ...] = ("testgate.adapters", "testgate")
@@ -49,6 +50,9 @@ class Plugins:
 
     def register_adapters(self, registry: AdapterRegistry) -> None:
         self._pm.hook.testgate_register_adapters(registry=registry)
+
+    def register_renderers(self, registry: RendererRegistry) -> None:
+        self._pm.hook.testgate_register_renderers(registry=registry)
 
     def run_finished(self, run: Run) -> None:
         self._pm.hook.testgate_run_finished(run=run)

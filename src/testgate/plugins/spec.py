@@ -9,6 +9,7 @@ import pluggy
 if TYPE_CHECKING:
     from testgate.adapters.registry import AdapterRegistry
     from testgate.model import Run
+    from testgate.report.registry import RendererRegistry
 
 __all__ = ["hookimpl", "hookspec"]
 
@@ -23,6 +24,12 @@ def testgate_register_adapters(registry: AdapterRegistry) -> None:
     Third-party packages expose a module under the ``testgate.adapters`` entry-point group
     that implements this hook (since 0.1).
     """
+
+
+@hookspec
+def testgate_register_renderers(registry: RendererRegistry) -> None:
+    """Add report renderers (``testgate report --format NAME``) with ``registry.register``
+    (since 0.1)."""
 
 
 @hookspec

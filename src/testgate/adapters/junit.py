@@ -1,0 +1,746 @@
+"""JUnit XML, in every dialect our users' tools write, read streaming.
+
+One reader covers pytest, jest-junit, mocha, Maven Surefire/Failsafe, Gradle, go-junit-report,
+gotestsum, PHPUnit, CTest, RSpec, Playwright, Cypress, Karma, Bazel, Catch2, node's
+``--test-reporter=junit`` and the rest: they all write ``<testcase>`` elements, and the counts
+come from those elements only, because producers' suite attributes are often wrong.
+
+The file is read with :func:`testgate.adapters._xml.iterparse` (entities refused), filtered to
+suite and case events, and each finished element is cleared and dropped, so a file with a million
+test cases costs one :class:`~testgate.model.TestCase` each and never a whole tree.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from testgate.adapters._xml import local, parse_with_target
+from testgate.errors import InputError
+from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestCase, bounded
+
+if TYPE_CHECKING:
+    from testgate.adapters.registry import ReadContext
+
+__all__ = ["ADAPTERS", "JUnitAdapter", "parse_time", "read_junit", "write_junit"]
+
+_FAIL_TAGS = frozenset({"failure"})
+_ERROR_TAGS = frozenset({"error"})
+# Surefire 3 / Marathon: the test failed, then passed on a rerun (flaky) ...
+_FLAKY_TAGS = frozenset({"flakyFailure", "flakyError"})
+# ... or failed on every rerun too.
+_RERUN_TAGS = frozenset({"rerunFailure", "rerunError"})
+# status="..." attributes (gtest, Catch2, Bazel, CTest, tst) that mean the test did not run
+_SKIP_STATUS = frozenset({"notrun", "disabled", "skipped", "skip", "ignored", "pending"})
+_FAIL_STATUS = frozenset({"fail", "failed", "failure"})
+_ERROR_STATUS = frozenset({"error", "errored"})
+
+_ROOT = re.compile(r"<(?![?!])([A-Za-z_][\w.:-]*)")
+_ROOT_TAGS = frozenset({"testsuites", "testsuite", "testcase"})
+# the name given to a test made for an <error>/<failure> placed directly under <testsuite>
+SUITE_LEVEL_NAME = "(suite)"
+
+
+def parse_time(raw: str | None) -> float:
+    """Seconds from a ``time`` attribute in any form producers write; 0.0 when unusable.
+
+    ``"2,503.1"`` (a thousands separator), ``"4.5e-05"``, ``""``, missing, ``NaN`` and negative
+    values all occur in real reports; a negative or unreadable time becomes 0.
+    """
+    if not raw:
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        try:
+            value = float(raw.strip().replace(",", "").replace("_", ""))
+        except ValueError:
+            return 0.0
+    if value < 0.0 or math.isnan(value) or math.isinf(value):
+        return 0.0
+    return value
+
+
+def _first_line(text: str) -> str | None:
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            return line
+    return None
+
+
+def _int(raw: str | None) -> int | None:
+    if not raw:
+        return None
+    try:
+        n = int(raw.strip())
+    except ValueError:
+        return None
+    return n if n >= 0 else None
+
+
+#: text kept from one <failure>/<error>/<stackTrace>: a little over the trace bound, so that
+#: a 100 MB failure body costs no more memory than a short one
+_TEXT_CAP = MAX_TRACE_CHARS + 1024
+
+
+class _Case:
+    """What the child elements of one ``<testcase>`` said (only built when it has children)."""
+
+    __slots__ = (
+        "errored",
+        "failed",
+        "flaky_msg",
+        "flaky_n",
+        "flaky_traces",
+        "message",
+        "properties",
+        "rerun_n",
+        "skipped",
+        "time",
+        "todo",
+        "traces",
+    )
+
+    def __init__(self) -> None:
+        self.failed = self.errored = self.skipped = False
+        self.message: str | None = None
+        self.traces: list[str] = []
+        self.flaky_n = self.rerun_n = 0
+        self.flaky_msg: str | None = None
+        self.flaky_traces: list[str] = []
+        self.properties: dict[str, str] | None = None
+        self.time: str | None = None
+        #: <skipped type="todo"> (node --test): an expected failure, not a failure
+        self.todo = False
+
+
+class _Target:
+    """An lxml parser target: sees each element's tag and attributes as they stream past.
+
+    No tree is built: the state is the stack of suite names, the attributes of the current
+    ``<testcase>`` and, only for cases with child elements, a :class:`_Case`.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.report = str(path)
+        self.tests: list[TestCase] = []
+        self.suites: list[str] = []
+        self.suite = ""  # innermost non-empty suite name
+        self.seen = False
+        self.attrib: dict[str, str] | None = None  # of the open <testcase>
+        self.case: _Case | None = None
+        self.depth = 0  # element depth inside the open <testcase>
+        self.child = ""  # local name of the open depth-1 child
+        self.grandchild_attrib: dict[str, str] | None = None
+        self.collect = False
+        self.buf: list[str] = []
+        self.buf_len = 0
+        # an <error>/<failure> directly under <testsuite>: (tag, attrib)
+        self.suite_error: tuple[str, dict[str, str]] | None = None
+        #: (suite, classname, name, file) -> index in tests, for tests that failed: a later
+        #: case with the same identity in the same report is a rerun (gotestsum --rerun-fails,
+        #: pytest-rerunfailures-style reports), merged into one test with several attempts
+        self.bad: dict[tuple[str, str, str, str | None], int] = {}
+        #: the names in `bad`: a cheap first check, because most files have no failures
+        self.bad_names: set[str] = set()
+        self.names: dict[str, str] = {}
+        #: time and line attribute text -> value: the same few values repeat, and sharing one
+        #: float or int object per value saves memory on a million cases
+        self.times: dict[str, float] = {}
+        self.lines: dict[str, int | None] = {}
+        self.amp = _amp_quirk()
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def intern(self, value: str) -> str:
+        # Suite, class and file names repeat: a million tests share a few thousand of them.
+        got = self.names.get(value)
+        if got is None:
+            got = self.names[value] = sys.intern(value)
+        return got
+
+    def _start_text(self) -> None:
+        self.collect = True
+        self.buf = []
+        self.buf_len = 0
+
+    def _take_text(self) -> str:
+        self.collect = False
+        text = "".join(self.buf)
+        self.buf = []
+        return text
+
+    def _set_suite(self) -> None:
+        for name in reversed(self.suites):
+            if name:
+                self.suite = self.intern(name)
+                return
+        self.suite = ""
+
+    # -- the parser target protocol -------------------------------------------------------------
+
+    def data(self, text: str) -> None:
+        if self.collect and self.buf_len < _TEXT_CAP:
+            self.buf.append(text)
+            self.buf_len += len(text)
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        if "}" in tag:
+            tag = local(tag)
+        if tag == "testcase" and self.attrib is None:
+            # the hot path: a test case's attributes are fixed up when the case ends (`case`
+            # is None and `depth` 0 here: the previous case's end left them so)
+            self.attrib = attrib
+            return
+        if self.amp and attrib:
+            attrib = _unamp_dict(attrib)
+        if self.attrib is not None:
+            self.depth += 1
+            if self.depth == 1:
+                self._child_start(tag, attrib)
+            elif self.depth == 2:
+                self._grandchild_start(tag, attrib)
+            return
+        if tag == "testsuite":
+            self.suites.append(attrib.get("name") or "")
+            self._set_suite()
+            self.seen = True
+        elif tag == "testsuites":
+            self.seen = True
+        elif (tag == "error" or tag == "failure") and self.suites and self.suite_error is None:
+            self.suite_error = (tag, dict(attrib))
+            self._start_text()
+
+    def end(self, tag: str) -> None:
+        attrib = self.attrib
+        if attrib is not None:
+            if self.depth == 0:
+                self.attrib = None
+                case = self.case
+                if case is not None:
+                    self.case = None
+                    self._full_case_end(attrib, case)
+                else:
+                    self._case_end(attrib)
+            else:
+                if self.depth == 1:
+                    self._child_end()
+                elif self.depth == 2:
+                    self._grandchild_end()
+                self.depth -= 1
+            return
+        if "}" in tag:
+            tag = local(tag)
+        if tag == "testsuite":
+            if self.suite_error is not None:
+                self._suite_error_end()
+            if self.suites:
+                self.suites.pop()
+            self._set_suite()
+
+    def close(self) -> list[TestCase]:
+        if self.tests:
+            self.seen = True  # (a bare <testcase> root has no suite to say so)
+        return self.tests
+
+    # -- children of a <testcase> -----------------------------------------------------------
+
+    def _child_start(self, tag: str, attrib: dict[str, str]) -> None:
+        case = self.case
+        if case is None:
+            case = self.case = _Case()
+        self.child = tag
+        if tag == "failure" or tag == "error":
+            if tag == "failure":
+                case.failed = True
+            else:
+                case.errored = True
+            if case.message is None:
+                case.message = attrib.get("message") or None
+                if case.message is None:
+                    self.grandchild_attrib = attrib  # take the first text line, or the type
+            self._start_text()
+        elif tag == "skipped":
+            case.skipped = True
+            if (attrib.get("type") or "").lower() == "todo":
+                case.todo = True
+                case.message = attrib.get("message") or case.message
+            elif case.message is None:
+                case.message = attrib.get("message") or None
+            self._start_text()
+        elif tag in _FLAKY_TAGS:
+            case.flaky_n += 1
+            if case.flaky_msg is None:
+                case.flaky_msg = attrib.get("message") or attrib.get("type")
+            self._start_text()  # old Surefire writes the trace as the element's own text
+        elif tag in _RERUN_TAGS:
+            case.rerun_n += 1
+            self._start_text()
+        elif tag == "time":
+            self._start_text()  # AntUnit writes <time> as a child element
+
+    def _child_end(self) -> None:
+        case = self.case
+        assert case is not None
+        tag = self.child
+        self.child = ""
+        if tag == "failure" or tag == "error":
+            text = self._take_text().strip()
+            if case.message is None:
+                attrib = self.grandchild_attrib or {}
+                case.message = _first_line(text) or attrib.get("type") or None
+            self.grandchild_attrib = None
+            if text:
+                case.traces.append(text)
+        elif tag == "skipped":
+            text = self._take_text()
+            if case.message is None:
+                case.message = _first_line(text)
+        elif tag in _FLAKY_TAGS or tag in _RERUN_TAGS:
+            text = self._take_text().strip() if self.collect else ""
+            if text:
+                (case.flaky_traces if tag in _FLAKY_TAGS else case.traces).append(text)
+        elif tag == "time":
+            case.time = self._take_text()
+
+    def _grandchild_start(self, tag: str, attrib: dict[str, str]) -> None:
+        parent = self.child
+        if tag == "stackTrace" and (parent in _FLAKY_TAGS or parent in _RERUN_TAGS):
+            self._start_text()
+        elif tag == "property" and parent == "properties":
+            self.grandchild_attrib = dict(attrib)
+            self._start_text()
+        elif self.collect and (parent in _FLAKY_TAGS or parent in _RERUN_TAGS):
+            # <system-out>/<system-err> of a rerun: not part of its trace
+            self.collect = False
+
+    def _grandchild_end(self) -> None:
+        case = self.case
+        assert case is not None
+        parent = self.child
+        if parent in _FLAKY_TAGS or parent in _RERUN_TAGS:
+            if self.collect:
+                text = self._take_text().strip()
+                if text:
+                    (case.flaky_traces if parent in _FLAKY_TAGS else case.traces).append(text)
+        elif parent == "properties" and self.grandchild_attrib is not None:
+            text = self._take_text()
+            name = self.grandchild_attrib.get("name")
+            if name:
+                if case.properties is None:
+                    case.properties = {}
+                value = self.grandchild_attrib.get("value")
+                case.properties[name] = value if value is not None else text.strip()
+            self.grandchild_attrib = None
+
+    # -- the end of a <testcase> ------------------------------------------------------------
+
+    def _case_end(self, attrib: dict[str, str]) -> None:
+        """A case without child elements: passed, or a status attribute says otherwise.
+
+        This runs once per test case of the file: keep it lean (measured, not guessed).
+        """
+        get = attrib.get
+        raw = get("time")
+        if raw is None:
+            raw = get("duration")  # Bazel's generated test.xml writes both, in seconds
+        duration = self.times.get(raw) if raw else 0.0
+        if duration is None:
+            duration = parse_time(raw)
+            if len(self.times) < 65536:
+                self.times[raw] = duration  # type: ignore[index]
+        classname = get("classname")
+        if classname is None:
+            classname = get("class") or ""
+        name = get("name") or ""
+        file = get("file")
+        raw_line = get("line")
+        if raw_line:
+            line = self.lines.get(raw_line, -1)
+            if line == -1:
+                line = self.lines[raw_line] = _int(raw_line)
+        else:
+            line = None
+        st = get("status") or get("result")
+        if self.amp:
+            if "&" in name:
+                name = name.replace("&#38;", "&")
+            if "&" in classname:
+                classname = classname.replace("&#38;", "&")
+            if file and "&" in file:
+                file = file.replace("&#38;", "&")
+        names = self.names
+        cls = names.get(classname) or self.intern(classname)
+        if file:
+            file = names.get(file) or self.intern(file)
+        tc = TestCase(
+            self.suite,
+            cls,
+            name,
+            _status_attr(st) if st else "passed",
+            duration,
+            file,
+            line,
+            None,
+            None,
+            1,
+            False,
+            {},
+            None,
+            self.report,
+        )
+        if st or name in self.bad_names:
+            self.add(tc)
+        else:
+            self.tests.append(tc)
+
+    def _full_case_end(self, attrib: dict[str, str], case: _Case) -> None:
+        """A case with child elements: failures, skips, reruns, properties."""
+        if self.amp:
+            attrib = _unamp_dict(attrib)
+        get = attrib.get
+        raw = get("time")
+        if raw is None:
+            raw = case.time or get("duration")
+        duration = parse_time(raw)
+        classname = get("classname")
+        if classname is None:
+            classname = get("class") or ""  # some PHPUnit-style writers only write class
+        file = get("file")
+        line = get("line")
+        trace: str | None = None
+        attempts = 1
+        flaky = False
+        if case.todo:
+            status = "skipped"  # a TODO test may fail; that is what TODO means
+        elif case.failed:
+            status = "failed"
+        elif case.errored:
+            status = "error"
+        elif case.skipped:
+            status = "skipped"
+        else:
+            status = _status_attr(get("status") or get("result"))
+        message = case.message
+        traces = case.traces
+        if status == "passed" and case.flaky_n:
+            flaky = True
+            attempts = 1 + case.flaky_n
+            message = case.flaky_msg
+            traces = case.flaky_traces
+        elif status == "failed" or status == "error":
+            attempts = 1 + case.rerun_n + case.flaky_n
+        elif status == "skipped":
+            traces = []
+        message = bounded(message, MAX_MESSAGE_CHARS) if message else None
+        if traces:
+            trace = bounded("\n\n".join(traces), MAX_TRACE_CHARS)
+        tc = TestCase(
+            self.suite,
+            self.intern(classname),
+            get("name") or "",
+            status,
+            duration,
+            self.intern(file) if file else file,
+            _int(line) if line else None,
+            message,
+            trace,
+            attempts,
+            flaky,
+            case.properties or {},
+            None,
+            self.report,
+        )
+        self.add(tc)
+
+    def add(self, tc: TestCase) -> None:
+        if tc.name in self.bad_names:
+            prior = self.bad.get((tc.suite, tc.classname, tc.name, tc.file))
+            if prior is not None:
+                self._merge_rerun(prior, tc)
+                return
+        if (tc.status == "failed" or tc.status == "error") and tc.name:
+            # (nameless cases, as some fixtures write, cannot be told apart: never merged)
+            self.bad[tc.suite, tc.classname, tc.name, tc.file] = len(self.tests)
+            self.bad_names.add(tc.name)
+        self.tests.append(tc)
+
+    def _merge_rerun(self, index: int, again: TestCase) -> None:
+        """A case repeated after a failure: the same test run again; the last outcome counts."""
+        first = self.tests[index]
+        if again.status == "passed":
+            again.flaky = True
+            again.message = again.message or first.message
+            again.trace = again.trace or first.trace
+        again.attempts += first.attempts
+        again.duration_s += first.duration_s
+        # the key stays in `bad`: a third attempt after a pass is still the same test
+        self.tests[index] = again
+
+    def _suite_error_end(self) -> None:
+        """``<error>``/``<failure>`` directly under ``<testsuite>``: a class-level failure.
+
+        Ant and JUnit 4 ``@BeforeClass`` failures are written so; the failure becomes one test
+        so that it is not lost.
+        """
+        assert self.suite_error is not None
+        tag, attrib = self.suite_error
+        self.suite_error = None
+        text = self._take_text().strip()
+        name = self.suite
+        self.add(
+            TestCase(
+                name,
+                name,
+                SUITE_LEVEL_NAME,
+                "failed" if tag == "failure" else "error",
+                message=bounded(
+                    attrib.get("message") or _first_line(text) or attrib.get("type"),
+                    MAX_MESSAGE_CHARS,
+                ),
+                trace=bounded(text, MAX_TRACE_CHARS) if text else None,
+                report=self.report,
+            )
+        )
+
+
+def _unamp_dict(attrib: dict[str, str]) -> dict[str, str]:
+    """Attribute values with libxml2's ``&#38;`` turned back into ``&`` (see _amp_quirk)."""
+    if "&" not in "".join(attrib.values()):
+        return attrib
+    return {k: v.replace("&#38;", "&") for k, v in attrib.items()}
+
+
+_AMP_QUIRK: bool | None = None
+
+
+def _amp_quirk() -> bool:
+    """Whether libxml2 hands a parser target ``&amp;`` in attributes as ``&#38;``.
+
+    It does when entities are not resolved (as testgate never does): every ``&`` of an
+    attribute value arrives as ``&#38;``, consistently, so replacing it back is exact. Probed
+    once rather than assumed, in case a libxml2 version behaves otherwise.
+    """
+    global _AMP_QUIRK
+    if _AMP_QUIRK is None:
+        from lxml import etree
+
+        seen: list[str] = []
+
+        class _Probe:
+            def start(self, tag: str, attrib: dict[str, str]) -> None:
+                seen.append(attrib.get("a", ""))
+
+            def end(self, tag: str) -> None:
+                return None
+
+            def data(self, data: str) -> None:
+                return None
+
+            def close(self) -> None:
+                return None
+
+        parser = etree.XMLParser(
+            target=_Probe(),  # type: ignore[arg-type]
+            resolve_entities=False,
+            load_dtd=False,
+        )
+        parser.feed(b'<x a="&amp;"/>')
+        parser.close()
+        _AMP_QUIRK = seen == ["&#38;"]
+    return _AMP_QUIRK
+
+
+def _status_attr(st: str | None) -> str:
+    """The outcome a ``status``/``result`` attribute states (gtest, Catch2, Bazel, CTest, tst)."""
+    if not st:
+        return "passed"
+    st = st.lower()
+    if st in _SKIP_STATUS:
+        return "skipped"
+    if st in _FAIL_STATUS:
+        return "failed"
+    if st in _ERROR_STATUS:
+        return "error"
+    return "passed"
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large list of new objects is built.
+
+    Building a million TestCases triggers hundreds of full collections that each walk every
+    object made so far (measured on a million cases: up to a third of the read time); the
+    reader makes no reference cycles.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def read_junit(path: Path) -> list[TestCase]:
+    """Every test case in the JUnit XML file *path*, in document order.
+
+    The file is streamed through a parser target (no tree is built); entities and external
+    DTDs are refused by :mod:`testgate.adapters._xml`.
+    """
+    target = _Target(path)
+    with _gc_paused():
+        tests: list[TestCase] = parse_with_target(path, target)
+    if not target.seen:
+        raise InputError(
+            f"{path}:1: not a JUnit XML report (no <testsuites>, <testsuite> or <testcase> "
+            "element found)",
+            slug="unknown-format",
+        )
+    return tests
+
+
+class JUnitAdapter:
+    """JUnit XML (every dialect)."""
+
+    name = "junit"
+    kind = "tests"
+    description = (
+        "JUnit XML from any producer: pytest, jest-junit, mocha, Surefire/Failsafe, Gradle, "
+        "go-junit-report, gotestsum, PHPUnit, CTest, RSpec, Playwright, Cypress, Karma, Bazel, "
+        "Catch2, node --test"
+    )
+
+    def sniff(self, head: str, path: Path) -> int:
+        m = _root_match(head)
+        if m is not None and local(m) in _ROOT_TAGS:
+            return 90
+        if "<testsuite" in head and "<testcase" in head:
+            return 40
+        return 0
+
+    def read(self, path: Path, ctx: ReadContext) -> ReportData:
+        return ReportData(tests=read_junit(path))
+
+
+def _root_match(head: str) -> str | None:
+    """The name of the first element in *head*, past the declaration, comments and DOCTYPE."""
+    pos = 0
+    n = len(head)
+    while pos < n:
+        lt = head.find("<", pos)
+        if lt < 0:
+            return None
+        if head.startswith("<!--", lt):
+            end = head.find("-->", lt + 4)
+            if end < 0:
+                return None
+            pos = end + 3
+            continue
+        m = _ROOT.match(head, lt)
+        if m:
+            return m.group(1)
+        pos = lt + 1
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Writing: used by the round-trip property tests and by the JUnit renderer of a run.
+
+
+def write_junit(tests: Iterable[TestCase], path: str | Path, *, name: str = "testgate") -> Path:
+    """Write *tests* as one JUnit XML file, streaming, readable back by :func:`read_junit`.
+
+    Consecutive tests of the same suite share a ``<testsuite>``. A flaky test is written as
+    Surefire writes it (passed, with one ``<flakyFailure>`` per failed attempt); a failed test
+    with several attempts gets ``<rerunFailure>``/``<rerunError>`` elements.
+    """
+    from lxml import etree
+
+    target = Path(path)
+    items = list(tests)
+    with etree.xmlfile(str(target), encoding="utf-8") as xf:
+        xf.write_declaration()
+        counts = _counts(items)
+        with xf.element("testsuites", {"name": name, **counts}):
+            start = 0
+            while start < len(items):
+                suite = items[start].suite
+                end = start
+                while end < len(items) and items[end].suite == suite:
+                    end += 1
+                group = items[start:end]
+                with xf.element("testsuite", {"name": _xml_safe(suite), **_counts(group)}):
+                    for tc in group:
+                        xf.write(_case_element(tc, etree))
+                start = end
+    return target
+
+
+def _counts(items: list[TestCase]) -> dict[str, str]:
+    c = {"tests": len(items), "failures": 0, "errors": 0, "skipped": 0}
+    total = 0.0
+    for t in items:
+        if t.status == "failed":
+            c["failures"] += 1
+        elif t.status == "error":
+            c["errors"] += 1
+        elif t.status == "skipped":
+            c["skipped"] += 1
+        total += t.duration_s
+    out = {k: str(v) for k, v in c.items()}
+    out["time"] = repr(round(total, 6))
+    return out
+
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_safe(text: str) -> str:
+    """XML 1.0 cannot hold control characters or lone surrogates: replace them with U+FFFD."""
+    return _ILLEGAL_XML.sub("\ufffd", text)
+
+
+def _case_element(tc: TestCase, etree: Any) -> Any:
+    attrs = {"name": _xml_safe(tc.name), "classname": _xml_safe(tc.classname)}
+    attrs["time"] = repr(tc.duration_s)
+    if tc.file is not None:
+        attrs["file"] = _xml_safe(tc.file)
+    if tc.line is not None:
+        attrs["line"] = str(tc.line)
+    el = etree.Element("testcase", attrs)
+    msg = _xml_safe(tc.message) if tc.message is not None else None
+    trace = _xml_safe(tc.trace) if tc.trace is not None else None
+    if tc.status in ("failed", "error"):
+        tag = "failure" if tc.status == "failed" else "error"
+        child = etree.SubElement(el, tag, {"message": msg} if msg is not None else {})
+        if trace:
+            child.text = trace
+        for _ in range(max(0, tc.attempts - 1)):
+            rerun = etree.SubElement(el, "rerunFailure" if tag == "failure" else "rerunError")
+            etree.SubElement(rerun, "stackTrace")
+    elif tc.status == "skipped":
+        etree.SubElement(el, "skipped", {"message": msg} if msg is not None else {})
+    elif tc.flaky:
+        for i in range(max(1, tc.attempts - 1)):
+            flaky = etree.SubElement(
+                el, "flakyFailure", {"message": msg} if msg is not None and i == 0 else {}
+            )
+            if trace and i == 0:
+                etree.SubElement(flaky, "stackTrace").text = trace
+    if tc.properties:
+        props = etree.SubElement(el, "properties")
+        for k, v in tc.properties.items():
+            etree.SubElement(props, "property", {"name": _xml_safe(k), "value": _xml_safe(v)})
+    return el
+
+
+ADAPTERS: list[Any] = [JUnitAdapter()]

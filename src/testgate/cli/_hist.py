@@ -1,0 +1,120 @@
+"""Options and helpers shared by the history commands (history, flaky, slow, insights)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from testgate.cli._common import config_option
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from testgate.config.loader import LoadedConfig
+    from testgate.history.store import HistoryStore
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = [
+    "console",
+    "db_options",
+    "load_optional_config",
+    "open_for_cli",
+    "print_table",
+    "table",
+]
+
+
+def db_options(f: F) -> F:
+    """``--db URL`` and ``-c FILE``."""
+    f = click.option(
+        "--db",
+        "db",
+        metavar="URL",
+        default=None,
+        help="History store: a SQLAlchemy URL (sqlite:///path, postgresql://...) or a SQLite "
+        "file path. Wins over TESTGATE_DB and history.url in the config; the default is "
+        ".testgate/history.db beside the config.",
+    )(f)
+    return config_option(f)
+
+
+def load_optional_config(config_path: str | None) -> LoadedConfig | None:
+    """The configuration named by ``-c``, or found here or above; None when there is none."""
+    from testgate.config.loader import find_config, load_config
+    from testgate.errors import ConfigError
+
+    if config_path is not None:
+        return load_config(config_path)
+    try:
+        path = find_config()
+    except ConfigError:
+        return None
+    return load_config(path)
+
+
+def open_for_cli(
+    db: str | None, config_path: str | None, *, create: bool = True
+) -> tuple[HistoryStore, LoadedConfig | None]:
+    """The store the options name, and the configuration.
+
+    With ``create=False`` (commands that only read), a SQLite file that does not exist yet is
+    not created: the command sees an empty in-memory store under the file's name.
+    """
+    from testgate.history.store import open_store, resolve_url
+
+    loaded = load_optional_config(config_path)
+    url = resolve_url(db, loaded, cwd=Path.cwd())
+    if not create and url.startswith("sqlite:///") and not Path(url[10:]).exists():
+        store = open_store("sqlite://")
+        store.url = url  # messages name the store the user asked for
+        return store, loaded
+    return open_store(url), loaded
+
+
+def console() -> Console:
+    """A Rich console on the current stdout: plain and 160 columns wide when not a terminal,
+    so that output in CI logs and tests is the same everywhere."""
+    from rich.console import Console
+
+    out = sys.stdout
+    tty = out.isatty()
+    return Console(
+        file=out,
+        width=None if tty else 160,
+        color_system="auto" if tty else None,
+        highlight=False,
+        soft_wrap=False,
+    )
+
+
+def fmt_time(iso: str | None) -> str:
+    return "" if not iso else iso.replace("T", " ")[:19]
+
+
+def fmt_num(v: float | None, digits: int = 2) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.{digits}f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
+
+
+def table(*columns: str, title: str | None = None) -> Any:
+    """A borderless Rich table whose cells never wrap (ids stay greppable)."""
+    from rich.table import Table
+
+    t = Table(box=None, pad_edge=False, title=title, title_justify="left")
+    for c in columns:
+        t.add_column(c, no_wrap=True)
+    return t
+
+
+def print_table(t: Any) -> None:
+    """Print a table without the trailing blanks Rich pads lines with."""
+    con = console()
+    with con.capture() as cap:
+        con.print(t)
+    click.echo("\n".join(line.rstrip() for line in cap.get().splitlines()))

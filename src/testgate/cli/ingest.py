@@ -1,0 +1,175 @@
+"""``testgate ingest``: read report files made elsewhere into one run summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from testgate.adapters.ingest import IngestResult
+
+__all__ = ["command"]
+
+_ALIAS_HELP = "Alias of a FILE argument (for the seed's aggregate_results); repeatable, globs."
+
+
+@click.command(
+    "ingest",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.argument("files", nargs=-1, metavar="FILE...")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default="summary.json",
+    show_default=True,
+    help="Where to write the run summary (testgate.summary/1 JSON).",
+)
+@click.option(
+    "--format",
+    "format_name",
+    metavar="NAME",
+    default=None,
+    help="Read every FILE as this format instead of detecting it (see 'testgate formats').",
+)
+@click.option("--commit", metavar="SHA", default=None, help="Commit (default: git's HEAD here).")
+@click.option("--branch", metavar="NAME", default=None, help="Branch (default: git's branch).")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Repository root that coverage paths are made relative to (default: here).",
+)
+@click.option("--project", "project_name", metavar="NAME", default="", help="Project name.")
+@click.option(
+    "--keep-going",
+    is_flag=True,
+    help="Read every report even if some cannot be read; the summary holds the good ones "
+    "and the exit code is still 2.",
+)
+@click.option("--test-reports", multiple=True, metavar="GLOB", help=_ALIAS_HELP)
+@click.option("--coverage-reports", multiple=True, metavar="GLOB", help=_ALIAS_HELP)
+@click.option("--performance-reports", multiple=True, metavar="GLOB", help=_ALIAS_HELP)
+@click.option("--security-reports", multiple=True, metavar="GLOB", help=_ALIAS_HELP)
+def command(
+    files: tuple[str, ...],
+    output: str,
+    format_name: str | None,
+    commit: str | None,
+    branch: str | None,
+    root: str | None,
+    project_name: str,
+    keep_going: bool,
+    test_reports: tuple[str, ...],
+    coverage_reports: tuple[str, ...],
+    performance_reports: tuple[str, ...],
+    security_reports: tuple[str, ...],
+) -> int:
+    """Read report files (JUnit, coverage, perf, security, lint...) into one run summary.
+
+    Each FILE may be a glob ('test-results/*.xml', '**/TEST-*.xml'); the format of each file is
+    detected from its content unless --format is given. VCS facts default to what git says in
+    the current directory. Prints a table of what each report held and writes the summary.
+
+    Exit codes: 0 read, 2 a report could not be read (with --keep-going the others are still
+    written).
+    """
+    from datetime import datetime, timezone
+
+    from testgate.adapters.ingest import expand_paths, git_facts, ingest, new_run_id
+    from testgate.adapters.registry import ReadContext, default_registry
+    from testgate.errors import ExitCode, UsageError
+    from testgate.model import Run, write_summary
+
+    patterns = [
+        *files,
+        *test_reports,
+        *coverage_reports,
+        *performance_reports,
+        *security_reports,
+    ]
+    if not patterns:
+        raise UsageError("ingest: give at least one report FILE (or a glob such as '*.xml')")
+    registry = default_registry()
+    if format_name is not None:
+        registry.get(format_name)  # unknown: the error lists the supported formats
+    root_dir = Path(root).resolve() if root else Path.cwd()
+    paths = expand_paths(patterns)
+
+    vcs = git_facts(Path.cwd())
+    if commit:
+        vcs.commit = commit
+    if branch:
+        vcs.branch = branch
+    run = Run(
+        id=new_run_id(),
+        project=project_name,
+        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        vcs=vcs,
+    )
+    result = ingest(
+        paths,
+        format=format_name,
+        ctx=ReadContext(root=root_dir),
+        registry=registry,
+        keep_going=keep_going,
+        run=run,
+    )
+    from testgate.cli import DOCS_ERRORS
+
+    for _path, exc in result.errors:
+        hint = f" (see {DOCS_ERRORS}#{exc.slug})" if exc.slug else ""
+        click.echo(f"testgate: error: {exc}{hint}", err=True)
+    target = write_summary(result.run, output)
+    _print_table(result)
+    click.echo(f"summary written to {target}")
+    if result.errors:
+        bad = ", ".join(p for p, _ in result.errors)
+        click.echo(f"testgate: {len(result.errors)} report(s) could not be read: {bad}", err=True)
+        return int(ExitCode.USAGE_ERROR)
+    return int(ExitCode.OK)
+
+
+def _print_table(result: IngestResult) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for col, justify in (
+        ("report", "left"),
+        ("format", "left"),
+        ("tests", "right"),
+        ("failed", "right"),
+        ("skipped", "right"),
+        ("coverage files", "right"),
+        ("findings", "right"),
+        ("metrics", "right"),
+    ):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in result.reports:
+        table.add_row(
+            r.path,
+            r.format,
+            str(r.tests),
+            str(r.failed),
+            str(r.skipped),
+            str(r.coverage_files),
+            str(r.findings),
+            str(r.metrics),
+        )
+    reps = result.reports
+    table.add_row(
+        f"total ({len(reps)} reports)",
+        "",
+        str(sum(r.tests for r in reps)),
+        str(sum(r.failed for r in reps)),
+        str(sum(r.skipped for r in reps)),
+        str(len(result.run.coverage.files)),
+        str(sum(r.findings for r in reps)),
+        str(len(result.run.metrics)),
+        style="bold",
+    )
+    Console(width=120, soft_wrap=True).print(table)

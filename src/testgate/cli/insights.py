@@ -1,0 +1,51 @@
+"""``testgate insights``: the improvement plan from the history."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from testgate.cli._hist import db_options, open_for_cli
+
+__all__ = ["command"]
+
+
+@click.command("insights")
+@db_options
+@click.option("--branch", default=None, help="Only runs on this branch (default: every branch).")
+@click.option(
+    "--window",
+    type=click.IntRange(2),
+    default=None,
+    help="Runs to look back over [default: history.window, 50].",
+)
+@click.option(
+    "--top",
+    "-n",
+    type=click.IntRange(1),
+    default=5,
+    show_default=True,
+    help="Items per kind of improvement.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+def command(
+    db: str | None,
+    config_path: str | None,
+    branch: str | None,
+    window: int | None,
+    top: int,
+    as_json: bool,
+) -> int:
+    """An improvement plan: slow tests to optimise or parallelise, flaky tests to fix or
+    quarantine, and coverage gaps to fill (critical paths first), each with its evidence."""
+    from testgate.history.insights import build_insights, render_insights
+
+    store, loaded = open_for_cli(db, config_path, create=False)
+    with store:
+        doc = build_insights(store, loaded, branch=branch, window=window, top=top)
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        click.echo(render_insights(doc), nl=False)
+    return 0

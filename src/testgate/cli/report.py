@@ -1,0 +1,103 @@
+"""``testgate report``: render a run summary as HTML, Markdown, badges or JUnit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from testgate.cli._common import config_option
+
+__all__ = ["command", "default_summary", "run_dir_of"]
+
+
+def default_summary(config_path: str | None) -> Path:
+    """``.testgate/latest/summary.json`` beside the config (found upward), else here."""
+    from testgate.config import find_config
+    from testgate.errors import ConfigError
+
+    try:
+        cfg = Path(config_path) if config_path else find_config()
+        return cfg.resolve().parent / ".testgate" / "latest" / "summary.json"
+    except ConfigError:
+        return Path(".testgate") / "latest" / "summary.json"
+
+
+def run_dir_of(summary: Path, run_id: str) -> Path | None:
+    """The run directory holding the step logs of *summary*, when it is on this machine."""
+    here = summary.resolve().parent
+    for candidate in (here, here.parent / "runs" / run_id):
+        if (candidate / "logs").is_dir():
+            return candidate
+    return None
+
+
+@click.command(
+    "report",
+    help="Render a run as a self-contained HTML report, Markdown (for pull requests and "
+    "$GITHUB_STEP_SUMMARY), SVG badges or one merged JUnit XML.",
+)
+@click.option(
+    "--summary",
+    "summary_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The run's summary.json (default: .testgate/latest/summary.json beside the config).",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    default="html",
+    show_default=True,
+    help="Output format: html, markdown, badge or junit (see 'testgate report --list').",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(),
+    default=None,
+    help="Output file (a directory for badges). Default: report.html for html, badges/ for "
+    "badge, standard output for markdown and junit. '-' is standard output.",
+)
+@click.option(
+    "--step-summary",
+    is_flag=True,
+    help="Also append Markdown to the file named by $GITHUB_STEP_SUMMARY, when it is set.",
+)
+@click.option("--list", "list_formats", is_flag=True, help="List the formats and exit.")
+@config_option
+def command(
+    summary_path: str | None,
+    fmt: str,
+    output: str | None,
+    step_summary: bool,
+    list_formats: bool,
+    config_path: str | None,
+) -> int:
+    import os
+
+    from testgate.model import read_summary
+    from testgate.report.data import log_tails
+    from testgate.report.registry import RenderContext, default_renderers
+
+    registry = default_renderers()
+    if list_formats:
+        for name in registry.names():
+            click.echo(f"{name:10} {registry.get(name).description}")
+        return 0
+    renderer = registry.get(fmt)
+    summary = Path(summary_path) if summary_path else default_summary(config_path)
+    run = read_summary(summary)
+    ctx = RenderContext(logs=log_tails(run, run_dir_of(summary, run.id)))
+    written = renderer.write(run, Path(output) if output else None, ctx)
+    for p in written:
+        click.echo(f"wrote {p}", err=True)
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary and target:
+        from testgate.report.markdown import render_markdown
+
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(render_markdown(run))
+        click.echo(f"appended Markdown to {target}", err=True)
+    return 0

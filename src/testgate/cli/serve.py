@@ -1,0 +1,58 @@
+"""``testgate serve``: the dashboard and Prometheus metrics over the history store."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+
+import click
+
+from testgate.cli._hist import db_options
+
+__all__ = ["command", "is_loopback"]
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command(
+    "serve",
+    help="Serve the dashboard (runs, a run's detail, a test's history, trends, flaky and slow "
+    "tests), a JSON API under /api/ and Prometheus metrics at /metrics. Binds 127.0.0.1 by "
+    "default; another address needs a token (TESTGATE_TOKEN), which every request must carry.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=int, default=8765, show_default=True, help="Port to bind.")
+@db_options
+def command(host: str, port: int, db: str | None, config_path: str | None) -> int:
+    from testgate.errors import UsageError
+
+    token = os.environ.get("TESTGATE_TOKEN") or None
+    if not is_loopback(host) and not token:
+        raise UsageError(
+            f"refusing to serve on {host}: the dashboard binds only loopback addresses unless "
+            "a token is set; export TESTGATE_TOKEN=<secret> (every request must then send "
+            "'Authorization: Bearer <secret>') or use --host 127.0.0.1"
+        )
+    import uvicorn
+
+    from testgate.cli._hist import open_for_cli
+    from testgate.server.app import create_app
+
+    store, loaded = open_for_cli(db, config_path)
+    hist = loaded.config.history if loaded else None
+    app = create_app(
+        store,
+        token=token,
+        window=hist.window if hist else 50,
+        min_runs=hist.min_runs if hist else 5,
+    )
+    click.echo(f"testgate dashboard on http://{host}:{port}/ (store {store.safe_url})", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return 0

@@ -1,0 +1,1 @@
+"""One module per schema revision; see ``testgate.history.schema.SCHEMA_VERSION``."""

@@ -1,0 +1,203 @@
+"""Send fired alerts to webhooks: Slack-compatible JSON, retries with backoff, a timeout.
+
+.. code-block:: yaml
+
+    notify:
+      webhooks:
+        - url: https://hooks.slack.com/services/T000/B000/XXXX
+          min_severity: high      # critical > high > medium > low > info
+          timeout: 5s             # per attempt
+          retries: 2              # after the first attempt
+          backoff: 0.5s           # doubled after each failed attempt
+
+A webhook that fails (after its retries) never fails the run: its delivery says what went
+wrong and the command prints it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from testgate.errors import ConfigError
+from testgate.history.alerts import SEVERITIES, AlertFired
+
+__all__ = ["Delivery", "WebhookSpec", "deliver", "notify", "parse_webhooks", "slack_payload"]
+
+_COLORS = {
+    "critical": "#8b0000",
+    "high": "#d00000",
+    "medium": "#f2a900",
+    "low": "#2f7ed8",
+    "info": "#999999",
+}
+_KEYS = ("url", "min_severity", "timeout", "retries", "backoff", "headers")
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSpec:
+    url: str
+    min_severity: str = "info"
+    timeout: float = 5.0
+    retries: int = 2
+    backoff: float = 0.5
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def wants(self, severity: str) -> bool:
+        rank = {s: i for i, s in enumerate(SEVERITIES)}
+        return rank.get(severity, len(SEVERITIES)) <= rank[self.min_severity]
+
+
+@dataclass(slots=True)
+class Delivery:
+    url: str
+    ok: bool
+    attempts: int
+    status: int | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "ok": self.ok,
+            "attempts": self.attempts,
+            "status": self.status,
+            "error": self.error,
+        }
+
+
+def parse_webhooks(
+    notify_cfg: dict[str, Any], *, source: str = "testgate.yaml"
+) -> list[WebhookSpec]:
+    """Validate ``notify.webhooks``; every problem is reported at once."""
+    from testgate.config.schema import parse_duration
+
+    hooks = notify_cfg.get("webhooks") or []
+    problems: list[str] = []
+    specs: list[WebhookSpec] = []
+    if not isinstance(hooks, list):
+        raise ConfigError(
+            f"{source}: notify.webhooks: expected a list of {{url, min_severity}}",
+            slug="config-invalid",
+        )
+    for i, h in enumerate(hooks):
+        where = f"{source}: notify.webhooks[{i}]"
+        if isinstance(h, str):
+            h = {"url": h}
+        if not isinstance(h, dict):
+            problems.append(f"{where}: expected a mapping with url and min_severity")
+            continue
+        unknown = sorted(set(h) - set(_KEYS))
+        if unknown:
+            problems.append(
+                f"{where}: unknown key(s) {', '.join(unknown)}; expected {', '.join(_KEYS)}"
+            )
+        url = h.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            problems.append(f"{where}.url: expected an http:// or https:// URL, got {url!r}")
+            continue
+        sev = str(h.get("min_severity", "info")).lower()
+        if sev not in SEVERITIES:
+            problems.append(f"{where}.min_severity: {sev!r} is not one of {', '.join(SEVERITIES)}")
+            continue
+        try:
+            timeout = parse_duration(h.get("timeout", 5.0))
+            backoff = parse_duration(h.get("backoff", 0.5))
+            retries = int(h.get("retries", 2))
+            if not 0 <= retries <= 10:
+                raise ValueError(f"retries must lie between 0 and 10, got {retries}")
+        except (TypeError, ValueError) as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        headers = {str(k): str(v) for k, v in (h.get("headers") or {}).items()}
+        specs.append(WebhookSpec(url, sev, timeout, retries, backoff, headers))
+    if problems:
+        raise ConfigError(problems[0], problems=problems, slug="config-invalid")
+    return specs
+
+
+def slack_payload(
+    fired: list[AlertFired],
+    *,
+    project: str = "",
+    run: str | None = None,
+    commit: str | None = None,
+    branch: str | None = None,
+) -> dict[str, Any]:
+    """A message Slack's incoming webhooks (and Mattermost, Teams' Slack mode...) accept."""
+    where = " ".join(
+        x
+        for x in (project, f"on {branch}" if branch else "", f"at {commit[:12]}" if commit else "")
+        if x
+    )
+    title = f"testgate: {len(fired)} alert{'s' if len(fired) != 1 else ''} fired" + (
+        f" ({where})" if where else ""
+    )
+    return {
+        "text": title + "\n" + "\n".join(f"• [{a.severity}] {a.message}" for a in fired),
+        "attachments": [
+            {
+                "color": _COLORS.get(a.severity, "#999999"),
+                "title": f"{a.name} ({a.severity})",
+                "text": a.message,
+                "fields": [
+                    {"title": k, "value": f"{v:g}", "short": True} for k, v in a.values.items()
+                ],
+                "footer": f"run {run}" if run else "testgate",
+            }
+            for a in fired
+        ],
+    }
+
+
+def deliver(spec: WebhookSpec, payload: dict[str, Any], *, sleep: Any = time.sleep) -> Delivery:
+    """POST *payload*; retry on a connection error, a timeout, 429 or 5xx, with backoff."""
+    import httpx
+
+    attempts = 0
+    last_status: int | None = None
+    last_error: str | None = None
+    with httpx.Client(timeout=spec.timeout, follow_redirects=True) as client:
+        for attempt in range(spec.retries + 1):
+            attempts += 1
+            try:
+                resp = client.post(spec.url, json=payload, headers=spec.headers)
+            except httpx.TimeoutException:
+                last_status, last_error = None, f"no answer within {spec.timeout:g}s"
+            except httpx.HTTPError as exc:
+                last_status, last_error = None, f"{type(exc).__name__}: {exc}"
+            else:
+                last_status = resp.status_code
+                if resp.status_code < 300:
+                    return Delivery(spec.url, True, attempts, resp.status_code)
+                last_error = f"HTTP {resp.status_code}"
+                if resp.status_code < 500 and resp.status_code != 429:
+                    break  # the request itself is wrong: retrying will not help
+            if attempt < spec.retries:
+                sleep(spec.backoff * (2**attempt))
+    return Delivery(spec.url, False, attempts, last_status, last_error)
+
+
+def notify(
+    fired: list[AlertFired],
+    webhooks: list[WebhookSpec],
+    *,
+    project: str = "",
+    run: str | None = None,
+    commit: str | None = None,
+    branch: str | None = None,
+) -> list[Delivery]:
+    """Send each webhook the alerts at or above its ``min_severity``."""
+    out: list[Delivery] = []
+    for spec in webhooks:
+        mine = [a for a in fired if spec.wants(a.severity)]
+        if not mine:
+            continue
+        d = deliver(
+            spec, slack_payload(mine, project=project, run=run, commit=commit, branch=branch)
+        )
+        for a in mine:
+            a.deliveries.append(d)
+        out.append(d)
+    return out

@@ -1,0 +1,449 @@
+"""The store's read side: runs, one run's parts, series and the analyses' windows.
+
+A mixin of :class:`~testgate.history.store.HistoryStore`, split out to keep each module to one job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select, text
+
+from testgate.errors import HistoryError
+from testgate.history import schema as S
+from testgate.history.rows import (
+    _RUN_COLUMNS,
+    ResultsWindow,
+    RunInfo,
+    TestResult,
+    _chunks,
+    _id_range,
+    _iso,
+    _run_info,
+)
+from testgate.model import CiInfo, Run, StepResult, TestCase, VcsInfo
+
+__all__ = ["StoreQueries"]
+
+
+class StoreQueries:
+    """Read queries over the tables; needs ``_read()`` and ``dialect`` from the store."""
+
+    dialect: str
+
+    def _read(self) -> contextlib.AbstractContextManager[Connection]:
+        raise NotImplementedError
+
+    def _with_metrics(self, conn: Connection, infos: list[RunInfo]) -> list[RunInfo]:
+        by_pk = {r.pk: r for r in infos}
+        for chunk in _chunks(list(by_pk)):
+            q = select(S.metrics.c.run_id, S.metrics.c.name, S.metrics.c.value).where(
+                S.metrics.c.run_id.in_(chunk)
+            )
+            for pk, name, value in conn.execute(q):
+                by_pk[pk].metrics[name] = value
+        return infos
+
+    def runs(self, branch: str | None = None, limit: int = 20) -> list[RunInfo]:
+        """The last *limit* runs (on *branch*, or on every branch), newest first, with metrics."""
+        q = select(*_RUN_COLUMNS)
+        if branch is not None:
+            q = q.where(S.runs.c.branch == branch)
+        q = q.order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc()).limit(limit)
+        with self._read() as conn:
+            return self._with_metrics(conn, [_run_info(r) for r in conn.execute(q)])
+
+    def count_runs(self) -> int:
+
+        with self._read() as conn:
+            return int(conn.execute(select(func.count()).select_from(S.runs)).scalar_one())
+
+    def has_run(self, run_id: str) -> bool:
+        """Whether a run with exactly this id is recorded."""
+        with self._read() as conn:
+            return (
+                conn.execute(select(S.runs.c.id).where(S.runs.c.uid == run_id)).first() is not None
+            )
+
+    def get_run(self, ref: str) -> RunInfo | None:
+        """A run by id, by a unique prefix of its id, or ``latest``; with its metrics."""
+        q = select(*_RUN_COLUMNS)
+        with self._read() as conn:
+            if ref == "latest":
+                rows = list(
+                    conn.execute(
+                        q.order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc()).limit(1)
+                    )
+                )
+            else:
+                rows = list(conn.execute(q.where(S.runs.c.uid == ref)))
+                if not rows:
+                    like = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                    rows = list(
+                        conn.execute(q.where(S.runs.c.uid.like(like, escape="\\")).limit(2))
+                    )
+                    if len(rows) > 1:
+                        raise HistoryError(
+                            f"run {ref!r} is ambiguous: it starts more than one run id; "
+                            "give more characters",
+                            slug="history-run",
+                        )
+            if not rows:
+                return None
+            return self._with_metrics(conn, [_run_info(rows[0])])[0]
+
+    def run_steps(self, run: RunInfo) -> list[StepResult]:
+        q = select(S.steps).where(S.steps.c.run_id == run.pk).order_by(S.steps.c.seq)
+        with self._read() as conn:
+            return [
+                StepResult(
+                    stage=r.stage,
+                    name=r.name,
+                    status=r.status,
+                    exit_code=r.exit_code,
+                    attempts=r.attempts,
+                    duration_s=r.duration_s,
+                )
+                for r in conn.execute(q)
+            ]
+
+    def run_results(self, run: RunInfo, *, failures_only: bool = False) -> list[TestResult]:
+        """The tests of one run (or only its failed and flaky ones), slowest first."""
+        q = (
+            select(
+                S.tests.c.test_id,
+                S.results.c.status,
+                S.results.c.duration_s,
+                S.results.c.attempts,
+                S.results.c.flaky,
+                S.results.c.message,
+            )
+            .join(S.tests, S.tests.c.id == S.results.c.test)
+            .where(S.results.c.id.between(*_id_range(run.pk, run.pk)))
+        )
+        if failures_only:
+            q = q.where(text("status IN (1, 2) OR flaky"))
+        q = q.order_by(S.results.c.duration_s.desc())
+        with self._read() as conn:
+            return [
+                TestResult(run, tid, S.STATUS_NAMES.get(st, "failed"), d, a, bool(f), m)
+                for tid, st, d, a, f, m in conn.execute(q)
+            ]
+
+    def run_coverage(self, run: RunInfo) -> list[tuple[str, int, int, int, int]]:
+        """Per file: (path, covered lines, lines, covered branches, branches) of one run."""
+        c = S.coverage_files.c
+        q = select(c.path, c.covered_lines, c.total_lines, c.covered_branches, c.total_branches)
+        with self._read() as conn:
+            return [
+                (str(p), int(a), int(b), int(x), int(y))
+                for p, a, b, x, y in conn.execute(q.where(c.run_id == run.pk))
+            ]
+
+    def last_run(self, ref: str | None = None) -> Run | None:
+        """The newest run of *ref* (a branch, a commit or its prefix, or a run id) as a ``Run``.
+
+        With ``ref=None``, the newest run of all. The ``Run`` carries the metrics, VCS and CI
+        facts, steps and tests; line-level coverage is not kept in the store.
+        """
+        q = select(*_RUN_COLUMNS).order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc()).limit(1)
+        if ref is not None:
+            conds = [S.runs.c.branch == ref, S.runs.c.commit == ref, S.runs.c.uid == ref]
+            if len(ref) >= 7 and all(ch in "0123456789abcdefABCDEF" for ch in ref):
+                conds.append(S.runs.c.commit.like(ref.lower() + "%"))
+            q = q.where(or_(*conds))
+        with self._read() as conn:
+            row = conn.execute(q).first()
+            if row is None:
+                return None
+            info = self._with_metrics(conn, [_run_info(row)])[0]
+        ci = info.meta.get("ci") or {}
+        run = Run(
+            id=info.id,
+            project=info.project,
+            started_at=_iso(info.started_at),
+            finished_at=_iso(info.finished_at),
+            vcs=VcsInfo(info.commit, info.branch, info.base_ref),
+            ci=CiInfo(
+                ci.get("provider"), ci.get("job"), ci.get("shard_index"), ci.get("shard_total")
+            ),
+            metrics=dict(info.metrics),
+            interrupted=info.interrupted,
+            verdict=info.meta.get("verdict"),
+        )
+        run.steps = self.run_steps(info)
+        run.tests = [
+            TestCase(
+                suite="",
+                classname="",
+                name=r.test_id,
+                status=r.status,
+                duration_s=r.duration_s,
+                attempts=r.attempts,
+                flaky=r.flaky,
+                message=r.message,
+                test_id=r.test_id,
+            )
+            for r in self.run_results(info)
+        ]
+        return run
+
+    def previous_run(self, run_id: str, branch: str | None) -> RunInfo | None:
+        """The run recorded on *branch* just before run *run_id* (by start time)."""
+        with self._read() as conn:
+            me = conn.execute(
+                select(S.runs.c.id, S.runs.c.started_at).where(S.runs.c.uid == run_id)
+            ).first()
+            q = select(*_RUN_COLUMNS).where(
+                S.runs.c.branch.is_(None) if branch is None else S.runs.c.branch == branch
+            )
+            if me is not None:
+                pk, started = me
+                q = q.where(
+                    or_(
+                        S.runs.c.started_at < started,
+                        and_(S.runs.c.started_at == started, S.runs.c.id < pk),
+                    )
+                )
+            row = conn.execute(
+                q.order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc()).limit(1)
+            ).first()
+            if row is None:
+                return None
+            return self._with_metrics(conn, [_run_info(row)])[0]
+
+    # ------------------------------------------------------------------ series and windows
+
+    def test_history(self, test_id: str, limit: int = 50) -> list[TestResult]:
+        """One test's last *limit* results, newest first."""
+        q = (
+            select(
+                *_RUN_COLUMNS,
+                S.results.c.status,
+                S.results.c.duration_s,
+                S.results.c.attempts,
+                S.results.c.flaky,
+                S.results.c.message,
+            )
+            .join(S.results, S.results.c.run_id == S.runs.c.id)
+            .join(S.tests, S.tests.c.id == S.results.c.test)
+            .where(S.tests.c.test_id == test_id)
+            .order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc())
+            .limit(limit)
+        )
+        n = len(_RUN_COLUMNS)
+        with self._read() as conn:
+            return [
+                TestResult(
+                    _run_info(r[:n]),
+                    test_id,
+                    S.STATUS_NAMES.get(r[n], "failed"),
+                    r[n + 1],
+                    r[n + 2],
+                    bool(r[n + 3]),
+                    r[n + 4],
+                )
+                for r in conn.execute(q)
+            ]
+
+    def metric_series(
+        self, name: str, branch: str | None = None, limit: int = 50
+    ) -> list[tuple[RunInfo, float]]:
+        """The metric *name* over the last *limit* runs that have it, oldest first."""
+        q = (
+            select(*_RUN_COLUMNS, S.metrics.c.value)
+            .join(S.metrics, S.metrics.c.run_id == S.runs.c.id)
+            .where(S.metrics.c.name == name)
+        )
+        if branch is not None:
+            q = q.where(S.runs.c.branch == branch)
+        q = q.order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc()).limit(limit)
+        n = len(_RUN_COLUMNS)
+        with self._read() as conn:
+            rows = [(_run_info(r[:n]), float(r[n])) for r in conn.execute(q)]
+        rows.reverse()
+        return rows
+
+    def window_runs(self, branch: str | None = None, window: int = 50) -> list[RunInfo]:
+        """The last *window* runs (on *branch*, or all), oldest first, without metrics."""
+        q = select(*_RUN_COLUMNS)
+        if branch is not None:
+            q = q.where(S.runs.c.branch == branch)
+        q = q.order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc()).limit(window)
+        with self._read() as conn:
+            rows = [_run_info(r) for r in conn.execute(q)]
+        rows.reverse()
+        return rows
+
+    def results_window(
+        self,
+        branch: str | None = None,
+        window: int = 50,
+        *,
+        runs: list[RunInfo] | None = None,
+        outcomes: bool = True,
+        unhealthy_only: bool = False,
+        exclude_runs: Iterable[int] = (),
+        durations: bool = False,
+    ) -> ResultsWindow:
+        """The results of the last *window* runs, shaped for the analyses.
+
+        With ``unhealthy_only``, outcomes are fetched only for tests that failed or were flaky
+        in at least one run of the window outside *exclude_runs* (e.g. outages): a test that
+        always passed can be neither flaky nor broken, and skipping it keeps the query's cost
+        proportional to the failures, not to the size of the suite.
+        """
+        runs = self.window_runs(branch, window) if runs is None else runs
+        out = ResultsWindow(runs=runs)
+        if not runs:
+            return out
+        index = {r.pk: i for i, r in enumerate(runs)}
+        pks = list(index)
+        r = S.results.c
+        with self._read() as conn:
+            names: dict[int, str] = {}
+
+            def name_of(keys: Iterable[int]) -> None:
+                want = [k for k in keys if k not in names]
+                for chunk in _chunks(want):
+                    q = select(S.tests.c.id, S.tests.c.test_id).where(S.tests.c.id.in_(chunk))
+                    names.update((k, v) for k, v in conn.execute(q))
+
+            lo, hi = _id_range(min(pks), max(pks))
+            if outcomes:
+                if unhealthy_only:
+                    skip = set(exclude_runs)
+                    scan = [pk for pk in pks if pk not in skip]
+                    cand: set[int] = set()
+                    for chunk in _chunks(scan):
+                        # the literal predicate matches the partial index ix_results_unhealthy
+                        q = (
+                            select(r.test)
+                            .distinct()
+                            .where(r.run_id.in_(chunk))
+                            .where(text("status IN (1, 2) OR flaky"))
+                        )
+                        cand.update(conn.execute(q).scalars())
+                    rows: list[Any] = []
+                    for tchunk in _chunks(sorted(cand)):
+                        q = (
+                            select(r.test, r.run_id, r.status, r.flaky, r.attempts)
+                            .where(r.test.in_(tchunk))
+                            .where(r.run_id.between(min(pks), max(pks)))
+                        )
+                        rows.extend(conn.execute(q))
+                else:
+                    rows = self._raw(
+                        conn,
+                        "SELECT test, run_id, status, flaky, attempts FROM results "
+                        "WHERE id BETWEEN {} AND {}",
+                        (lo, hi),
+                    )
+                name_of({row[0] for row in rows})
+                acc: dict[str, list[tuple[int, int, bool, int]]] = {}
+                for test, run_pk, status, flaky, attempts in rows:
+                    i = index.get(run_pk)
+                    if i is not None:
+                        acc.setdefault(names[test], []).append((i, status, bool(flaky), attempts))
+                for seq in acc.values():
+                    seq.sort()
+                out.outcomes = acc
+            if durations:
+                dacc: dict[int, list[tuple[int, float]]] = {}
+                # one range scan of the table; rows of runs outside the window (other branches)
+                # are dropped here, which is cheaper than asking the database to
+                rows2 = self._raw(
+                    conn,
+                    "SELECT test, run_id, duration_s FROM results "
+                    "WHERE id BETWEEN {} AND {} AND status <> 3",
+                    (lo, hi),
+                )
+                get = index.get
+                for test, run_pk, d in rows2:
+                    i = get(run_pk)
+                    if i is not None:
+                        lst = dacc.get(test)
+                        if lst is None:
+                            dacc[test] = [(i, d)]
+                        else:
+                            lst.append((i, d))
+                name_of(dacc)
+                for seq2 in dacc.values():
+                    seq2.sort()
+                out.durations = {names[k]: v for k, v in dacc.items()}
+        return out
+
+    def _raw(self, conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        """Run *sql* (``{}`` for each parameter) on the driver's cursor; rows as tuples.
+
+        For the few queries that return hundreds of thousands of rows, where building
+        SQLAlchemy rows would cost more than the query.
+        """
+        raw = conn.connection.driver_connection
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        sql = sql.format(*([mark] * len(params)))
+        if raw is None:
+            return list(conn.exec_driver_sql(sql, params))
+        cur = raw.cursor()
+        try:
+            cur.execute(sql, params)
+            return list(cur.fetchall())
+        finally:
+            cur.close()
+
+    def test_infos(self, test_ids: Sequence[str]) -> dict[str, tuple[str, str, str, str | None]]:
+        """test id -> (suite, class name, name, file) for the tests the store knows."""
+        t = S.tests.c
+        out: dict[str, tuple[str, str, str, str | None]] = {}
+        with self._read() as conn:
+            for chunk in _chunks(list(test_ids)):
+                q = select(t.test_id, t.suite, t.classname, t.name, t.file).where(
+                    t.test_id.in_(chunk)
+                )
+                for tid, suite, cls, name, file in conn.execute(q):
+                    out[tid] = (suite, cls, name, file)
+        return out
+
+    def last_pass_before(
+        self, test_id: str, run: RunInfo, branch: str | None
+    ) -> tuple[RunInfo | None, RunInfo | None]:
+        """For a test failing since before *run*: (its last passing run, the next run of it).
+
+        Used to name the commit a test broke at when that lies before the analysis window.
+        """
+        base = (
+            select(*_RUN_COLUMNS)
+            .join(S.results, S.results.c.run_id == S.runs.c.id)
+            .join(S.tests, S.tests.c.id == S.results.c.test)
+            .where(S.tests.c.test_id == test_id)
+            .where(
+                or_(
+                    S.runs.c.started_at < run.started_at,
+                    and_(S.runs.c.started_at == run.started_at, S.runs.c.id < run.pk),
+                )
+            )
+        )
+        if branch is not None:
+            base = base.where(S.runs.c.branch == branch)
+        with self._read() as conn:
+            passed = conn.execute(
+                base.where(S.results.c.status == S.STATUS_CODES["passed"])
+                .order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc())
+                .limit(1)
+            ).first()
+            after = base.where(S.results.c.status.in_([1, 2]))
+            if passed is not None:
+                p = _run_info(passed)
+                after = after.where(
+                    or_(
+                        S.runs.c.started_at > p.started_at,
+                        and_(S.runs.c.started_at == p.started_at, S.runs.c.id > p.pk),
+                    )
+                )
+            first = conn.execute(after.order_by(S.runs.c.started_at, S.runs.c.id).limit(1)).first()
+        return (
+            None if passed is None else _run_info(passed),
+            None if first is None else _run_info(first),
+        )

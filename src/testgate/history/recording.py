@@ -1,0 +1,80 @@
+"""Record a run and fire the alerts it triggers: what ``testgate run`` and
+``testgate history record`` call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from testgate.history.alerts import AlertFired, AlertResult, describe, evaluate_alerts, parse_alerts
+from testgate.history.notify import Delivery, notify, parse_webhooks
+from testgate.history.store import HistoryStore, RunInfo, open_store, resolve_url
+
+if TYPE_CHECKING:
+    from testgate.config.loader import LoadedConfig
+    from testgate.model import Run
+
+__all__ = ["RecordOutcome", "record_and_alert", "record_run"]
+
+
+@dataclass(slots=True)
+class RecordOutcome:
+    #: False when the run id was already in the store (nothing was written, nothing fired)
+    recorded: bool
+    fired: list[AlertFired] = field(default_factory=list)
+    results: list[AlertResult] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    previous: RunInfo | None = None
+
+
+def record_and_alert(
+    store: HistoryStore, loaded: LoadedConfig | None, run: Run, *, send: bool = True
+) -> RecordOutcome:
+    """Record *run* in *store*, then evaluate the configured alerts against the previous run
+    on its branch and send the fired ones to the webhooks (unless ``send`` is false)."""
+    source = str(loaded.path) if loaded is not None else "testgate.yaml"
+    # validate the configuration before writing anything
+    rules = parse_alerts(loaded.config.alerts, source=source) if loaded is not None else []
+    hooks = parse_webhooks(loaded.config.notify, source=source) if loaded is not None else []
+    if store.has_run(run.id):
+        return RecordOutcome(recorded=False)
+    store.record(run)
+    previous = store.previous_run(run.id, run.vcs.branch)
+    results = evaluate_alerts(rules, run.metrics, previous.metrics if previous else None)
+    fired = [
+        AlertFired(
+            name=r.rule.name,
+            severity=r.rule.severity,
+            condition=r.rule.condition,
+            message=describe(r),
+            values=r.values,
+            run=run.id,
+        )
+        for r in results
+        if r.status == "fired"
+    ]
+    deliveries: list[Delivery] = []
+    if fired and hooks and send:
+        deliveries = notify(
+            fired,
+            hooks,
+            project=run.project or (loaded.config.project or "" if loaded else ""),
+            run=run.id,
+            commit=run.vcs.commit,
+            branch=run.vcs.branch,
+        )
+    return RecordOutcome(True, fired, results, deliveries, previous)
+
+
+def record_run(
+    loaded: LoadedConfig | None, run: Run, db_url: str | None = None
+) -> list[AlertFired]:
+    """Record *run* in the store the configuration names (or *db_url*) and return the alerts
+    it fired, already sent to the configured webhooks (see ``AlertFired.deliveries``).
+
+    The store URL is resolved as ``db_url`` > ``TESTGATE_DB`` > ``history.url`` > the default
+    ``.testgate/history.db`` beside the configuration.
+    """
+    with open_store(resolve_url(db_url, loaded)) as store:
+        return record_and_alert(store, loaded, run).fired

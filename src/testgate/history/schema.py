@@ -1,0 +1,165 @@
+"""The tables of the history store, in SQLAlchemy Core.
+
+The store is a small star schema: one row per run, one row per distinct test (a dimension
+that turns a long stable test id into a small integer), and one row per test per run.
+Results are the big table (a thousand runs of ten thousand tests is ten million rows), so
+its rows are kept narrow: integer keys, a small integer status code, a float duration.
+
+Migrations live in ``migrations/versions``; this module is the current shape and is what
+queries are written against. Change both together, and bump :data:`SCHEMA_VERSION`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+__all__ = [
+    "HEAD_REVISION",
+    "RESULT_ID_BITS",
+    "SCHEMA_VERSION",
+    "STATUS_CODES",
+    "STATUS_NAMES",
+    "coverage_files",
+    "metadata",
+    "metrics",
+    "results",
+    "runs",
+    "steps",
+    "tests",
+]
+
+# SCHEMA_VERSION history (one Alembic revision per bump, forward-only):
+#   1: runs, tests, results, metrics, steps, coverage_files (revision "0001").
+SCHEMA_VERSION = 1
+#: the Alembic revision that matches this module; checked against the scripts by a test
+HEAD_REVISION = "0001"
+
+#: test status -> the small integer stored in ``results.status``
+STATUS_CODES: dict[str, int] = {"passed": 0, "failed": 1, "error": 2, "skipped": 3}
+STATUS_NAMES: dict[int, str] = {v: k for k, v in STATUS_CODES.items()}
+
+metadata = MetaData()
+
+runs = Table(
+    "runs",
+    metadata,
+    # internal key; results refer to it (an integer keeps the results table narrow)
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # the run's own id (Run.id), what users see and type
+    Column("uid", String(200), nullable=False, unique=True),
+    Column("project", String(200), nullable=False, default=""),
+    Column("branch", String(255), nullable=True, index=True),
+    Column("commit", String(64), nullable=True, index=True),
+    Column("base_ref", String(255), nullable=True),
+    # UTC, naive; runs are ordered by (started_at, id)
+    Column("started_at", DateTime, nullable=False, index=True),
+    Column("finished_at", DateTime, nullable=True),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("duration_s", Float, nullable=True),
+    # passed | failed | interrupted, from the tests and steps
+    Column("status", String(16), nullable=False),
+    # the gate verdict's status when gates were evaluated (pass, fail, warn), else NULL
+    Column("verdict", String(32), nullable=True),
+    Column("interrupted", Boolean, nullable=False, default=False),
+    # counts kept on the run so outage detection never scans results
+    Column("tests_total", Integer, nullable=False, default=0),
+    Column("tests_failed", Integer, nullable=False, default=0),
+    # CI facts, report refs, the verdict document: small, read whole
+    Column("meta", JSON, nullable=False),
+)
+
+tests = Table(
+    "tests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # the stable test id (TestCase.id); one row per distinct test ever seen
+    Column("test_id", Text, nullable=False, unique=True),
+    Column("suite", Text, nullable=False, default=""),
+    Column("classname", Text, nullable=False, default=""),
+    Column("name", Text, nullable=False),
+    Column("file", Text, nullable=True),
+)
+
+#: results.id = run key << RESULT_ID_BITS | position in the run; a run's results are one id range
+RESULT_ID_BITS = 24
+
+results = Table(
+    "results",
+    metadata,
+    # (runs.id << 24) + position: ids of one run are contiguous, so reading a run is a range
+    # scan of the table itself and inserting a run appends at the end of it; on SQLite this
+    # column is the rowid (INTEGER PRIMARY KEY), so no separate index is maintained for it
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("test", Integer, ForeignKey("tests.id"), nullable=False),
+    # STATUS_CODES: 0 passed, 1 failed, 2 error, 3 skipped
+    Column("status", SmallInteger, nullable=False),
+    Column("duration_s", Float, nullable=False),
+    Column("attempts", SmallInteger, nullable=False, default=1),
+    # failed and then passed on a retry within this run
+    Column("flaky", Boolean, nullable=False, default=False),
+    # the first line of the failure message, bounded (the full one stays in summary.json)
+    Column("message", String(500), nullable=True),
+    # one test's history: by test, then run
+    Index("ix_results_test_run", "test", "run_id"),
+    # only the interesting rows (failures and retries): flaky and broken queries start from
+    # here, so they cost the number of failures, not the number of results
+    Index(
+        "ix_results_unhealthy",
+        "test",
+        "run_id",
+        sqlite_where=text("status IN (1, 2) OR flaky"),
+        postgresql_where=text("status IN (1, 2) OR flaky"),
+    ),
+)
+
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("value", Float, nullable=False),
+    Index("ix_metrics_name_run", "name", "run_id"),
+)
+
+steps = Table(
+    "steps",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("stage", String(255), nullable=False, default=""),
+    Column("name", String(255), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("exit_code", Integer, nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("duration_s", Float, nullable=False, default=0.0),
+)
+
+coverage_files = Table(
+    "coverage_files",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("path", Text, primary_key=True),
+    Column("covered_lines", Integer, nullable=False),
+    Column("total_lines", Integer, nullable=False),
+    Column("covered_branches", Integer, nullable=False, default=0),
+    Column("total_branches", Integer, nullable=False, default=0),
+)

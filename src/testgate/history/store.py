@@ -1,0 +1,397 @@
+"""The history store: every recorded run, in SQLite (default) or PostgreSQL.
+
+One :class:`HistoryStore` wraps one SQLAlchemy engine. :func:`open_store` runs the shipped
+Alembic migrations on open, so a new or old database is always at the current schema.
+
+Two properties matter more than anything else here:
+
+* **A run is recorded in one transaction.** A crash, an exception or a ``kill -9`` half-way
+  leaves the store exactly as it was; recording the same run id again is a no-op.
+* **Concurrent writers wait, they never fail.** SQLite runs in WAL mode with a long busy
+  timeout, and every write transaction starts with ``BEGIN IMMEDIATE`` so that it takes the
+  write lock up front (a deferred transaction that reads first and then writes can fail at
+  once with "database is locked", whatever the busy timeout says).
+
+Results go in with one prepared ``executemany`` (SQLite) or ``COPY`` (PostgreSQL); the
+test-id dimension is filled in bulk too, so recording costs about a microsecond per result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from testgate.errors import HistoryError
+from testgate.history import schema as S
+from testgate.history.engine import DEFAULT_DB_NAME, make_engine, normalize_url, resolve_url
+from testgate.history.queries import StoreQueries
+from testgate.history.rows import (
+    ResultsWindow,
+    RunInfo,
+    TestResult,
+    _chunks,
+    _first_line,
+    _now,
+    _utc,
+)
+from testgate.model import Run, TestCase
+
+__all__ = [
+    "DEFAULT_DB_NAME",
+    "HistoryStore",
+    "ResultsWindow",
+    "RunInfo",
+    "TestResult",
+    "normalize_url",
+    "open_store",
+    "resolve_url",
+]
+
+# any 64-bit number; the advisory lock that serialises migrations on PostgreSQL
+_PG_MIGRATION_LOCK = 0x7E57_6A7E
+
+
+def _run_status(run: Run) -> str:
+    if run.interrupted:
+        return "interrupted"
+    if any(t.status in ("failed", "error") for t in run.tests) or any(
+        s.status in ("failed", "timed_out") for s in run.steps
+    ):
+        return "failed"
+    return "passed"
+
+
+def _verdict(run: Run) -> str | None:
+    v = run.verdict
+    if not isinstance(v, dict):
+        return None
+    for key in ("status", "verdict", "outcome", "result"):
+        if isinstance(v.get(key), str):
+            return str(v[key])[:32]
+    return None
+
+
+def _merge_duplicate(old: TestCase, new: TestCase) -> TestCase:
+    """Two results for one test id in one run (retried in another shard, or a rerun)."""
+    statuses = {old.status, new.status}
+    failed = statuses & {"failed", "error"}
+    merged = TestCase(
+        suite=old.suite,
+        classname=old.classname,
+        name=old.name,
+        file=old.file or new.file,
+        duration_s=old.duration_s + new.duration_s,
+        attempts=old.attempts + new.attempts,
+        message=old.message or new.message,
+    )
+    if "passed" in statuses and failed:
+        merged.status, merged.flaky = "passed", True  # failed, then passed: flaky here
+    elif failed:
+        merged.status = "error" if "error" in failed else "failed"
+    else:
+        merged.status = "passed" if "passed" in statuses else "skipped"
+    merged.flaky = merged.flaky or old.flaky or new.flaky
+    return merged
+
+
+class HistoryStore(StoreQueries):
+    """Runs recorded in a SQL database; see the module docstring."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self.dialect = engine.dialect.name
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except OperationalError as exc:
+            raise self._db_error(exc) from exc
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(testgate_write=True)
+                with conn.begin():
+                    yield conn
+        except OperationalError as exc:
+            raise self._db_error(exc) from exc
+
+    def _db_error(self, exc: OperationalError) -> HistoryError:
+        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else str(exc)
+        return HistoryError(
+            f"{self.safe_url}: cannot use the history store: {reason}", slug="history-db"
+        )
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password hidden, for messages."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def migrate(self) -> None:
+        """Bring the schema to :data:`~testgate.history.schema.HEAD_REVISION` (idempotent)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self._read() as conn:
+            if MigrationContext.configure(conn).get_current_revision() == S.HEAD_REVISION:
+                return
+        from alembic import command
+        from alembic.config import Config
+
+        with self._write() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current == S.HEAD_REVISION:
+                return  # another process migrated while we waited for the lock
+            cfg = Config()
+            cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+            cfg.attributes["connection"] = conn
+            try:
+                command.upgrade(cfg, "head")
+            except Exception as exc:  # alembic's own errors (an unknown revision) included
+                if current is not None:
+                    raise HistoryError(
+                        f"{self.safe_url}: the history schema is at revision {current!r}, "
+                        f"which this testgate does not know (it knows up to "
+                        f"{S.HEAD_REVISION!r}); upgrade testgate",
+                        slug="history-db",
+                    ) from exc
+                raise
+
+    # ------------------------------------------------------------------ recording
+
+    def record(self, run: Run) -> None:
+        """Record *run* in one transaction; recording a run id already stored does nothing."""
+        uid = run.id
+        if not uid:
+            raise HistoryError("a run without an id cannot be recorded", slug="history-record")
+        merged: dict[str, TestCase] = {}
+        for tc in run.tests:
+            key = tc.id
+            old = merged.get(key)
+            merged[key] = tc if old is None else _merge_duplicate(old, tc)
+        started = _utc(run.started_at) or _utc(run.finished_at) or _now()
+        finished = _utc(run.finished_at)
+        duration = run.metrics.get("pipeline.duration_s")
+        if duration is None and finished is not None:
+            duration = (finished - started).total_seconds()
+        failed = sum(1 for t in merged.values() if t.status in ("failed", "error"))
+        meta: dict[str, Any] = {
+            "ci": run.ci.to_dict(),
+            "reports": [r.to_dict() for r in run.reports],
+        }
+        if run.verdict is not None:
+            meta["verdict"] = run.verdict
+        # the run's share of the cumulative Prometheus metrics served at /metrics
+        from testgate.server.prom import aggregate_run
+
+        meta["prom"] = aggregate_run(run).to_dict()
+        run_row = {
+            "uid": uid[:200],
+            "project": run.project or "",
+            "branch": run.vcs.branch,
+            "commit": run.vcs.commit,
+            "base_ref": run.vcs.base_ref,
+            "started_at": started,
+            "finished_at": finished,
+            "recorded_at": _now(),
+            "duration_s": duration,
+            "status": _run_status(run),
+            "verdict": _verdict(run),
+            "interrupted": bool(run.interrupted),
+            "tests_total": len(merged),
+            "tests_failed": failed,
+            "meta": meta,
+        }
+        try:
+            with self._write() as conn:
+                if conn.execute(select(S.runs.c.id).where(S.runs.c.uid == uid)).first():
+                    return  # idempotent: this run is already recorded
+                inserted = conn.execute(S.runs.insert().values(**run_row)).inserted_primary_key
+                assert inserted is not None
+                pk = int(inserted[0])
+                ids = self._test_ids(conn, merged)
+                self._insert_results(conn, pk, merged, ids)
+                self._insert_metrics(conn, pk, run)
+        except IntegrityError:
+            # another process recorded the same run id between our check and our insert
+            if not self.has_run(uid):
+                raise
+        except SQLAlchemyError as exc:
+            if isinstance(exc, OperationalError):
+                raise self._db_error(exc) from exc
+            raise
+
+    def _lookup_ids(self, conn: Connection, keys: Sequence[str]) -> dict[str, int]:
+        """test id -> integer key for the *keys* already in the dimension."""
+        ids: dict[str, int] = {}
+        raw = conn.connection.driver_connection
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        if raw is None or self.dialect not in ("sqlite", "postgresql"):
+            for chunk in _chunks(keys):
+                q = select(S.tests.c.test_id, S.tests.c.id).where(S.tests.c.test_id.in_(chunk))
+                ids.update((k, v) for k, v in conn.execute(q))
+            return ids
+        # the driver's own cursor: fetching tens of thousands of pairs through Result rows
+        # costs more than the whole insert of the results
+        cur = raw.cursor()
+        try:
+            if self.dialect == "postgresql":  # one array parameter instead of thousands
+                cur.execute("SELECT test_id, id FROM tests WHERE test_id = ANY(%s)", (list(keys),))
+                ids.update(cur.fetchall())
+                return ids
+            for chunk in _chunks(keys):
+                marks = ", ".join([mark] * len(chunk))
+                sql = f"SELECT test_id, id FROM tests WHERE test_id IN ({marks})"
+                cur.execute(sql, tuple(chunk))
+                ids.update(cur.fetchall())
+        finally:
+            cur.close()
+        return ids
+
+    def _test_ids(self, conn: Connection, dims: dict[str, TestCase]) -> dict[str, int]:
+        """Map every test id of the run to its integer key, adding the new ones in bulk."""
+        keys = list(dims)
+        ids = self._lookup_ids(conn, keys)
+        missing = [k for k in keys if k not in ids]
+        if missing:
+            rows = [
+                {
+                    "test_id": k,
+                    "suite": dims[k].suite or "",
+                    "classname": dims[k].classname or "",
+                    "name": dims[k].name,
+                    "file": dims[k].file,
+                }
+                for k in missing
+            ]
+            if self.dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+                ins: Any = pg_insert(S.tests).on_conflict_do_nothing(index_elements=["test_id"])
+            elif self.dialect == "sqlite":
+                from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+                ins = sqlite_insert(S.tests).on_conflict_do_nothing(index_elements=["test_id"])
+            else:
+                ins = S.tests.insert()
+            conn.execute(ins, rows)
+            ids.update(self._lookup_ids(conn, missing))
+        return ids
+
+    def _insert_results(
+        self, conn: Connection, pk: int, cases: dict[str, TestCase], ids: dict[str, int]
+    ) -> None:
+        codes = S.STATUS_CODES
+        base = pk << S.RESULT_ID_BITS
+        rows = [
+            (
+                base + i,
+                pk,
+                ids[key],
+                codes.get(tc.status, 1),
+                float(tc.duration_s),
+                min(max(int(tc.attempts), 0), 32767),
+                bool(tc.flaky or (tc.attempts > 1 and tc.status == "passed")),
+                _first_line(tc.message) if tc.status in ("failed", "error") else None,
+            )
+            for i, (key, tc) in enumerate(cases.items())
+        ]
+        self._bulk(conn, S.results, rows)
+
+    def _insert_metrics(self, conn: Connection, pk: int, run: Run) -> None:
+        self._bulk(conn, S.metrics, [(pk, k, float(v)) for k, v in run.metrics.items()])
+        self._bulk(
+            conn,
+            S.steps,
+            [
+                (pk, i, s.stage or "", s.name, s.status, s.exit_code, s.attempts, s.duration_s)
+                for i, s in enumerate(run.steps)
+            ],
+        )
+        self._bulk(
+            conn,
+            S.coverage_files,
+            [
+                (
+                    pk,
+                    fc.path,
+                    fc.covered_lines,
+                    fc.total_lines,
+                    fc.covered_branches,
+                    fc.total_branches,
+                )
+                for fc in run.coverage.files.values()
+            ],
+        )
+
+    def _bulk(self, conn: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
+        """Insert positional rows (in column order) as fast as the driver allows."""
+        if not rows:
+            return
+        cols = [c.name for c in table.columns]
+        quote = conn.dialect.identifier_preparer.quote
+        names = ", ".join(quote(c) for c in cols)
+        if self.dialect == "sqlite":
+            # one prepared statement, executemany'd by the driver with plain tuples
+            sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join('?' * len(cols))})"
+            conn.exec_driver_sql(sql, rows)
+        elif self.dialect == "postgresql":
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            with (
+                raw.cursor() as cur,
+                cur.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as cp,
+            ):
+                for r in rows:
+                    cp.write_row(r)
+        else:
+            conn.execute(table.insert(), [dict(zip(cols, r, strict=False)) for r in rows])
+
+
+def open_store(url: str) -> HistoryStore:
+    """Open (and migrate) the store at *url*: ``sqlite:///path``, ``sqlite://`` or PostgreSQL."""
+    url = normalize_url(url)
+    try:
+        engine = make_engine(url)
+    except ImportError as exc:
+        raise HistoryError(
+            f"{url.split('://', 1)[0]}: database driver missing ({exc})", slug="history-url"
+        ) from exc
+    except SQLAlchemyError as exc:  # a malformed URL
+        raise HistoryError(
+            f"cannot open the history store {url!r}: {exc}", slug="history-url"
+        ) from exc
+    store = HistoryStore(engine, url)
+    try:
+        store.migrate()
+    except OperationalError as exc:
+        store.close()
+        raise store._db_error(exc) from exc
+    except HistoryError:
+        store.close()
+        raise
+    return store

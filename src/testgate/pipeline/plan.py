@@ -1,0 +1,374 @@
+"""Turn a loaded configuration into a DAG of concrete steps.
+
+Matrix steps are expanded (one step per combination, ``${{ matrix.x }}`` substituted), stage
+``depends_on`` becomes step dependencies (``ALL`` means every other stage), ``parallel: false``
+chains a stage's steps, ``when`` conditions are evaluated, and ``--stage``/``--step`` select
+what runs. Dependencies on stages that were not selected do not block; ordering and failure
+propagation still follow the full stage graph between the selected stages.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from testgate.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from testgate.config.expr import ExprContext
+    from testgate.config.loader import LoadedConfig
+    from testgate.config.schema import StepSpec
+
+__all__ = ["ALL", "Plan", "PlannedStep", "ReportPattern", "build_plan", "step_key"]
+
+#: ``depends_on: [ALL]`` means every other stage.
+ALL = "ALL"
+
+_MATRIX_REF = re.compile(r"\$\{\{\s*matrix\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}")
+
+
+def step_key(stage: str, name: str) -> str:
+    """A step's identity in a run: ``stage/name``."""
+    return f"{stage}/{name}"
+
+
+@dataclass(slots=True)
+class ReportPattern:
+    """A report a step promises: an absolute path or glob, as written, and a forced format."""
+
+    pattern: str
+    written: str
+    format: str | None = None
+
+
+@dataclass(slots=True)
+class PlannedStep:
+    """One concrete step of the DAG (a matrix step expands into several)."""
+
+    stage: str
+    name: str
+    #: position in the configuration (after expansion); the tie-breaker of every ordering
+    index: int
+    command: str | list[str]
+    cwd: Path
+    env: dict[str, str] = field(default_factory=dict)
+    timeout: float | None = None
+    retries: int = 0
+    reports: list[ReportPattern] = field(default_factory=list)
+    resources: dict[str, int] = field(default_factory=dict)
+    services: list[str] = field(default_factory=list)
+    allow_failure: bool = False
+    #: keys of the steps that must finish before this one starts
+    deps: list[str] = field(default_factory=list)
+    #: the previous step of a ``parallel: false`` stage; its failure skips this one
+    previous: str | None = None
+    #: set when planning already knows the step will not run (a false ``when``)
+    skip_reason: str | None = None
+
+    @property
+    def key(self) -> str:
+        return step_key(self.stage, self.name)
+
+    @property
+    def display_command(self) -> str:
+        if isinstance(self.command, str):
+            return self.command
+        import shlex
+
+        return shlex.join(self.command)
+
+
+@dataclass(slots=True)
+class Plan:
+    """The steps to run, in configuration order, and the selected stages' dependencies."""
+
+    steps: list[PlannedStep]
+    #: selected stage -> the selected stages it depends on, directly or through others
+    stage_deps: dict[str, list[str]]
+    #: resource name -> capacity
+    resources: dict[str, int]
+
+    def by_key(self) -> dict[str, PlannedStep]:
+        return {s.key: s for s in self.steps}
+
+
+def _where(loaded: LoadedConfig, dotted: str) -> str:
+    return f"{loaded.path}:{loaded.line_of(dotted)}"
+
+
+def _value_text(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _substituter(values: dict[str, str], where: str, step: str) -> Callable[[str], str]:
+    def sub(text: str) -> str:
+        def one(m: re.Match[str]) -> str:
+            key = m.group(1)
+            if key not in values:
+                known = ", ".join(sorted(values)) or "none (the step has no matrix)"
+                raise ConfigError(
+                    f"{where}: step '{step}': '{m.group(0)}' names no matrix value; "
+                    f"its matrix has: {known}",
+                    slug="config-matrix",
+                )
+            return values[key]
+
+        return _MATRIX_REF.sub(one, text)
+
+    return sub
+
+
+def _lookup(values: dict[str, str]) -> Callable[[re.Match[str]], str]:
+    return lambda m: values.get(m.group(1), m.group(0))
+
+
+def _expand(spec: StepSpec) -> list[tuple[str, dict[str, str]]]:
+    """(name, matrix values) for each combination, in the order the values are written."""
+    if not spec.matrix:
+        return [(spec.name, {})]
+    keys = list(spec.matrix)
+    out: list[tuple[str, dict[str, str]]] = []
+    for combo in itertools.product(*(spec.matrix[k] for k in keys)):
+        values = {k: _value_text(v) for k, v in zip(keys, combo, strict=True)}
+        if _MATRIX_REF.search(spec.name):
+            name = _MATRIX_REF.sub(_lookup(values), spec.name)
+        else:
+            name = f"{spec.name} ({', '.join(f'{k}={v}' for k, v in values.items())})"
+        out.append((name, values))
+    return out
+
+
+def _resolve(root: Path, path: str) -> Path:
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else root / p
+
+
+def _stage_closure(
+    loaded: LoadedConfig, names: list[str], direct: dict[str, list[str]]
+) -> dict[str, set[str]]:
+    """Every stage a stage depends on, directly or through others; rejects cycles."""
+    closure: dict[str, set[str]] = {}
+    visiting: list[str] = []
+
+    def visit(name: str) -> set[str]:
+        if name in closure:
+            return closure[name]
+        if name in visiting:
+            cycle = " -> ".join([*visiting[visiting.index(name) :], name])
+            raise ConfigError(
+                f"{_where(loaded, 'pipeline.stages')}: stages depend on each other in a cycle: "
+                f"{cycle}; remove one of these depends_on entries",
+                slug="config-cycle",
+            )
+        visiting.append(name)
+        found: set[str] = set()
+        for dep in direct[name]:
+            found.add(dep)
+            found |= visit(dep)
+        visiting.pop()
+        closure[name] = found
+        return found
+
+    for n in names:
+        visit(n)
+    return closure
+
+
+def _matches(step: PlannedStep, base: str, wanted: str) -> bool:
+    return any(fnmatch.fnmatchcase(c, wanted) for c in (step.name, base, step.key))
+
+
+def build_plan(
+    loaded: LoadedConfig,
+    *,
+    stages: Sequence[str] = (),
+    steps: Sequence[str] = (),
+    context: Callable[[], ExprContext] | None = None,
+) -> Plan:
+    """The DAG for *loaded*, restricted to *stages* and *steps* when given (globs allowed).
+
+    *context* builds the :class:`ExprContext` for ``when``; it is called only if some stage or
+    step has a condition (finding the changed files costs a few git calls).
+    """
+    cfg = loaded.config
+    root = loaded.root
+    stage_specs = cfg.pipeline.stages
+    names = [s.name for s in stage_specs]
+    seen: set[str] = set()
+    for i, s in enumerate(stage_specs):
+        if s.name in seen:
+            raise ConfigError(
+                f"{_where(loaded, f'pipeline.stages.{i}.name')}: stage name '{s.name}' is used "
+                "twice; stage names must be unique",
+                slug="config-duplicate",
+            )
+        seen.add(s.name)
+
+    direct: dict[str, list[str]] = {}
+    for i, s in enumerate(stage_specs):
+        deps: list[str] = []
+        for d in s.depends_on:
+            if d == ALL:
+                deps.extend(n for n in names if n != s.name)
+            elif d not in seen:
+                raise ConfigError(
+                    f"{_where(loaded, f'pipeline.stages.{i}.depends_on')}: stage '{s.name}' "
+                    f"depends on '{d}', which is no stage; stages are: {', '.join(names)} "
+                    f"(or {ALL})",
+                    slug="config-depends-on",
+                )
+            elif d == s.name:
+                raise ConfigError(
+                    f"{_where(loaded, f'pipeline.stages.{i}.depends_on')}: stage '{s.name}' "
+                    "depends on itself",
+                    slug="config-depends-on",
+                )
+            else:
+                deps.append(d)
+        direct[s.name] = list(dict.fromkeys(deps))
+    closure = _stage_closure(loaded, names, direct)
+
+    made: list[ExprContext] = []
+
+    def holds(text: str) -> bool:
+        from testgate.config.expr import compile_expr
+
+        if not made:
+            made.append(context() if context is not None else _empty_context())
+        return compile_expr(text).evaluate(made[0])
+
+    planned: list[PlannedStep] = []
+    bases: dict[str, str] = {}
+    index = 0
+    for si, stage in enumerate(stage_specs):
+        stage_skip: str | None = None
+        if stage.condition and not holds(stage.condition):
+            stage_skip = f"when: {stage.condition} is false"
+        keys: set[str] = set()
+        for pi, spec in enumerate(stage.steps):
+            where = _where(loaded, f"pipeline.stages.{si}.steps.{pi}")
+            for name, values in _expand(spec):
+                sub = _substituter(values, where, name)
+                step = PlannedStep(
+                    stage=stage.name,
+                    name=name,
+                    index=index,
+                    command=sub(spec.run)
+                    if isinstance(spec.run, str)
+                    else [sub(a) for a in spec.run],
+                    cwd=_resolve(root, sub(spec.cwd)) if spec.cwd else root,
+                    env={k: sub(v) for k, v in spec.env.items()},
+                    timeout=spec.timeout,
+                    retries=spec.retries,
+                    reports=[
+                        ReportPattern(str(_resolve(root, sub(r.path))), sub(r.path), r.format)
+                        for r in spec.reports
+                    ],
+                    resources=dict(spec.resources),
+                    services=list(spec.services),
+                    allow_failure=spec.allow_failure,
+                )
+                if step.key in keys:
+                    raise ConfigError(
+                        f"{where}: step name '{name}' is used twice in stage '{stage.name}'; "
+                        "step names must be unique within a stage",
+                        slug="config-duplicate",
+                    )
+                keys.add(step.key)
+                for res, count in step.resources.items():
+                    cap = cfg.resources.get(res)
+                    if cap is None:
+                        known = ", ".join(sorted(cfg.resources)) or "none declared"
+                        raise ConfigError(
+                            f"{where}: step '{name}' needs resource '{res}', which is not "
+                            f"declared under the top-level 'resources' (declared: {known})",
+                            slug="config-resource",
+                        )
+                    if count > cap:
+                        raise ConfigError(
+                            f"{where}: step '{name}' needs {count} of resource '{res}', but "
+                            f"only {cap} exist; it could never start",
+                            slug="config-resource",
+                        )
+                for svc in step.services:
+                    if svc not in cfg.services:
+                        known = ", ".join(sorted(cfg.services)) or "none declared"
+                        raise ConfigError(
+                            f"{where}: step '{name}' needs service '{svc}', which is not "
+                            f"declared under the top-level 'services' (declared: {known})",
+                            slug="config-service",
+                        )
+                if stage_skip:
+                    step.skip_reason = stage_skip
+                elif spec.when and not holds(spec.when):
+                    step.skip_reason = f"when: {spec.when} is false"
+                planned.append(step)
+                bases[step.key] = spec.name
+                index += 1
+
+    selected = _select(loaded, planned, bases, stages, steps)
+    chosen_stages = {s.stage for s in selected}
+    stage_deps = {
+        name: [d for d in names if d in closure[name] and d in chosen_stages]
+        for name in names
+        if name in chosen_stages
+    }
+    by_stage: dict[str, list[PlannedStep]] = {}
+    for p in selected:
+        by_stage.setdefault(p.stage, []).append(p)
+    sequential = {st.name for st in stage_specs if not st.parallel}
+    for stage_name, members in by_stage.items():
+        upstream = [p.key for d in stage_deps[stage_name] for p in by_stage[d]]
+        prev: PlannedStep | None = None
+        for p in members:
+            p.deps = list(upstream)
+            if stage_name in sequential and prev is not None:
+                p.deps.append(prev.key)
+                p.previous = prev.key
+            prev = p
+    return Plan(steps=selected, stage_deps=stage_deps, resources=dict(cfg.resources))
+
+
+def _select(
+    loaded: LoadedConfig,
+    planned: list[PlannedStep],
+    bases: dict[str, str],
+    stages: Sequence[str],
+    steps: Sequence[str],
+) -> list[PlannedStep]:
+    if not stages and not steps:
+        return planned
+    stage_names = list(dict.fromkeys(s.stage for s in planned))
+    for wanted in stages:
+        if not any(fnmatch.fnmatchcase(n, wanted) for n in stage_names):
+            raise UsageError(
+                f"--stage {wanted}: no such stage in {loaded.path}; stages are: "
+                f"{', '.join(stage_names) or 'none'}",
+                slug="unknown-stage",
+            )
+    for wanted in steps:
+        if not any(_matches(s, bases[s.key], wanted) for s in planned):
+            raise UsageError(
+                f"--step {wanted}: no such step in {loaded.path}; steps are: "
+                f"{', '.join(s.key for s in planned) or 'none'}",
+                slug="unknown-step",
+            )
+    return [
+        s
+        for s in planned
+        if any(fnmatch.fnmatchcase(s.stage, w) for w in stages)
+        or any(_matches(s, bases[s.key], w) for w in steps)
+    ]
+
+
+def _empty_context() -> ExprContext:
+    from testgate.config.expr import ExprContext
+
+    return ExprContext()

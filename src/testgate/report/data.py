@@ -1,0 +1,176 @@
+"""The view of a run that every renderer shares: failures first, compact test rows, coverage.
+
+Renderers (HTML, Markdown, badges) read only this and the :class:`~testgate.model.Run`; they never
+reach into files themselves except through :func:`log_tails`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from testgate.model import Run, TestCase
+
+__all__ = [
+    "STATUS_CODES",
+    "HistoryView",
+    "coverage_rows",
+    "line_ranges",
+    "log_tails",
+    "perf_table",
+    "report_data",
+]
+
+#: compact status codes for the embedded test rows (keeps 100k rows small)
+STATUS_CODES: dict[str, int] = {"passed": 0, "failed": 1, "error": 2, "skipped": 3}
+
+LOG_TAIL_LINES = 40
+
+
+@dataclass(slots=True)
+class HistoryView:
+    """What the history store contributes to a report: trend series, flaky and slow tests."""
+
+    #: metric name -> [(label, value)] oldest first (label: run start or id)
+    trends: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    flaky: list[dict[str, Any]] = field(default_factory=list)
+    slow: list[dict[str, Any]] = field(default_factory=list)
+
+
+def line_ranges(lines: Iterable[int]) -> str:
+    """``[1, 2, 3, 7, 9, 10]`` -> ``"1-3, 7, 9-10"``."""
+    out: list[str] = []
+    start = prev = None
+    for n in sorted(lines):
+        if start is None:
+            start = prev = n
+        elif prev is not None and n == prev + 1:
+            prev = n
+        else:
+            out.append(f"{start}-{prev}" if start != prev else str(start))
+            start = prev = n
+    if start is not None:
+        out.append(f"{start}-{prev}" if start != prev else str(start))
+    return ", ".join(out)
+
+
+def coverage_rows(run: Run) -> list[list[Any]]:
+    """``[path, covered, coverable, percent, missed ranges]`` per file, least covered first."""
+    rows: list[list[Any]] = []
+    for path, fc in run.coverage.files.items():
+        total = fc.total_lines
+        covered = fc.covered_lines
+        pct = round(100.0 * covered / total, 1) if total else 100.0
+        rows.append([path, covered, total, pct, line_ranges(fc.missed())])
+    rows.sort(key=lambda r: (r[3], -r[2], r[0]))
+    return rows
+
+
+def perf_table(metrics: dict[str, float]) -> dict[str, dict[str, float]]:
+    """``perf.<scenario>.<stat>`` metrics grouped by scenario."""
+    table: dict[str, dict[str, float]] = {}
+    for name, value in metrics.items():
+        if name.startswith("perf."):
+            scenario, _, stat = name[5:].rpartition(".")
+            if scenario:
+                table.setdefault(scenario, {})[stat] = value
+    return dict(sorted(table.items()))
+
+
+def log_tails(run: Run, run_dir: Path | None, lines: int = LOG_TAIL_LINES) -> dict[str, str]:
+    """The last *lines* of each failed or timed-out step's log, keyed ``stage/step``."""
+    tails: dict[str, str] = {}
+    if run_dir is None:
+        return tails
+    for step in run.steps:
+        if step.status not in ("failed", "timed_out") or not step.log:
+            continue
+        path = run_dir / step.log
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(0, 2)
+                size = fh.tell()
+                fh.seek(max(0, size - 64 * 1024))
+                text = fh.read().decode("utf-8", errors="replace")
+        except OSError:
+            continue
+        tails[f"{step.stage}/{step.name}"] = "\n".join(text.splitlines()[-lines:])
+    return tails
+
+
+def _failure(t: TestCase) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "suite": t.suite,
+        "classname": t.classname,
+        "name": t.name,
+        "status": t.status,
+        "message": t.message or "",
+        "trace": t.trace or "",
+        "step": t.step or "",
+        "file": t.file or "",
+        "line": t.line,
+        "duration": t.duration_s,
+    }
+
+
+def report_data(
+    run: Run,
+    *,
+    history: HistoryView | None = None,
+    logs: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Everything the HTML report embeds, once, as JSON.
+
+    Test rows are columnar and index into string tables, so 100,000 tests stay a few MB:
+    ``[suite index, class index, name, status code, duration, failure index, flaky]``.
+    """
+    suites: dict[str, int] = {}
+    classes: dict[str, int] = {}
+    rows: list[list[Any]] = []
+    failures: list[dict[str, Any]] = []
+    for t in run.tests:
+        si = suites.setdefault(t.suite, len(suites))
+        ci = classes.setdefault(t.classname, len(classes))
+        fi = -1
+        if t.status in ("failed", "error"):
+            fi = len(failures)
+            failures.append(_failure(t))
+        rows.append(
+            [si, ci, t.name, STATUS_CODES.get(t.status, 0), round(t.duration_s, 4), fi, t.flaky]
+        )
+    cl, tl, cb, tb = run.coverage.totals()
+    return {
+        "run": {
+            "id": run.id,
+            "project": run.project,
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+            "commit": run.vcs.commit,
+            "branch": run.vcs.branch,
+            "interrupted": run.interrupted,
+        },
+        "metrics": run.metrics,
+        "verdict": run.verdict,
+        "steps": [s.to_dict() for s in run.steps],
+        "tests": {"suites": list(suites), "classes": list(classes), "rows": rows},
+        "failures": failures,
+        "coverage": {
+            "files": coverage_rows(run),
+            "totals": [cl, tl, cb, tb],
+            "components": {
+                k.split(".", 2)[2]: v
+                for k, v in run.metrics.items()
+                if k.startswith(("coverage.component.", "coverage.paths."))
+            },
+        },
+        "findings": [f.to_dict() for f in run.findings],
+        "perf": perf_table(run.metrics),
+        "logs": logs or {},
+        "history": {
+            "flaky": history.flaky if history else [],
+            "slow": history.slow if history else [],
+        },
+    }
