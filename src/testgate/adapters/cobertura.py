@@ -20,7 +20,6 @@ import re
 from itertools import compress, repeat
 from operator import itemgetter
 from pathlib import Path
-from typing import cast
 
 from lxml import etree
 
@@ -55,55 +54,14 @@ def _bad(path: Path, el: etree._Element, what: str, value: str | None) -> InputE
     )
 
 
-# The hot path: lxml's XPath engine pulls every line's attributes of one <class> out in C, so
-# Python touches a few lists per class instead of one element per line (a 10k-file report has a
-# million lines). Anything unusual (a missing attribute, a duplicate line, a non-number) falls
-# back to the element-by-element reader, which also names the offending line.
+# where a class's lines are: its own, else its methods' (see the module docstring)
 _LINE_PATHS = ("lines/line", "methods/method/lines/line")
-_BRANCH_PRED = (
-    "[@condition-coverage and (@branch='true' or @branch='True' or @branch='TRUE' or @branch='1')]"
-)
-_XP = {
-    where: (
-        etree.XPath(f"{where}/@number", smart_strings=False),
-        etree.XPath(f"{where}/@hits", smart_strings=False),
-        etree.XPath(f"{where}{_BRANCH_PRED}/@number", smart_strings=False),
-        etree.XPath(f"{where}{_BRANCH_PRED}/@condition-coverage", smart_strings=False),
-    )
-    for where in _LINE_PATHS
-}
 
 _Lines = dict[int, int]
 _Branches = dict[int, tuple[int, int]]
 
 
-def _fast(cls: etree._Element, where: str) -> tuple[_Lines, _Branches] | None:
-    x_num, x_hits, x_bnum, x_bcc = _XP[where]
-    # attribute XPaths without smart strings return plain lists of str
-    nums = cast("list[str]", x_num(cls))
-    hits = cast("list[str]", x_hits(cls))
-    if len(nums) != len(hits):
-        return None
-    try:
-        lines = dict(zip(map(int, nums), map(int, hits), strict=True))
-    except ValueError:
-        return None
-    if len(lines) != len(nums):
-        return None  # a line listed twice: keep its best, slowly
-    branches: _Branches = {}
-    bnums = cast("list[str]", x_bnum(cls))
-    if bnums:
-        bccs = cast("list[str]", x_bcc(cls))
-        if len(bccs) != len(bnums):
-            return None
-        for n, cc in zip(bnums, bccs, strict=True):
-            br = parse_condition_coverage(cc)
-            if br is not None:
-                branches[int(n)] = br
-    return lines, branches
-
-
-def _slow(path: Path, cls: etree._Element, where: str) -> tuple[_Lines, _Branches]:
+def _element_lines(path: Path, cls: etree._Element, where: str) -> tuple[_Lines, _Branches]:
     lines: _Lines = {}
     branches: _Branches = {}
     for el in cls.iterfind(where):
@@ -136,9 +94,7 @@ def _slow(path: Path, cls: etree._Element, where: str) -> tuple[_Lines, _Branche
 def _class_lines(path: Path, cls: etree._Element) -> tuple[_Lines, _Branches]:
     """A class's own lines, or its methods' lines when it has none of its own."""
     for where in _LINE_PATHS:
-        got = _fast(cls, where)
-        if got is None:
-            got = _slow(path, cls, where)
+        got = _element_lines(path, cls, where)
         if got[0] or got[1]:
             return got
     return {}, {}
