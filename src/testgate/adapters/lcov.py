@@ -81,8 +81,9 @@ _count_elements: Callable[[dict[int, int], Iterable[int]], None] = getattr(
 )
 
 _NOT_PLAIN = re.compile(r"[^0-9,\s\[\]]")
-# every well-formed BRDA line's line number, and those of the branches that were taken
-_BRDA_LINE = re.compile(r"^BRDA:(\d+),[^\n]*,(?:\d+|-)[ \t]*$", re.MULTILINE)
+# every well-formed BRDA line's line number and block/branch key, and the line numbers of the
+# branches that were taken
+_BRDA_LINE = re.compile(r"^BRDA:(\d+),([^\n]*),(?:\d+|-)[ \t]*$", re.MULTILINE)
 _BRDA_TAKEN = re.compile(r"^BRDA:(\d+),[^\n]*,0*[1-9]\d*[ \t]*$", re.MULTILINE)
 
 
@@ -153,13 +154,15 @@ def _fast_record(rec: str, files: dict[str, tuple[_Lines, _Branches]]) -> bool:
         taken: dict[int, int] = {}
         if bnums is not None:
             at = bnums[0::4]
+            if len(set(zip(at, bnums[1::4], bnums[2::4], strict=True))) != len(at):
+                return False  # one branch listed twice: its counts add up, the slow way
             _count_elements(total, at)
             _count_elements(taken, compress(at, bnums[3::4]))
         else:
             every = _BRDA_LINE.findall(rec)
-            if len(every) != rec.count("\nBRDA:"):
+            if len(every) != rec.count("\nBRDA:") or len(set(every)) != len(every):
                 return False
-            _count_elements(total, map(int, every))
+            _count_elements(total, (int(n) for n, _key in every))
             _count_elements(taken, map(int, _BRDA_TAKEN.findall(rec)))
         branches = {n: (taken.get(n, 0), t) for n, t in total.items()}
     files[raw] = (lines, branches)
