@@ -148,3 +148,17 @@ def test_real_node_test_junit(tmp_path: Path) -> None:
     assert by["deep ok"].suite == "deeper"
     assert by["adds"].suite == ""  # test cases directly under <testsuites>
     assert by["inner bad"].message == "boom & <b>"
+
+
+@needs_node
+def test_node_tests_are_scoped_by_their_describe_block(tmp_path: Path) -> None:
+    # node writes classname="test" for every case; two describe blocks with a same-named
+    # test must still be two tests with two identities
+    report, _ = _node(tmp_path, "junit")
+    data, _ = read_report(report)
+    ids = [t.id for t in data.tests]
+    assert len(ids) == len(set(ids))
+    by = {t.name: t for t in data.tests}
+    assert by["inner bad"].id == "group <&>::inner bad"
+    assert by["deep ok"].id == "deeper::deep ok"
+    assert by["adds"].classname == "test"  # no describe block: nothing better to scope by

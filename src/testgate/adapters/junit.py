@@ -605,7 +605,19 @@ def read_junit(path: Path) -> list[TestCase]:
             "element found)",
             slug="unknown-format",
         )
+    _scope_node_tests(tests)
     return tests
+
+
+#: node --test's JUnit reporter writes classname="test" for every case and no file: the
+#: describe() block (the suite) is the only scope that tells two same-named tests apart
+_NODE_CLASSNAME = "test"
+
+
+def _scope_node_tests(tests: list[TestCase]) -> None:
+    for tc in tests:
+        if tc.classname == _NODE_CLASSNAME and tc.file is None and tc.suite:
+            tc.classname = tc.suite
 
 
 class JUnitAdapter:
