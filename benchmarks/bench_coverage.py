@@ -200,7 +200,7 @@ def _goal(speedups: dict[str, float], key: str, target: float) -> str:
     if key not in speedups:
         return "not measured with --quick"
     got = speedups[key]
-    return f"{got:.1f}x, {'met' if got >= target else 'not met'}"
+    return f"{got:.2f}x, {'met' if got >= target else 'not met'}"
 
 
 def main(argv: list[str] | None = None) -> int:
