@@ -16,7 +16,7 @@ venv: $(STAMP)
 
 ## Run testgate's main job on the bundled example monorepo.
 demo: $(STAMP)
-	cd examples/polyglot && PATH="$(CURDIR)/$(BIN):$$PATH" testgate run -c testgate.yaml
+	cd examples/polyglot && PATH="$(CURDIR)/$(BIN):$$PATH" testgate run -c testgate.yaml --html reports/report.html
 
 ## The whole suite: lint, types, tests.
 test: lint typecheck unit

@@ -73,13 +73,12 @@ def run(cmd: list[str], cwd: Path) -> float:
 
 @contextlib.contextmanager
 def serve(directory: Path) -> Iterator[str]:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
-
-    class Quiet(handler):  # type: ignore[misc, valid-type]
+    class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *a: object) -> None:
             pass
 
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    handler = functools.partial(Quiet, directory=str(directory))
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
     try:

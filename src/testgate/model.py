@@ -459,7 +459,9 @@ class Run:
         self.coverage.merge(data.coverage)
         self.findings.extend(data.findings)
         for k, v in data.metrics.items():
-            self.metrics[k] = v
+            old = self.metrics.get(k)
+            # the maximum over several reports is the largest (complexity.cyclomatic.max)
+            self.metrics[k] = max(old, v) if old is not None and k.endswith(".max") else v
 
     def finalize(self) -> None:
         """Recompute the derived metrics; call after the last report was absorbed."""

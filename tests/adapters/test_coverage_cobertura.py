@@ -239,3 +239,31 @@ def test_bad_reports_are_one_error_naming_file_and_line(
 def test_other_xml_forced_as_cobertura_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not a Cobertura report"):
         read_report(COV / "jacoco-aggregate__groups.xml", format="cobertura")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in COV.glob("*.xml") if "cobertura" in p.name))
+def test_fast_path_and_element_reader_agree(name: str) -> None:
+    """The parser-target fast path must read exactly what the element-by-element reader reads."""
+    from testgate.adapters._xml import parse_with_target
+    from testgate.adapters.cobertura import _Collector, _head_sources, _read_elements
+
+    collector = _Collector()
+    parse_with_target(COV / name, collector)
+    assert not collector.bad
+    assert (collector.files, _head_sources(COV / name)) == _read_elements(COV / name)
+
+
+def test_late_sources_fall_back_to_the_element_reader(tmp_path: Path) -> None:
+    # <sources> after 64 KiB of packages: not in the head, so the element reader reads them
+    filler = "".join(
+        f'<class name="c{i}" filename="gen/c{i}.py"><lines><line number="1" hits="1"/>'
+        "</lines></class>"
+        for i in range(1500)
+    )
+    report = tmp_path / "late.xml"
+    report.write_text(
+        f'<coverage line-rate="1"><packages><package name="p"><classes>{filler}'
+        "</classes></package></packages><sources><source>src</source></sources></coverage>"
+    )
+    cov = read_cobertura(report, ReadContext(root=tmp_path)).coverage
+    assert "src/gen/c1499.py" in cov.files

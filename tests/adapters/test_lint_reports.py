@@ -168,3 +168,64 @@ def test_a_lint_only_run_has_no_security_metrics() -> None:
     run = Run(id="r", findings=[Finding("ruff", "F401", "high", "x", "lint")])
     run.finalize()
     assert run.metrics == {"lint.errors": 1, "lint.warnings": 0}
+
+
+def test_hadolint_levels_and_windows_paths() -> None:
+    doc = json.loads((LINT / "hadolint__json.json").read_text(encoding="utf-8"))
+    data = read("hadolint__json.json", "hadolint")
+    assert len(data.findings) == len(doc)
+    # hadolint fails on info and above by default: warnings and infos are both warnings here
+    assert data.metrics == {"lint.errors": 0, "lint.warnings": len(doc)}
+    assert data.findings[0].path == "django-DefectDojo/Dockerfile.django"
+
+
+def test_cfn_lint_levels() -> None:
+    doc = json.loads((LINT / "cfn-lint__json.json").read_text(encoding="utf-8"))
+    data = read("cfn-lint__json.json", "cfn-lint")
+    assert data.metrics == {
+        "lint.errors": sum(1 for d in doc if d["Level"] == "Error"),
+        "lint.warnings": sum(1 for d in doc if d["Level"] == "Warning"),
+    }
+    assert (data.findings[0].rule, data.findings[0].line) == ("W2001", 4)
+
+
+def test_rubocop_matches_its_summary() -> None:
+    doc = json.loads((LINT / "rubocop__json.json").read_text(encoding="utf-8"))
+    data = read("rubocop__json.json", "rubocop")
+    assert len(data.findings) == doc["summary"]["offense_count"]
+    # conventions fail rubocop by default (fail level refactor), so they are warnings
+    assert data.metrics == {"lint.errors": 0, "lint.warnings": doc["summary"]["offense_count"]}
+
+
+def test_pmd_csv_and_empty_pmd7_xml() -> None:
+    data = read(
+        "pmd__csv.csv",
+        "pmd-csv",
+        root=Path("/home/ec2-user/SAST-13-11-2020-1605287445/cell-bridge-api"),
+    )
+    rows = (LINT / "pmd__csv.csv").read_text(encoding="utf-8").strip().splitlines()
+    assert len(data.findings) == len(rows) - 1
+    assert data.findings[0].path == ".mvn/wrapper/MavenWrapperDownloader.java"
+    assert data.findings[0].rule == "UseUtilityClass"
+    clean = read("pmd7__xml-empty.xml", "pmd")
+    assert clean.metrics == {"lint.errors": 0, "lint.warnings": 0}
+
+
+def test_pmd_xml_violations(tmp_path: Path) -> None:
+    report = tmp_path / "pmd.xml"
+    report.write_text(
+        '<?xml version="1.0"?>\n'
+        '<pmd xmlns="http://pmd.sourceforge.net/report/2.0.0" version="7.3.0">\n'
+        f'<file name="{tmp_path}/src/A.java">\n'
+        '<violation beginline="3" rule="UnusedLocalVariable" priority="3">\n  Avoid unused local\n'
+        "  variables.\n</violation>\n"
+        '<violation beginline="9" rule="EmptyCatchBlock" priority="1">'
+        "Avoid empty catch</violation>\n"
+        "</file>\n</pmd>\n"
+    )
+    data, ref = read_report(report, ctx=ReadContext(root=tmp_path))
+    assert ref.format == "pmd"
+    assert [(f.rule, f.severity, f.path, f.line, f.message) for f in data.findings] == [
+        ("UnusedLocalVariable", "medium", "src/A.java", 3, "Avoid unused local variables."),
+        ("EmptyCatchBlock", "high", "src/A.java", 9, "Avoid empty catch"),
+    ]

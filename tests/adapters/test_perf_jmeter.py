@@ -208,3 +208,13 @@ def test_entities_are_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match="refused"):
         read_report(path, format="jmeter")
+
+
+def test_without_success_or_timestamps_those_figures_are_absent(tmp_path: Path) -> None:
+    path = tmp_path / "lean.jtl"
+    path.write_text("elapsed,label\n5,a\n7,a\n")
+    m = read_report(path)[0].metrics
+    assert m["perf.all.requests"] == 2
+    assert m["perf.all.p50_ms"] == 5
+    assert "perf.all.error_rate" not in m  # not recorded: absent, never 0
+    assert "perf.all.rps" not in m

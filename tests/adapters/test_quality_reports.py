@@ -163,3 +163,77 @@ def test_score_counts() -> None:
 
     assert score(Counter({"Killed": 1, "CompileError": 5, "Ignored": 2})) == 100.0
     assert score(Counter({"Pending": 3})) is None
+
+
+def test_pit_score_matches_pits_own_detected_flags() -> None:
+    text = (FIX / "mutation/pitest__mutations.xml").read_text(encoding="utf-8")
+    detected = text.count("detected='true'")
+    undetected = text.count("detected='false'")
+    data = read("mutation/pitest__mutations.xml", "pitest")
+    # every mutant of this report is KILLED, SURVIVED or NO_COVERAGE: all valid
+    assert data.metrics["mutation.score"] == pytest.approx(
+        100 * detected / (detected + undetected), abs=1e-4
+    )
+    assert len(data.findings) == undetected == 24
+    f = data.findings[0]
+    assert "\n" not in f.message
+    assert f.path is not None
+    assert f.path.startswith("edu/hm/hafner/")
+
+
+def test_pit_single_survivor_with_blocks_and_indexes() -> None:
+    data = read("mutation/pitest__blocks-and-indexes.xml", "pitest")
+    assert data.metrics == {"mutation.score": 0.0}
+    (f,) = data.findings
+    assert (f.rule, f.path, f.line) == (
+        "EmptyObjectReturnValsMutator",
+        "edu/hm/hafner/util/LookaheadStream.java",
+        5555,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # no_tests mutants are undetected (NoCoverage): 655 / (655 + 0 + 322), not 100 %
+        ("mutation/mutmut3__cicd-stats-no-tests.json", 100 * 655 / 977),
+        ("mutation/mutmut3__cicd-stats.json", 100 * 486 / (486 + 505 + 15)),
+    ],
+)
+def test_mutmut_cicd_stats(name: str, expected: float) -> None:
+    assert read(name, "mutmut-stats").metrics["mutation.score"] == pytest.approx(expected, abs=1e-4)
+
+
+def test_stryker_net_legacy_matches_its_own_score() -> None:
+    doc = json.loads(
+        (FIX / "mutation/stryker-net__pre-schema-old.json").read_text(encoding="utf-8")
+    )
+    data = read("mutation/stryker-net__pre-schema-old.json", "stryker-net-legacy")
+    assert data.metrics == {"mutation.score": doc["mutationScore"]}
+
+
+def test_pmd_cpd_legacy_and_namespaced() -> None:
+    legacy = read(
+        "duplication/pmd-cpd__xml-legacy.xml", "pmd-cpd", root=Path("C:/DEV/git/aludratest")
+    )
+    text = (FIX / "duplication/pmd-cpd__xml-legacy.xml").read_text(encoding="utf-8")
+    assert len(legacy.findings) == text.count("<duplication ")
+    assert legacy.metrics == {}  # CPD has no total of lines: no duplication.percent
+    first = legacy.findings[0]
+    assert (
+        first.path == "src/main/java/org/aludratest/service/gui/component/impl/FileFieldImpl.java"
+    )
+    assert first.line == 49
+    clean = read("duplication/pmd-cpd7__xml-namespaced-no-dups.xml", "pmd-cpd")
+    assert clean.findings == []
+
+
+def test_complexity_max_over_several_reports_is_the_largest() -> None:
+    from testgate.model import Run
+
+    run = Run(id="r")
+    for rel in ("complexity/lizard__xml-curl.xml", "complexity/radon__cc-json.json"):
+        data, ref = read_report(FIX / rel)
+        run.absorb(data, ref)
+    run.finalize()
+    assert run.metrics["complexity.cyclomatic.max"] == 510

@@ -223,3 +223,36 @@ def test_truncated_sarif_names_file_and_line(tmp_path: Path) -> None:
     cut.write_text(text[: len(text) // 2], encoding="utf-8")
     with pytest.raises(InputError, match=r"cut\.sarif:\d+: truncated JSON"):
         read_report(cut, format="sarif")
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        {"tool": {"driver": {"name": "semgrep"}}},
+        {"tool": {"driver": {"name": "semgrep"}}, "results": None},
+        {
+            "tool": {"driver": {"name": "semgrep"}},
+            "invocations": [{"executionSuccessful": False}],
+            "results": [],
+        },
+    ],
+)
+def test_a_run_that_produced_no_results_measures_nothing(
+    tmp_path: Path, run: dict[str, object]
+) -> None:
+    p = tmp_path / "failed.sarif"
+    p.write_text(json.dumps({"version": "2.1.0", "runs": [run]}))
+    data, _ = read_report(p)
+    assert data.metrics == {}
+
+
+def test_a_successful_empty_run_measures_zero(tmp_path: Path) -> None:
+    run = {
+        "tool": {"driver": {"name": "semgrep"}},
+        "invocations": [{"executionSuccessful": True}],
+        "results": [],
+    }
+    p = tmp_path / "clean.sarif"
+    p.write_text(json.dumps({"version": "2.1.0", "runs": [run]}))
+    data, _ = read_report(p)
+    assert data.metrics["security.high"] == 0

@@ -104,27 +104,6 @@ def test_baseline_file_feeds_the_trend(project: Project) -> None:
     assert (trend["status"], trend["baseline"], data["baseline_run"]) == ("fail", 100.0, "base-run")
 
 
-def test_baseline_ref_without_history_store_is_a_clear_error(project: Project) -> None:
-    setup(project, failed=False)
-    out = project.run("gate", "--baseline", "origin/main").assert_code(2)
-    # the history box now answers: nothing recorded for that ref (and no store is created)
-    assert "--baseline origin/main: no recorded run of 'origin/main'" in out.err
-    assert not (project.root / ".testgate" / "history.db").exists()
-
-
-def test_baseline_ref_reads_the_last_recorded_run(project: Project) -> None:
-    from testgate.history import open_store
-    from testgate.model import Run, VcsInfo
-
-    setup(project, failed=False)
-    base = Run(id="base-run", vcs=VcsInfo(commit="a" * 40, branch="main"))
-    base.metrics = {"tests.total": 1.0, "tests.pass_rate": 100.0}
-    with open_store(f"sqlite:///{project.root / '.testgate' / 'history.db'}") as store:
-        store.record(base)
-    out = project.run("gate", "--baseline", "main", "--format", "json")
-    assert json.loads(out.out)["baseline_run"] == "base-run"
-
-
 def test_env_production_needs_approval(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     setup(project, failed=False)
     project.run("gate", "--env", "production").assert_code(3).fnmatch_lines(
@@ -141,7 +120,7 @@ def test_input_and_config_errors_exit_2(project: Project) -> None:
     )
     write_summary(make_run(), project.root / ".testgate" / "latest" / "summary.json")
     out = project.run("gate").assert_code(2)
-    assert "gates.g.criteria.x.threshold: cannot read threshold 'lots'" in out.err
+    assert "testgate.yaml:1: gates.g.criteria.x.threshold: cannot read threshold 'lots'" in out.err
     project.write("testgate.yaml", "gates: {}")
     out = project.run("gate", "--summary", "missing.json").assert_code(2)
     assert "missing.json: no such summary file" in out.err
@@ -157,3 +136,22 @@ def test_evaluate_for_run_stores_the_verdict_in_the_run(project: Project) -> Non
     assert run.verdict == verdict.to_dict()
     assert run.verdict["verdict"] == "fail"
     assert run.to_dict()["verdict"]["criteria"][0]["gate"] == "tests_gate"
+
+
+def test_baseline_ref_reads_the_last_recorded_run_from_the_history_store(project: Project) -> None:
+    from testgate.history import record_run
+    from testgate.model import VcsInfo
+
+    setup(project, failed=False, covered=0)
+    loaded = load_config(project.root / "testgate.yaml")
+    recorded = make_run(coverage={"src/a.py": {1: 1, 2: 1}}, run_id="main-run")
+    recorded.vcs = VcsInfo("c" * 40, "main", None)
+    recorded.started_at = "2026-01-01T00:00:00+00:00"
+    recorded.finished_at = "2026-01-01T00:01:00+00:00"
+    record_run(loaded, recorded)
+    out = project.run("gate", "--baseline", "main", "--format", "json").assert_success()
+    data = json.loads(out.out)
+    trend = next(c for c in data["criteria"] if c["criterion"] == "overall.trend")
+    assert (trend["status"], trend["baseline"], data["baseline_run"]) == ("fail", 100.0, "main-run")
+    missing = project.run("gate", "--baseline", "release-9").assert_code(2)
+    assert "no recorded run of 'release-9' in the history store" in missing.err

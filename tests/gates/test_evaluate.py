@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from testgate.errors import GateError
 from testgate.gates.evaluate import Result, Verdict, evaluate
@@ -353,3 +355,40 @@ def test_evaluation_is_pure_and_repeatable() -> None:
     spec = parse_gates(data["gates"], data["deployment_gates"])
     run = make_run(failed=[("t", "m")], coverage={"a.py": {1: 0}})
     assert evaluate(spec, run).to_dict() == evaluate(spec, run).to_dict()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.booleans(), min_size=1, max_size=60),
+    st.integers(min_value=0, max_value=100),
+    st.integers(min_value=0, max_value=30),
+)
+def test_raising_a_coverage_minimum_never_turns_a_failing_verdict_into_a_pass(
+    hits: list[bool], minimum: int, raise_by: int
+) -> None:
+    run = make_run(coverage={"a.py": {n: int(h) for n, h in enumerate(hits, 1)}})
+
+    def verdict(m: int) -> bool:
+        spec = parse_gates({"g": {"criteria": {"overall": {"threshold": f">= {m}%"}}}})
+        return evaluate(spec, run).passed
+
+    if not verdict(minimum):
+        assert not verdict(minimum + raise_by)
+    if not all(hits):
+        assert not verdict(100)  # a single missed line never rounds up to 100%
+
+
+def test_a_regression_from_a_zero_baseline_is_reported_not_crashed() -> None:
+    spec = parse_gates(
+        {
+            "p": {
+                "criteria": {},
+                "baseline_comparison": {"threshold": "5%", "metrics": ["perf.api.error_rate"]},
+            }
+        }
+    )
+    base = make_run(metrics={"perf.api.error_rate": 0.0}, run_id="b")
+    now = make_run(metrics={"perf.api.error_rate": 1.0})
+    (r,) = evaluate(spec, now, baseline=base).results
+    assert r.status == "fail"
+    assert r.hint == "perf.api.error_rate regressed ∞% vs the baseline (0% -> 1%)"

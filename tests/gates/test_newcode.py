@@ -232,3 +232,57 @@ def test_parse_diff_keeps_added_lines_and_drops_deleted_files() -> None:
         """
     )
     assert parse_diff(diff) == {"x.py": frozenset({4, 5})}
+
+
+def test_gate_command_reports_new_code_and_the_base_commit(repo: Path) -> None:
+    from testgate.model import write_summary
+    from testgate.testing import Project
+
+    project = Project(repo)
+    project.write(
+        "testgate.yaml",
+        """
+        gates:
+          coverage_gate:
+            criteria:
+              new_code: {threshold: ">= 90%", min_changed_lines: 1}
+        """,
+    )
+    write_summary(run_from_cobertura(repo / "coverage.xml"), repo / ".testgate/latest/summary.json")
+    out = project.run("gate", "--format", "json").assert_code(3)
+    data = json.loads(out.out)
+    (crit,) = data["criteria"]
+    base = git(repo, "merge-base", "HEAD", "main").strip()
+    assert data["new_code_base"] == {"ref": "main", "commit": base}
+    assert crit["metric"] == "coverage.new_code"
+    assert crit["hint"] == "pkg/calc.py: uncovered new lines 13, 19, 24-25"
+    assert crit["details"] == [
+        "pkg/calc.py: uncovered new lines 13, 19, 24-25",
+        "pkg/util.py: uncovered new lines 6",
+    ]
+    text = project.run("gate").assert_code(3)
+    text.fnmatch_lines([f"new code compared against main (merge-base {base[:12]})"])
+
+
+def test_odd_file_names_and_undecodable_content(tmp_path: Path) -> None:
+    repo = tmp_path / "odd"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "sp ace.py").write_text("a\n")
+    (repo / "naïve.py").write_text("x\n")
+    (repo / "blob.txt").write_bytes(b"\xa7\xff\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    git(repo, "checkout", "-q", "-b", "f")
+    (repo / "sp ace.py").write_text("a\nb\n")
+    (repo / "naïve.py").write_text("x\ny\n")
+    (repo / 'quo"te.py').write_text("q\n")
+    (repo / "blob.txt").write_bytes(b"\xa7\xff\n\xfe\n")
+    git(repo, "add", "-A")
+    git(repo, "mv", "sp ace.py", "moved sp.py")
+    assert changed_lines(repo, "main").files == {
+        "moved sp.py": frozenset({2}),
+        "naïve.py": frozenset({2}),
+        'quo"te.py': frozenset({1}),
+        "blob.txt": frozenset({2}),
+    }

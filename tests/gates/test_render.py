@@ -126,3 +126,45 @@ def test_text_is_a_deterministic_fixed_width_table() -> None:
     assert "\x1b[" not in out
     assert "testgate verdict: FAIL — 2 fail, 1 pass, 1 not measured" in out
     assert "FAIL (non-blocking)" in out.replace("\n", " ") or "(non-blocking)" in out
+
+
+def test_json_validates_against_the_shipped_verdict_schema() -> None:
+    from importlib.resources import files
+
+    import jsonschema
+
+    schema = json.loads(files("testgate").joinpath("schemas/verdict.schema.json").read_text())
+    jsonschema.validate(json.loads(render_json(verdict())), schema)
+    bypassed = evaluate(
+        parse_gates(
+            gates_yaml(
+                "g: {enforcement: {bypass_allowed: true}, "
+                "criteria: {t: {metric: tests.failed, threshold: '== 0'}}}"
+            )
+        ),
+        make_run(failed=[("x", "y")]),
+        bypass="INC-1",
+        strict=True,
+    )
+    jsonschema.validate(bypassed.to_dict(), schema)
+
+
+def test_bypass_is_recorded_in_junit_and_github_output() -> None:
+    v = evaluate(
+        parse_gates(
+            gates_yaml(
+                "g: {enforcement: {bypass_allowed: true}, "
+                "criteria: {t: {metric: tests.failed, threshold: '== 0'}}}"
+            )
+        ),
+        make_run(failed=[("x", "y")]),
+        bypass="hotfix, INC-9",
+    )
+    root = etree.fromstring(render_junit(v).encode())
+    props = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert props["bypass"] == "hotfix, INC-9"
+    assert props["verdict"] == "pass"
+    last = render_github(v).splitlines()[-1]
+    assert last.endswith("%0Abypass: hotfix, INC-9 (bypassed: g)")
+    assert "bypass: hotfix, INC-9" in render_text(v)
+    assert "bypass: hotfix, INC-9" in render_markdown(v)

@@ -173,3 +173,23 @@ def test_quarantine_entries_are_validated() -> None:
         parse_gates({}, None, [{"test": "a::b", "expires": "next week"}])
     spec = parse_gates({}, None, [{"test": "a::b", "owner": "me", "expires": "2030-01-01"}])
     assert spec.quarantine[0].owner == "me"
+
+
+def test_shorthand_thresholds_are_unit_checked_at_load_time() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_gates(gates_yaml("g: {criteria: {service_communication: {latency: 'p95 < 5%'}}}"))
+    assert info.value.problems[0].startswith(
+        "gates.g.criteria.service_communication.latency: threshold 'p95 < 5%' is in %"
+    )
+
+
+def test_a_lint_pass_rate_below_100_is_refused_with_the_explicit_alternative() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_gates(gates_yaml("g: {criteria: {linting: {pass_rate: 95%}}}"))
+    assert info.value.problems[0].startswith(
+        "gates.g.criteria.linting.pass_rate: testgate can check a lint pass rate of 100% only"
+    )
+    spec = parse_gates(
+        gates_yaml("g: {criteria: {linting: {pass_rate: 100%, severity_threshold: warning}}}")
+    )
+    assert [c.metric for c in spec.gates["g"].criteria] == ["lint.errors", "lint.warnings"]

@@ -13,9 +13,9 @@ The rules, in order (docs/formats-coverage.md repeats them for users):
    root); the first candidate that exists under the repository root wins, and so does the path
    itself when it exists as written.
 3. An absolute path under the repository root is made relative to it.
-4. Otherwise the longest suffix of the path that exists under the repository root wins: this
-   strips the CI machine's checkout prefix when the report is read on another machine (and a Go
-   import path's module prefix).
+4. Otherwise (for an absolute path, or a path under a foreign absolute source root) the longest
+   suffix of the path that exists under the repository root wins: this strips the CI machine's
+   checkout prefix when the report is read on another machine.
 5. Otherwise a relative path is looked up as the tail of the repository's files: JaCoCo writes
    ``org/x/A.java`` for ``src/main/java/org/x/A.java``. Only a unique match is taken (two
    ``__init__.py`` files prove nothing). The repository is listed once per report, and only
@@ -131,6 +131,10 @@ class PathNormalizer:
             return p[len(self._root_prefix) :]
         return None
 
+    def suffix(self, p: str) -> str | None:
+        """The longest proper suffix of *p* (clean) that exists under the root, if any."""
+        return self._suffix(p)
+
     def _suffix(self, p: str) -> str | None:
         parts = _parts(p)
         for i in range(1, len(parts)):
@@ -163,7 +167,7 @@ class PathNormalizer:
                 candidates.append(p)  # a foreign absolute root: the path as written is best
         if self._exists(p):
             return p
-        found = self._suffix(p) or self._by_tail(p)
+        found = self._by_tail(p)
         if found is not None:
             return found
         return candidates[0] if candidates else p

@@ -29,7 +29,21 @@ __all__ = [
     "percentile_key",
     "put",
     "sanitize",
+    "to_ms",
 ]
+
+#: milliseconds per unit of time, spelt as the tools spell them
+_MS_PER = {
+    "ns": 1e-6,
+    "us": 1e-3,
+    "µs": 1e-3,
+    "μs": 1e-3,
+    "ms": 1.0,
+    "s": 1e3,
+    "m": 60e3,
+    "min": 60e3,
+    "h": 3600e3,
+}
 
 #: the scenario name of a report's global figures (``perf.all.p95_ms``)
 ALL = "all"
@@ -99,6 +113,15 @@ def as_number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def to_ms(value: object, unit: str) -> float | None:
+    """*value* in *unit* (``ns``, ``us``, ``ms``, ``s``, ``m``, ``h``) as milliseconds, or None."""
+    number = as_number(value)
+    factor = _MS_PER.get(unit.strip())
+    if number is None or factor is None:
+        return None
+    return number * factor
+
+
 def percentile_key(p: str) -> str:
     """The stat name of a percentile: ``"95"`` -> ``p95_ms``, ``"99.9"`` -> ``p99_9_ms``."""
     text = p.strip().rstrip("%")
@@ -132,7 +155,8 @@ def load_json(path: Path, what: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (truncated?)" if exc.pos >= len(text.rstrip()) else ""
+        # an error on the file's last line is what a cut-short file looks like
+        hint = " (truncated?)" if "\n" not in text[exc.pos :].rstrip() else ""
         raise InputError(
             f"{path}:{exc.lineno}: not valid JSON{hint}: {exc.msg} at column {exc.colno} "
             f"(expected a {what})",

@@ -17,6 +17,7 @@ range (about 1,200 buckets from 1 microsecond to 1 hour), whatever the sample co
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable
 
 __all__ = [
@@ -91,6 +92,15 @@ class LogHistogram:
             return
         key = math.ceil(math.log(value) / self._log_gamma)
         self.buckets[key] = self.buckets.get(key, 0) + count
+
+    def merge(self, other: LogHistogram) -> None:
+        """Add *other*'s samples (same *alpha*): buckets line up, so this loses nothing."""
+        if other.alpha != self.alpha:
+            raise ValueError("cannot merge histograms of different relative error")
+        self.count += other.count
+        self.zeros += other.zeros
+        for key, count in other.buckets.items():
+            self.buckets[key] = self.buckets.get(key, 0) + count
 
     def _estimate(self, key: int) -> float:
         return 2.0 * self._gamma**key / (self._gamma + 1.0)
@@ -170,6 +180,35 @@ class QuantileAccumulator:
             self._spill()
         assert self._sketch is not None
         self._sketch.add(value)
+
+    @classmethod
+    def merged(cls, parts: Iterable[QuantileAccumulator]) -> QuantileAccumulator:
+        """One accumulator of all *parts*' samples: exact if every part is, else sketched.
+
+        Cheaper than feeding every sample to a second accumulator: a file's per-label
+        accumulators merge into its all-samples one at the end. The exact union holds no more
+        distinct values than its parts together, so it is not charged to any budget.
+        """
+        acc = cls(Budget(sys.maxsize))
+        for part in parts:
+            acc.count += part.count
+            acc.min = min(acc.min, part.min)
+            acc.max = max(acc.max, part.max)
+            if part._counts is not None and acc._counts is not None:
+                counts = acc._counts
+                for value, count in part._counts.items():
+                    counts[value] = counts.get(value, 0) + count
+                continue
+            if acc._counts is not None:
+                acc._spill()
+            assert acc._sketch is not None
+            if part._counts is not None:
+                for value, count in part._counts.items():
+                    acc._sketch.add(value, count)
+            else:
+                assert part._sketch is not None
+                acc._sketch.merge(part._sketch)
+        return acc
 
     def quantile(self, p: float) -> float | None:
         """Percentile fraction *p* (0.95 for p95), or None without samples."""

@@ -8,6 +8,7 @@ repository-relative path normalisation, severity vocabularies and the per-report
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import os
 import posixpath
@@ -164,7 +165,9 @@ def rel_path(raw: object, root: Path, *, uri: bool = False) -> str | None:
     if m:
         text = f"{m.group(1).upper()}:/{text[m.end() :]}"
     if text.startswith("/") or m:
-        for base in _roots(root):
+        # memoised per absolute root: a relative root means the current directory of now
+        absolute = root.is_absolute() or _DRIVE.match(root.as_posix())
+        for base in _roots(root if absolute else root.absolute()):
             if text == base:
                 return "."
             if text.startswith(base + "/"):
@@ -176,16 +179,18 @@ def rel_path(raw: object, root: Path, *, uri: bool = False) -> str | None:
     return norm
 
 
-def _roots(root: Path) -> list[str]:
-    out = []
-    for p in (root, root.absolute(), root.resolve()):
+@functools.lru_cache(maxsize=64)
+def _roots(root: Path) -> tuple[str, ...]:
+    """*root* as written and resolved (symlinks), in the forms paths are compared with."""
+    out: list[str] = []
+    for p in (root, root.resolve()):
         s = p.as_posix().rstrip("/")
         m = _DRIVE.match(s)
         if m:
             s = f"{m.group(1).upper()}:/{s[m.end() :]}"
         if s not in out:
             out.append(s)
-    return out
+    return tuple(out)
 
 
 def obj(value: object) -> dict[str, Any]:

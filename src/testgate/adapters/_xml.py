@@ -150,15 +150,20 @@ def parse_with_target(path: Path, target: Any, *, chunk_size: int = 1 << 20) -> 
         huge_tree=True,
         recover=False,
     )
+    blank = True
     try:
         with open(path, "rb") as fh:
             while True:
                 chunk = fh.read(chunk_size)
                 if not chunk:
                     break
+                if blank and chunk.strip():
+                    blank = False
                 parser.feed(chunk)
         return parser.close()
     except etree.XMLSyntaxError as exc:
+        if blank:
+            raise InputError(f"{path}:1: report is empty", slug="empty-report") from None
         raise parse_error(path, exc) from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read report ({exc})", slug="missing-file") from None

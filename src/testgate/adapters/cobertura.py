@@ -15,14 +15,17 @@ branch coverage seen for it.
 
 from __future__ import annotations
 
+import html
 import re
+from itertools import compress, repeat
+from operator import itemgetter
 from pathlib import Path
 
 from lxml import etree
 
 from testgate.adapters._paths import PathNormalizer
-from testgate.adapters._xml import expect_root, iterparse
-from testgate.adapters.registry import ReadContext
+from testgate.adapters._xml import expect_root, iterparse, parse_with_target
+from testgate.adapters.registry import ReadContext, read_head
 from testgate.errors import InputError
 from testgate.model import Coverage, FileCoverage, ReportData
 
@@ -51,75 +54,169 @@ def _bad(path: Path, el: etree._Element, what: str, value: str | None) -> InputE
     )
 
 
-def read_cobertura(path: Path, ctx: ReadContext) -> ReportData:
-    """Read one Cobertura report, streaming; memory stays bounded by the largest ``<class>``."""
-    # raw filename -> (line -> hits, line -> (covered, total)); normalised at the end because
-    # <sources> may come after <packages> (luacov writes it last)
-    files: dict[str, tuple[dict[int, int], dict[int, tuple[int, int]]]] = {}
-    sources: list[str] = []
-    lines: dict[int, int] = {}
-    branches: dict[int, tuple[int, int]] = {}
-    # lines seen inside <method> elements of the current class
-    mlines: dict[int, int] = {}
-    mbranches: dict[int, tuple[int, int]] = {}
-    saw_root = False
-    expect_root(path, "coverage", "Cobertura")
-    tags = ("line", "method", "class", "package", "source", "coverage")
-    for _event, el in iterparse(path, ("end",), tag=tags):
-        tag = el.tag
-        if tag == "line":
-            a = el.attrib
-            num = a.get("number")
-            hits = a.get("hits")
-            try:
-                n = int(num)  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                raise _bad(path, el, "number", num) from None
-            try:
-                h = int(hits) if hits is not None else 0
+# where a class's lines are: its own, else its methods' (see the module docstring)
+_LINE_PATHS = ("lines/line", "methods/method/lines/line")
+
+_Lines = dict[int, int]
+_Branches = dict[int, tuple[int, int]]
+
+
+def _element_lines(path: Path, cls: etree._Element, where: str) -> tuple[_Lines, _Branches]:
+    lines: _Lines = {}
+    branches: _Branches = {}
+    for el in cls.iterfind(where):
+        a = el.attrib
+        num = a.get("number")
+        hits = a.get("hits")
+        try:
+            n = int(num)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise _bad(path, el, "number", num) from None
+        try:
+            h = int(hits) if hits is not None else 0
+        except ValueError:
+            try:  # some converters write "3.0"
+                h = int(float(hits))  # type: ignore[arg-type]
             except ValueError:
-                try:  # some converters write "3.0"
-                    h = int(float(hits))  # type: ignore[arg-type]
-                except ValueError:
-                    raise _bad(path, el, "hits", hits) from None
-            old = lines.get(n)
-            if old is None or h > old:
-                lines[n] = h
-            if a.get("branch") in _TRUE:
-                cc = a.get("condition-coverage")
-                br = parse_condition_coverage(cc) if cc else None
-                if br is not None:
-                    prev = branches.get(n)
-                    if prev is None or br[0] > prev[0] or br[1] > prev[1]:
-                        branches[n] = br if prev is None else _best(prev, br)
-        elif tag == "method":
-            if lines or branches:
-                _merge_into(mlines, mbranches, lines, branches)
+                raise _bad(path, el, "hits", hits) from None
+        old = lines.get(n)
+        if old is None or h > old:
+            lines[n] = h
+        if a.get("branch") in _TRUE:
+            cc = a.get("condition-coverage")
+            br = parse_condition_coverage(cc) if cc else None
+            if br is not None:
+                prev = branches.get(n)
+                branches[n] = br if prev is None else _best(prev, br)
+    return lines, branches
+
+
+def _class_lines(path: Path, cls: etree._Element) -> tuple[_Lines, _Branches]:
+    """A class's own lines, or its methods' lines when it has none of its own."""
+    for where in _LINE_PATHS:
+        got = _element_lines(path, cls, where)
+        if got[0] or got[1]:
+            return got
+    return {}, {}
+
+
+class _Collector:
+    """Parser target for the fast path: keeps each ``<line>``'s attributes, per class.
+
+    Only start tags are seen (asking lxml for end tags, or for text, doubles the callbacks), so
+    a ``<lines>`` that directly follows a ``<method>`` start is taken as that method's; any
+    other is the class's own. A class's attribute dicts are turned into numbers in C-level
+    ``map`` calls when the next class starts. ``<source>`` texts are taken from the head of the
+    file (every producer writes them first); ``sources_seen`` lets the caller check that.
+    """
+
+    def __init__(self) -> None:
+        self.files: dict[str, tuple[_Lines, _Branches]] = {}
+        self.sources_seen = 0
+        self.bad = False  # something the element-by-element reader must look at (and name)
+        # lxml calls ``target.start`` once per element, a million times for 10k files: the
+        # state lives in closure cells, which cost less to reach than attributes of ``self``
+        class_lines: list[dict[str, str]] = []
+        method_lines: list[dict[str, str]] = []
+        into = class_lines.append
+        prev = ""
+        name: str | None = None
+
+        def flush() -> None:
+            nonlocal class_lines, method_lines, into, name
+            if name is None:
+                return
+            try:
+                lines, branches = _convert(class_lines or method_lines)
+            except (KeyError, ValueError):
+                self.bad = True
                 lines, branches = {}, {}
-        elif tag == "class":
-            name = el.get("filename") or el.get("name") or ""
-            if lines or branches:
-                _fold(files, name, lines, branches)
-            elif mlines or mbranches:
-                _fold(files, name, mlines, mbranches)
-            else:
-                files.setdefault(name, ({}, {}))  # a file with no coverable line still counts
-            lines, branches, mlines, mbranches = {}, {}, {}, {}
-            _drop(el)
-        elif tag == "package":
-            _drop(el)
-        elif tag == "source":
-            if el.text and el.text.strip():
-                sources.append(el.text.strip())
-        else:  # coverage
-            saw_root = True
-    if not saw_root:
-        raise InputError(
-            f"{path}:1: not a Cobertura report: no <coverage> root element",
-            slug="malformed-report",
-        )
-    if lines or branches:  # <line> outside any <class>: keep it rather than lose it silently
-        _fold(files, "", lines, branches)
+            _fold(self.files, name, lines, branches)
+            name = None
+            class_lines, method_lines = [], []
+            into = class_lines.append
+
+        def start(tag: str, attrib: dict[str, str]) -> None:
+            nonlocal into, prev, name
+            if tag == "line":
+                into(attrib)
+                return
+            if tag == "lines":
+                into = (method_lines if prev == "method" else class_lines).append
+            elif tag == "class":
+                flush()
+                name = attrib.get("filename") or attrib.get("name") or ""
+            elif tag == "source":
+                self.sources_seen += 1
+            prev = tag
+
+        self.start = start
+        self.close = flush
+
+
+_NUMBER = itemgetter("number")
+_HITS = itemgetter("hits")
+_CC = "condition-coverage"
+# a report holds a handful of distinct condition-coverage texts ("50% (1/2)", ...)
+_CC_MEMO: dict[str, tuple[int, int] | None] = {}
+
+
+def _cc_cached(text: str) -> tuple[int, int] | None:
+    try:
+        return _CC_MEMO[text]
+    except KeyError:
+        br = parse_condition_coverage(text)
+        if len(_CC_MEMO) < 4096:
+            _CC_MEMO[text] = br
+        return br
+
+
+_SOURCE = re.compile(r"<source>([^<]*)</source>")
+
+
+def _convert(attrs: list[dict[str, str]]) -> tuple[_Lines, _Branches]:
+    """One class's ``<line>`` attributes as line -> hits and line -> (covered, total)."""
+    lines = dict(zip(map(int, map(_NUMBER, attrs)), map(int, map(_HITS, attrs)), strict=True))
+    if len(lines) != len(attrs):  # a line listed twice: its best count wins
+        lines = {}
+        for a in attrs:
+            n, h = int(a["number"]), int(a["hits"])
+            if h > lines.get(n, -1):
+                lines[n] = h
+    branches: _Branches = {}
+    # C-level selection: Python only sees the lines that carry condition-coverage
+    for a in compress(attrs, map(dict.__contains__, attrs, repeat(_CC))):
+        if a.get("branch") in _TRUE:
+            br = _cc_cached(a[_CC])
+            if br is not None:
+                n = int(a["number"])
+                prev = branches.get(n)
+                branches[n] = br if prev is None else _best(prev, br)
+    return lines, branches
+
+
+def _head_sources(path: Path) -> list[str]:
+    """``<source>`` texts from the first bytes of the file, where producers write them."""
+    return [s for s in (html.unescape(m).strip() for m in _SOURCE.findall(read_head(path))) if s]
+
+
+def read_cobertura(path: Path, ctx: ReadContext) -> ReportData:
+    """Read one Cobertura report, streaming; memory holds the result, never the document.
+
+    The fast path feeds the file to a parser target; a report with something unexpected (a
+    line number that is not a number, a line without hits) is read again element by element,
+    which names the offending line.
+    """
+    expect_root(path, "coverage", "Cobertura")
+    collector = _Collector()
+    parse_with_target(path, collector)
+    sources = _head_sources(path)
+    if collector.bad or collector.sources_seen != len(sources):
+        # bad data to name by line, or <source> elements the head did not show (written
+        # late, empty, or in CDATA): the element reader sees everything
+        files, sources = _read_elements(path)
+    else:
+        files = collector.files
     norm = PathNormalizer(ctx.root, sources)
     cov = Coverage()
     for raw, (ls, bs) in files.items():
@@ -127,6 +224,24 @@ def read_cobertura(path: Path, ctx: ReadContext) -> ReportData:
             continue
         cov.add(FileCoverage(norm(raw), ls, bs))
     return ReportData(coverage=cov)
+
+
+def _read_elements(path: Path) -> tuple[dict[str, tuple[_Lines, _Branches]], list[str]]:
+    """The element-by-element reader: slower, and it names the line of any error."""
+    files: dict[str, tuple[_Lines, _Branches]] = {}
+    sources: list[str] = []
+    for _event, el in iterparse(path, ("end",), tag=("class", "package", "source")):
+        tag = el.tag
+        if tag == "class":
+            name = el.get("filename") or el.get("name") or ""
+            lines, branches = _class_lines(path, el)
+            _fold(files, name, lines, branches)
+            _drop(el)
+        elif tag == "package":
+            _drop(el)
+        elif el.text and el.text.strip():  # source
+            sources.append(el.text.strip())
+    return files, sources
 
 
 def _best(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:

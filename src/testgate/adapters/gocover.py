@@ -134,6 +134,9 @@ def read_gocover(path: Path, ctx: ReadContext) -> ReportData:
                     tail = name[len(mod) + 1 :]
                     target = f"{d}/{tail}" if d else tail
                     break
+        if target == name and not norm.exists(name):
+            # no go.mod declares it: the longest existing tail of the import path, if any
+            target = norm.suffix(name) or name
         cov.add(FileCoverage(norm(target), lines, {}))
     return ReportData(coverage=cov)
 

@@ -76,17 +76,17 @@ _PERCENTILES = (("p50_ms", 0.50), ("p90_ms", 0.90), ("p95_ms", 0.95), ("p99_ms",
 
 
 class SampleStats:
-    """Running statistics of one label (or of all samples)."""
+    """Running statistics of one label; :meth:`merged` sums labels into the all-samples figure."""
 
     __slots__ = ("count", "end", "errors", "q", "start", "total")
 
-    def __init__(self, budget: Budget) -> None:
+    def __init__(self, q: QuantileAccumulator) -> None:
         self.count = 0
         self.errors = 0
         self.total = 0.0
         self.start = math.inf
         self.end = -math.inf
-        self.q = QuantileAccumulator(budget)
+        self.q = q
 
     def add(self, elapsed: float, start: float | None, ok: bool) -> None:
         self.count += 1
@@ -100,11 +100,21 @@ class SampleStats:
             if start + elapsed > self.end:
                 self.end = start + elapsed
 
-    def to_metrics(self, metrics: dict[str, float], scenario: str) -> None:
+    @classmethod
+    def merged(cls, parts: list[SampleStats]) -> SampleStats:
+        total = cls(QuantileAccumulator.merged(p.q for p in parts))
+        for part in parts:
+            total.count += part.count
+            total.errors += part.errors
+            total.total += part.total
+            total.start = min(total.start, part.start)
+            total.end = max(total.end, part.end)
+        return total
+
+    def to_metrics(self, metrics: dict[str, float], scenario: str, *, outcomes: bool) -> None:
         if not self.count:
             return
         put(metrics, scenario, "requests", self.count)
-        put(metrics, scenario, "failures", self.errors)
         put(metrics, scenario, "avg_ms", self.total / self.count)
         put(metrics, scenario, "min_ms", self.q.min)
         put(metrics, scenario, "max_ms", self.q.max)
@@ -112,30 +122,38 @@ class SampleStats:
             put(metrics, scenario, stat, self.q.quantile(p))
         if self.end > self.start:
             put(metrics, scenario, "rps", self.count * 1000.0 / (self.end - self.start))
-        put(metrics, scenario, "error_rate", self.errors / self.count * 100.0)
+        if outcomes:  # a JTL saved without its success column cannot say what failed
+            put(metrics, scenario, "failures", self.errors)
+            put(metrics, scenario, "error_rate", self.errors / self.count * 100.0)
 
 
 class _Collector:
-    """Samples by label plus the all-samples total, sharing one exact-percentile budget."""
+    """Samples by label, sharing one exact-percentile budget; the all-samples total at the end."""
 
     def __init__(self, exact_limit: int | None) -> None:
         self.budget = Budget() if exact_limit is None else Budget(exact_limit)
-        self.all = SampleStats(self.budget)
         self.labels: dict[str, SampleStats] = {}
+        self.count = 0
+        #: whether the file records each sample's success (a CSV may leave the column out)
+        self.outcomes = True
 
-    def add(self, label: str, elapsed: float, start: float | None, ok: bool) -> None:
+    def stats(self, label: str) -> SampleStats:
         stats = self.labels.get(label)
         if stats is None:
-            stats = self.labels[label] = SampleStats(self.budget)
-        stats.add(elapsed, start, ok)
-        self.all.add(elapsed, start, ok)
+            stats = self.labels[label] = SampleStats(QuantileAccumulator(self.budget))
+        return stats
+
+    def add(self, label: str, elapsed: float, start: float | None, ok: bool) -> None:
+        self.stats(label).add(elapsed, start, ok)
+        self.count += 1
 
     def report(self) -> ReportData:
         metrics: dict[str, float] = {}
         names = ScenarioNames()
-        self.all.to_metrics(metrics, ALL)
+        total = SampleStats.merged(list(self.labels.values()))
+        total.to_metrics(metrics, ALL, outcomes=self.outcomes)
         for label, stats in self.labels.items():
-            stats.to_metrics(metrics, names(label))
+            stats.to_metrics(metrics, names(label), outcomes=self.outcomes)
         return ReportData(metrics=metrics)
 
 
@@ -144,7 +162,6 @@ class _Timestamps:
 
     def __init__(self) -> None:
         self._fmt: str | None = None
-        self.unparsed = False
 
     def __call__(self, text: str) -> float | None:
         try:
@@ -162,8 +179,7 @@ class _Timestamps:
         try:
             return _epoch_ms(datetime.fromisoformat(text))
         except ValueError:
-            self.unparsed = True  # rps needs times; everything else does not
-            return None
+            return None  # only rps needs times: it will be absent, the rest stands
 
 
 def _epoch_ms(moment: datetime) -> float:
@@ -172,16 +188,19 @@ def _epoch_ms(moment: datetime) -> float:
     return moment.timestamp() * 1000.0
 
 
-def _column(path: Path, line: int, header: list[str], name: str, required: bool) -> int | None:
+def _column(header: list[str], name: str) -> int | None:
     lowered = [h.strip().lower() for h in header]
-    if name.lower() in lowered:
-        return lowered.index(name.lower())
-    if required:
+    return lowered.index(name.lower()) if name.lower() in lowered else None
+
+
+def _required(path: Path, line: int, header: list[str], name: str) -> int:
+    index = _column(header, name)
+    if index is None:
         raise InputError(
             f"{path}:{line}: the JTL header has no {name!r} column (found: {', '.join(header)})",
             slug="malformed-report",
         )
-    return None
+    return index
 
 
 def _bad(path: Path, line: int, what: str, value: str) -> InputError:
@@ -191,6 +210,7 @@ def _bad(path: Path, line: int, what: str, value: str) -> InputError:
 def _read_csv(path: Path, collector: _Collector) -> None:
     stamps = _Timestamps()
     parents: dict[str, tuple[str, float, float]] = {}  # thread -> its last top-level sample
+    labels = collector.labels
     line = line_of_header = 0
     i_el, i_lb = 1, 2
     i_ts: int | None = 0
@@ -210,11 +230,12 @@ def _read_csv(path: Path, collector: _Collector) -> None:
                     else:
                         header = row
                         line_of_header = line
-                        i_ts = _column(path, line, header, "timeStamp", False)
-                        i_el = _column(path, line, header, "elapsed", True) or 0
-                        i_lb = _column(path, line, header, "label", True) or 0
-                        i_ok = _column(path, line, header, "success", False)
-                        i_th = _column(path, line, header, "threadName", False)
+                        i_ts = _column(header, "timeStamp")
+                        i_el = _required(path, line, header, "elapsed")
+                        i_lb = _required(path, line, header, "label")
+                        i_ok = _column(header, "success")
+                        i_th = _column(header, "threadName")
+                        collector.outcomes = i_ok is not None
                         continue
                 if len(row) < len(header):
                     raise InputError(
@@ -231,7 +252,13 @@ def _read_csv(path: Path, collector: _Collector) -> None:
                         elapsed = float(cell)
                     except ValueError:
                         raise _bad(path, line, "'elapsed' must be milliseconds", cell) from None
-                start = stamps(row[i_ts]) if i_ts is not None else None
+                start: float | None = None
+                if i_ts is not None:
+                    cell = row[i_ts]
+                    try:
+                        start = float(int(cell))  # epoch ms, the common case, inline
+                    except ValueError:
+                        start = stamps(cell)
                 ok = True
                 if i_ok is not None:
                     flag = row[i_ok]
@@ -257,14 +284,16 @@ def _read_csv(path: Path, collector: _Collector) -> None:
                         continue  # a sub-result: its parent's row already counts it
                 if start is not None:
                     parents[thread] = (label, start, start + elapsed)
-                collector.add(label, elapsed, start, ok)
+                stats = labels.get(label) or collector.stats(label)
+                stats.add(elapsed, start, ok)
+                collector.count += 1
     except FileNotFoundError:
         raise InputError(f"{path}: no such report file", slug="missing-file") from None
     except (csv.Error, UnicodeDecodeError) as exc:
         raise csv_problem(path, line + 1, exc, f"{_WHAT} (CSV)") from None
     if header is None:
         raise InputError(f"{path}:1: report is empty (expected a {_WHAT})", slug="empty-report")
-    if not collector.all.count:
+    if not collector.count:
         raise InputError(f"{path}:{line}: the JTL has a header but no samples", slug="empty-report")
 
 
@@ -302,7 +331,7 @@ def _read_xml(path: Path, collector: _Collector) -> None:
             del parent[0]
     if not root_seen:
         raise InputError(f"{path}:1: not a JMeter XML JTL (no <testResults>)")
-    if not collector.all.count:
+    if not collector.count:
         raise InputError(f"{path}: the JTL has no samples", slug="empty-report")
 
 

@@ -13,7 +13,14 @@ Several records for the same file (one per test name, or concatenated tracefiles
 
 from __future__ import annotations
 
+import collections
+import json
+import re
+from collections.abc import Callable, Iterable
+from itertools import compress
+from json.scanner import make_scanner
 from pathlib import Path
+from typing import Any, cast
 
 from testgate.adapters._paths import PathNormalizer
 from testgate.adapters.registry import ReadContext
@@ -49,8 +56,158 @@ def _decode_error_line(path: Path) -> int:
     return 1
 
 
+_Lines = dict[int, int]
+_Branches = dict[int, tuple[int, int]]
+
+# The fast path reads well-formed tracefiles record by record with C-level regular expressions;
+# the first thing it does not expect (a checksum-free count that is not a plain number, a line
+# listed twice, a file in two records, a truncated record, bad UTF-8) sends the whole file to the
+# line-by-line reader below, which handles every case and names the offending line.
+_CHUNK = 1024 * 1024
+_DA = re.compile(r"^DA:(\d+),(\d+)(?:,[^\n]*)?$", re.MULTILINE)
+# json's C scanner, called directly: json.loads adds a Python-level wrapper per call, and the
+# fast path calls it twice per record
+_scan = make_scanner(cast(Any, json.JSONDecoder()))
+
+
+def _py_count_elements(mapping: dict[int, int], items: Iterable[int]) -> None:
+    for item in items:
+        mapping[item] = mapping.get(item, 0) + 1
+
+
+# the C helper behind Counter.update, without Counter's Python-level overhead per call
+_count_elements: Callable[[dict[int, int], Iterable[int]], None] = getattr(
+    collections, "_count_elements", _py_count_elements
+)
+
+_NOT_PLAIN = re.compile(r"[^0-9,\s\[\]]")
+# every well-formed BRDA line's line number and block/branch key, and the line numbers of the
+# branches that were taken
+_BRDA_LINE = re.compile(r"^BRDA:(\d+),([^\n]*),(?:\d+|-)[ \t]*$", re.MULTILINE)
+_BRDA_TAKEN = re.compile(r"^BRDA:(\d+),[^\n]*,0*[1-9]\d*[ \t]*$", re.MULTILINE)
+
+
+def _plain_ints(rec: str, tag: str, per_record: int, *, dash: bool = False) -> list[int] | None:
+    """The numbers of every ``tag`` record, parsed in C, when they are plain and contiguous.
+
+    Producers write a record's DA (and BRDA) lines together: ``\nDA:3,1\nDA:4,0`` becomes
+    the JSON text ``[3,1,4,0]``, which json's C scanner turns into ints without a string per
+    number. ``None`` when there is anything but digits and commas (other records mixed in,
+    signs, floats, checksums, block ids): the caller then uses regular expressions.
+    """
+    first = rec.find(tag)
+    if first < 0:
+        return []
+    last = rec.rfind(tag)
+    end = rec.find("\n", last + 1)
+    if end < 0:
+        end = len(rec)
+    start = first + len(tag)
+    text = "[" + rec[start:end].replace(tag, ",") + "]"
+    # every replacement shortens the text by len(tag) - 1 characters
+    records = (end - start + 2 - len(text)) // (len(tag) - 1) + 1
+    if dash:  # BRDA's '-' (the branch's block never ran) reads as 0
+        text = text.replace(",-", ",0")
+    if _NOT_PLAIN.search(text):
+        return None
+    try:
+        nums, stop = _scan(text, 0)
+    except (ValueError, StopIteration):
+        return None  # e.g. leading zeros
+    if stop != len(text) or type(nums) is not list or len(nums) != per_record * records:
+        return None
+    return nums
+
+
+def _fast_record(rec: str, files: dict[str, tuple[_Lines, _Branches]]) -> bool:
+    """Read one record's text into *files*; False when the slow reader must take over."""
+    # every record text starts with a newline (see _read_fast), so "\nXX:" finds XX records
+    n_sf = rec.count("\nSF:")
+    if n_sf == 0:
+        # text between records (trailing garbage, comments): fine unless it holds data
+        return "\nDA:" not in rec and "\nBRDA:" not in rec
+    if n_sf != 1:
+        return False
+    i = rec.index("\nSF:") + 1
+    j = rec.find("\n", i)
+    raw = rec[i + 3 : j if j >= 0 else len(rec)].strip()
+    if not raw or raw in files:
+        return False
+    nums = _plain_ints(rec, "\nDA:", 2)
+    if nums is not None:
+        pairs = iter(nums)
+        lines = dict(zip(pairs, pairs, strict=True))
+        n_da = len(nums) // 2
+    else:
+        found = _DA.findall(rec)
+        n_da = rec.count("\nDA:")
+        if len(found) != n_da:
+            return False
+        lines = {int(n): int(h) for n, h in found}
+    if len(lines) != n_da:
+        return False  # a line listed twice: lcov adds them up, the slow reader does too
+    branches: _Branches = {}
+    if "\nBRDA:" in rec:
+        # a negative count reads as ",0<digits>", which fails to scan: the slow way then
+        bnums = _plain_ints(rec, "\nBRDA:", 4, dash=True)
+        total: dict[int, int] = {}
+        taken: dict[int, int] = {}
+        if bnums is not None:
+            at = bnums[0::4]
+            if len(set(zip(at, bnums[1::4], bnums[2::4], strict=True))) != len(at):
+                return False  # one branch listed twice: its counts add up, the slow way
+            _count_elements(total, at)
+            _count_elements(taken, compress(at, bnums[3::4]))
+        else:
+            every = _BRDA_LINE.findall(rec)
+            if len(every) != rec.count("\nBRDA:") or len(set(every)) != len(every):
+                return False
+            _count_elements(total, (int(n) for n, _key in every))
+            _count_elements(taken, map(int, _BRDA_TAKEN.findall(rec)))
+        branches = {n: (taken.get(n, 0), t) for n, t in total.items()}
+    files[raw] = (lines, branches)
+    return True
+
+
+def _read_fast(path: Path) -> dict[str, tuple[_Lines, _Branches]] | None:
+    files: dict[str, tuple[_Lines, _Branches]] = {}
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            rest = "\n"  # so that every record, the first too, starts with a newline
+            while True:
+                block = fh.read(_CHUNK)
+                if not block:
+                    break
+                buf = rest + block
+                cut = buf.rfind("end_of_record")
+                if cut < 0:
+                    rest = buf
+                    continue
+                rest = buf[cut + len("end_of_record") :]
+                for rec in buf[:cut].split("end_of_record"):
+                    if not _fast_record(rec, files):
+                        return None
+    except (UnicodeDecodeError, OSError):
+        return None
+    if "SF:" in rest or "DA:" in rest or not files:
+        return None  # truncated, or not lcov at all: the slow reader says where
+    return files
+
+
 def read_lcov(path: Path, ctx: ReadContext) -> ReportData:
-    """Read one lcov tracefile, line by line (memory holds the result, never the file)."""
+    """Read one lcov tracefile, record by record (memory holds the result, never the file)."""
+    fast = _read_fast(path)
+    if fast is None:
+        fast = _read_slow(path)
+    norm = PathNormalizer(ctx.root)
+    cov = Coverage()
+    for raw, (ls, bs) in fast.items():
+        cov.add(FileCoverage(norm(raw), ls, bs))
+    return ReportData(coverage=cov)
+
+
+def _read_slow(path: Path) -> dict[str, tuple[_Lines, _Branches]]:
+    """Line by line, every quirk handled; errors name the line."""
     # raw SF path -> (line -> hits, (line, block/branch key) -> taken)
     files: dict[str, tuple[dict[int, int], dict[tuple[int, str], int]]] = {}
     lines: dict[int, int] | None = None
@@ -131,15 +288,14 @@ def read_lcov(path: Path, ctx: ReadContext) -> ReportData:
         if lineno == 0 or not _has_text(path):
             raise InputError(f"{path}:1: report is empty", slug="empty-report")
         raise _error(path, 1, "not an lcov tracefile: no SF: record")
-    norm = PathNormalizer(ctx.root)
-    cov = Coverage()
+    out: dict[str, tuple[_Lines, _Branches]] = {}
     for raw, (ls, bd) in files.items():
-        branches: dict[int, tuple[int, int]] = {}
+        branches: _Branches = {}
         for (n, _k), hit in bd.items():
             cov_b, tot_b = branches.get(n, (0, 0))
             branches[n] = (cov_b + 1 if hit > 0 else cov_b, tot_b + 1)
-        cov.add(FileCoverage(norm(raw), ls, branches))
-    return ReportData(coverage=cov)
+        out[raw] = (ls, branches)
+    return out
 
 
 def _has_text(path: Path) -> bool:

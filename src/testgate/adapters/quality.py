@@ -1,4 +1,4 @@
-"""Code-quality measures: lizard (CSV and cppncss XML), radon (``cc -j``, ``mi -j``) and jscpd JSON.
+"""Code-quality measures: lizard (CSV, cppncss XML), radon (``cc -j``, ``mi -j``), jscpd, PMD CPD.
 
 lizard and radon give ``complexity.cyclomatic.max`` (the most complex function) and a
 ``complexity`` finding per function over :data:`CCN_THRESHOLD`; jscpd gives
@@ -33,6 +33,7 @@ from testgate.model import Finding, ReportData
 __all__ = [
     "ADAPTERS",
     "CCN_THRESHOLD",
+    "CpdAdapter",
     "JscpdAdapter",
     "LizardCsvAdapter",
     "LizardXmlAdapter",
@@ -301,7 +302,47 @@ class JscpdAdapter(JsonAdapter):
         return data
 
 
+class CpdAdapter:
+    """PMD CPD XML (legacy ``<pmd-cpd>`` and PMD 7's namespaced cpd-report): one
+    ``duplication`` finding per clone. CPD reports no total of lines, so
+    ``duplication.percent`` stays absent."""
+
+    name = "pmd-cpd"
+    kind = "duplication"
+    description = "PMD CPD XML (pmd cpd --format xml)"
+
+    def sniff(self, head: str, path: Path) -> int:
+        return 90 if re.search(r"<pmd-cpd[\s>]", head) else 0
+
+    def read(self, path: Path, ctx: ReadContext) -> ReportData:
+        data = ReportData()
+        for _event, el in _xml.iterparse(path, ("end",), tag="{*}duplication"):
+            files = [
+                (rel_path(f.get("path"), ctx.root), as_int(f.get("line")))
+                for f in el
+                if _xml.local(f.tag) == "file"
+            ]
+            if files:
+                (p1, l1), others = files[0], files[1:]
+                where = ", ".join(f"{p}:{ln}" for p, ln in others) or "the same file"
+                data.findings.append(
+                    Finding(
+                        tool="cpd",
+                        rule="clone",
+                        severity="low",
+                        message=f"{el.get('lines', '?')} lines ({el.get('tokens', '?')} tokens) "
+                        f"duplicated in {where}",
+                        category="duplication",
+                        path=p1,
+                        line=l1,
+                    )
+                )
+            el.clear()
+        return data
+
+
 ADAPTERS = [
+    CpdAdapter(),
     LizardCsvAdapter(),
     LizardXmlAdapter(),
     RadonCcAdapter(),

@@ -155,6 +155,7 @@ class _Run:
                     self.by_id.setdefault(rid, r)
         self.artifacts = [_dict(a) for a in _list(run.get("artifacts"))]
         self.bases = _dict(run.get("originalUriBaseIds"))
+        self._paths: dict[str, str] = {}
 
     def rule(self, result: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         ref = _dict(result.get("rule"))
@@ -177,6 +178,16 @@ class _Run:
             rid = next((k for k in self.by_id if msg.startswith(k)), "")
             rule = _dict(self.by_id.get(rid))
         return rid, rule
+
+    def path(self, loc: dict[str, Any], root: Path) -> str | None:
+        """The repository-relative path of a physical location (memoised: results share files)."""
+        uri = self.uri(loc)
+        if uri is None:
+            return None
+        got = self._paths.get(uri)
+        if got is None:
+            got = self._paths[uri] = rel_path(uri, root, uri=True) or ""
+        return got or None
 
     def uri(self, loc: dict[str, Any]) -> str | None:
         art = _dict(loc.get("artifactLocation"))
@@ -256,18 +267,37 @@ def _read_run(run: dict[str, Any], root: Path, out: list[Finding]) -> set[str]:
     klass = classify_tool(tool_name)
     families = {"mixed": {"security", "lint"}}.get(klass, {klass})
     tool = tool_name.lower().split()[0] if tool_name.strip() else "sarif"
-    for res in _list(run.get("results")):
+    rule_facts: dict[int, tuple[str, bool, bool]] = {}
+    results = run.get("results")
+    failed = any(
+        _dict(inv).get("executionSuccessful") is False for inv in _list(run.get("invocations"))
+    )
+    if not results and (results is None or failed):
+        # §3.14.23: absent or null results mean the tool produced none (it did not run or
+        # failed), which is not a clean scan: measure nothing rather than zeros
+        return set()
+    for res in _list(results):
         if not isinstance(res, dict) or _suppressed(res):
             continue
         if res.get("kind") in ("pass", "notApplicable") or res.get("baselineState") == "absent":
             continue  # a check that passed, or a result that is gone since the baseline
         rid, rule = r.rule(res)
-        severity, scored = _severity(res, rule)
+        if "properties" in res or "level" in res or "kind" in res:
+            severity, scored = _severity(res, rule)
+            security_tag = "security" in _tags(res, rule)
+        else:
+            # the common case (semgrep, CodeQL): everything comes from the rule, computed once
+            key = id(rule)
+            cached = rule_facts.get(key)
+            if cached is None:
+                sev, sc = _severity(res, rule)
+                cached = rule_facts[key] = (sev, sc, "security" in _tags(rule))
+            severity, scored, security_tag = cached
         if klass == "secret":
             category = "secret"
             if not scored and not isinstance(res.get("level"), str):
                 severity = "high"  # as the native gitleaks/detect-secrets adapters rate leaks
-        elif scored or "security" in _tags(res, rule):
+        elif scored or security_tag:
             category = "vulnerability"
             families.add("security")
         elif klass in ("lint", "mixed"):
@@ -278,11 +308,10 @@ def _read_run(run: dict[str, Any], root: Path, out: list[Finding]) -> set[str]:
         locs = _list(res.get("locations"))
         if locs:
             phys = _dict(_dict(locs[0]).get("physicalLocation"))
-            path = rel_path(r.uri(phys), root, uri=True)
+            path = r.path(phys, root)
             line = as_int(_dict(phys.get("region")).get("startLine"))
         if path is None:
-            target = _dict(res.get("analysisTarget"))
-            path = rel_path(r.uri({"artifactLocation": target}), root, uri=True)
+            path = r.path({"artifactLocation": _dict(res.get("analysisTarget"))}, root)
         out.append(
             Finding(
                 tool=tool,

@@ -31,14 +31,10 @@ def command(as_json: bool) -> int:
             )
         )
         return 0
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    table.add_column("format")
-    table.add_column("kind")
-    table.add_column("description")
+    # plain columns rather than a rich table: this command should start as fast as --help
+    w_name = max([len("format"), *(len(n) for _, n, _ in rows)])
+    w_kind = max([len("kind"), *(len(k) for k, _, _ in rows)])
+    click.echo(f"{'format':<{w_name}}  {'kind':<{w_kind}}  description")
     for kind, name, desc in rows:
-        table.add_row(name, kind, desc)
-    Console(width=120).print(table)
+        click.echo(f"{name:<{w_name}}  {kind:<{w_kind}}  {desc}")
     return 0

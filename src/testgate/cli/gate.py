@@ -19,10 +19,12 @@ from testgate.cli._common import config_option
 
 if TYPE_CHECKING:
     from testgate.config.loader import LoadedConfig
+    from testgate.errors import ConfigError
     from testgate.gates.evaluate import Verdict
+    from testgate.gates.spec import GatesSpec
     from testgate.model import Run
 
-__all__ = ["GateOptions", "command", "evaluate_for_run"]
+__all__ = ["GateOptions", "command", "evaluate_for_run", "load_gates"]
 
 _FORMATS = ("text", "json", "markdown", "github", "junit")
 
@@ -50,6 +52,41 @@ def _needs_new_code(spec: object) -> bool:
     return any(c.metric == "coverage.new_code" for g in spec.gates.values() for c in g.criteria)
 
 
+def _located(loaded: LoadedConfig, exc: ConfigError) -> ConfigError:
+    """*exc* with each problem prefixed by ``file:line:`` of its key path."""
+    import re
+
+    from testgate.errors import ConfigError
+
+    try:
+        name = str(loaded.path.relative_to(Path.cwd()))
+    except ValueError:
+        name = str(loaded.path)
+    out = []
+    for problem in exc.problems:
+        key = re.sub(r"\[(\d+)\]", r".\1", problem.split(": ", 1)[0])
+        line = None
+        while key:
+            if key in loaded.lines:
+                line = loaded.lines[key]
+                break
+            key = key.rpartition(".")[0]
+        out.append(f"{name}:{line}: {problem}" if line else f"{name}: {problem}")
+    return ConfigError(out[0], problems=out, slug=exc.slug)
+
+
+def load_gates(loaded: LoadedConfig) -> GatesSpec:
+    """The gate specs of *loaded*; problems name ``file:line: key.path`` (for ``validate`` too)."""
+    from testgate.errors import ConfigError
+    from testgate.gates.spec import parse_gates
+
+    cfg = loaded.config
+    try:
+        return parse_gates(cfg.gates, cfg.deployment_gates, cfg.quarantine)
+    except ConfigError as exc:
+        raise _located(loaded, exc) from None
+
+
 def evaluate_for_run(loaded: LoadedConfig, run: Run, options: GateOptions) -> Verdict:
     """Evaluate *loaded*'s gates over *run* and store the verdict in ``run.verdict``.
 
@@ -59,13 +96,11 @@ def evaluate_for_run(loaded: LoadedConfig, run: Run, options: GateOptions) -> Ve
     from testgate.errors import GateError
     from testgate.gates.baseline import baseline_provider
     from testgate.gates.evaluate import evaluate
-    from testgate.gates.spec import parse_gates
 
-    cfg = loaded.config
-    spec = parse_gates(cfg.gates, cfg.deployment_gates, cfg.quarantine)
+    spec = load_gates(loaded)
     baseline = None
     if options.baseline:
-        provider = baseline_provider(options.baseline, cwd=options.cwd or Path.cwd(), config=loaded)
+        provider = baseline_provider(options.baseline, cwd=options.cwd or Path.cwd(), loaded=loaded)
         baseline = provider.load()
     changes = None
     problem = None

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from testgate.adapters.ingest import IngestResult
 
 __all__ = ["command"]
 
@@ -114,8 +118,11 @@ def command(
         keep_going=keep_going,
         run=run,
     )
+    from testgate.cli import DOCS_ERRORS
+
     for _path, exc in result.errors:
-        click.echo(f"testgate: error: {exc}", err=True)
+        hint = f" (see {DOCS_ERRORS}#{exc.slug})" if exc.slug else ""
+        click.echo(f"testgate: error: {exc}{hint}", err=True)
     target = write_summary(result.run, output)
     _print_table(result)
     click.echo(f"summary written to {target}")
@@ -126,13 +133,10 @@ def command(
     return int(ExitCode.OK)
 
 
-def _print_table(result: object) -> None:
+def _print_table(result: IngestResult) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from testgate.adapters.ingest import IngestResult
-
-    assert isinstance(result, IngestResult)
     table = Table(box=None, pad_edge=False, show_edge=False)
     for col, justify in (
         ("report", "left"),

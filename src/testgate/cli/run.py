@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -10,18 +11,63 @@ from testgate.cli._common import config_option
 
 if TYPE_CHECKING:
     from testgate.config.loader import LoadedConfig
+    from testgate.gates.evaluate import Verdict
     from testgate.model import Run
 
-__all__ = ["command", "evaluate_gates"]
+__all__ = ["combine_exit_codes", "command", "evaluate_gates", "record_history"]
 
 
-def evaluate_gates(loaded: LoadedConfig, run: Run) -> int | None:
+def evaluate_gates(loaded: LoadedConfig, run: Run) -> tuple[int | None, Verdict | None]:
     """Evaluate the configuration's gates over the finished *run* (before its summary is written).
 
-    The gates box plugs in here: set ``run.verdict`` and return ``ExitCode.GATE_FAILED`` when a
-    blocking gate failed, or None when there is nothing to say.
+    Sets ``run.verdict`` and returns ``(ExitCode.GATE_FAILED, verdict)`` when a blocking gate
+    failed, ``(None, verdict)`` when the gates passed, and ``(None, None)`` without gates. A
+    gate definition error is printed and gives exit code 2; the run's summary is still written.
     """
+    cfg = loaded.config
+    if not cfg.gates:
+        return None, None
+    import os
+
+    from testgate.cli.gate import GateOptions, evaluate_for_run
+    from testgate.errors import ExitCode, TestgateError
+
+    approved = os.environ.get("TESTGATE_APPROVED", "") in ("1", "true", "yes")
+    try:
+        verdict = evaluate_for_run(loaded, run, GateOptions(approved=approved))
+    except TestgateError as exc:
+        click.echo(f"testgate: error: gates not evaluated: {exc}", err=True)
+        return int(ExitCode.USAGE_ERROR), None
+    return (None if verdict.passed else int(ExitCode.GATE_FAILED)), verdict
+
+
+def record_history(loaded: LoadedConfig, run: Run, db: str | None) -> int | None:
+    """Record the written run in the history store and print the alerts it fired.
+
+    A store that cannot be opened is one error line and exit code 2; the summary is already
+    written, so nothing of the run is lost.
+    """
+    from testgate.errors import ExitCode, TestgateError
+    from testgate.history.recording import record_run
+
+    try:
+        fired = record_run(loaded, run, db)
+    except TestgateError as exc:
+        click.echo(f"testgate: error: run not recorded in the history: {exc}", err=True)
+        return int(ExitCode.USAGE_ERROR)
+    for alert in fired:
+        click.echo(f"alert [{alert.severity}] {alert.name}: {alert.message}", err=True)
     return None
+
+
+def combine_exit_codes(pipeline: int, gate: int | None, other: int | None) -> int:
+    """One exit code: interrupted, then a usage/config/report error, then a failed blocking
+    gate (its table says why), then failed steps or tests, then success."""
+    codes = [c for c in (pipeline, gate, other) if c]
+    for code in (130, 2, 3, 1):
+        if code in codes:
+            return code
+    return max(codes, default=0)
 
 
 def _workers(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
@@ -69,6 +115,22 @@ def _workers(ctx: click.Context, param: click.Parameter, value: int | None) -> i
 @click.option(
     "-q", "--quiet", is_flag=True, help="Print only the verdict line (and errors), no progress."
 )
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Also write the run's self-contained HTML report to FILE.",
+)
+@click.option(
+    "--db",
+    default=None,
+    metavar="URL",
+    help="History store to record the run in (default: TESTGATE_DB, history.url in the config, "
+    "or .testgate/history.db beside it).",
+)
+@click.option("--no-record", is_flag=True, help="Do not record the run in the history store.")
 def command(
     config_path: str | None,
     workers: int | None,
@@ -76,12 +138,18 @@ def command(
     stages: tuple[str, ...],
     steps: tuple[str, ...],
     quiet: bool,
+    html_path: str | None,
+    db: str | None,
+    no_record: bool,
 ) -> int:
     """Run the pipeline of testgate.yaml: stages and steps in parallel as their dependencies
     allow, services started when needed, every step's reports read into one run.
 
     Each step's output goes to .testgate/runs/<id>/logs/; the run is written to
     .testgate/runs/<id>/summary.json and copied to .testgate/latest/summary.json.
+
+    When the configuration has gates they are evaluated over the run and their table printed;
+    every run is recorded in the history store (unless --no-record) and its alerts fire.
 
     Exit codes: 0 every step and test passed, 1 a step or test failed, 2 a configuration or
     report error, 3 a blocking gate failed, 130 interrupted (the summary is still written).
@@ -93,10 +161,10 @@ def command(
     loaded = load_config(config_path)
     console = make_console()
     err = make_console(stderr=True)
-    gate_code: list[int | None] = [None]
+    gate: list[tuple[int | None, Verdict | None]] = [(None, None)]
 
     def gates(run: Run) -> None:
-        gate_code[0] = evaluate_gates(loaded, run)
+        gate[0] = evaluate_gates(loaded, run)
 
     outcome = execute_pipeline(
         loaded,
@@ -110,7 +178,23 @@ def command(
         ),
     )
     render_end(console, outcome, quiet=quiet)
-    code = outcome.exit_code
-    if code == 0 and gate_code[0]:
-        return gate_code[0]
-    return code
+    gate_code, verdict = gate[0]
+    if verdict is not None and not quiet:
+        from testgate.gates.render import render_text
+
+        console.print()
+        console.print(render_text(verdict, color=console.is_terminal), highlight=False)
+    other: int | None = None
+    if not no_record:
+        other = record_history(loaded, outcome.run, db)
+    if html_path:
+        from testgate.report.data import log_tails
+        from testgate.report.html import render_html
+
+        target = Path(html_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        html = render_html(outcome.run, logs=log_tails(outcome.run, outcome.run_dir))
+        target.write_text(html, encoding="utf-8")
+        if not quiet:
+            console.print(f"HTML report: {target}")
+    return combine_exit_codes(outcome.exit_code, gate_code, other)

@@ -27,12 +27,14 @@ def command(config_path: str | None, fmt: str) -> int:
 
     Exits 0 when the configuration is valid and 2 when it is not.
     """
+    from testgate.cli.gate import load_gates
     from testgate.config.loader import InvalidConfig, load_config
     from testgate.errors import ConfigError
 
     if fmt == "text":
         # problems propagate as a ConfigError: testgate.cli.main prints each on its own line
         loaded = load_config(config_path)
+        load_gates(loaded)  # the gates' insides, with their lines
         cfg = loaded.config
         n_steps = sum(len(s.steps) for s in cfg.pipeline.stages)
         shown = config_path if config_path is not None else os.path.relpath(loaded.path)
@@ -49,6 +51,12 @@ def command(config_path: str | None, fmt: str) -> int:
         return 2
     except ConfigError as exc:  # no file, not a file: no line to point at
         click.echo(json.dumps({"ok": False, "problems": [{"message": str(exc)}]}, indent=2))
+        return 2
+    try:
+        load_gates(loaded)
+    except ConfigError as exc:
+        doc = {"ok": False, "problems": [{"message": p} for p in exc.problems]}
+        click.echo(json.dumps(doc, indent=2))
         return 2
     cfg = loaded.config
     doc = {

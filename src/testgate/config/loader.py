@@ -344,6 +344,39 @@ def _bare_step(value: str) -> str:
     )
 
 
+#: sections of the seed documents that testgate does not read (yet), and what to do with them
+_SEED_SECTIONS: dict[str, str] = {
+    "metrics_dashboard": "move its 'alerts:' list to a top-level 'alerts:' key; the dashboard "
+    "itself needs no configuration ('testgate serve')",
+    "escalation_matrix": "testgate does not route failures to owners yet",
+    "parallel_execution": "parallelism is set per run with --workers and per step with "
+    "'resources:'",
+    "test_data_orchestration": "testgate does not manage test data",
+    "environments": "declare what a step needs under 'services:' and 'resources:'",
+    "resource_optimization": "parallelism is set with --workers and 'resources:'",
+    "effectiveness_metrics": "express targets as criteria under 'gates:'",
+    "monthly_review": "testgate does not schedule reviews",
+}
+
+
+def _top_level_hint(key: str, value: Any) -> str | None:
+    """A better message for a top-level key pasted from the seed documents."""
+    looks_like_gate = key.endswith("_gate") or (
+        isinstance(value, dict) and ("criteria" in value or "enforcement" in value)
+    )
+    if looks_like_gate:
+        return (
+            f"'{key}' looks like a quality gate; gates go under 'gates:': add a 'gates:' line "
+            f"and indent '{key}:' and its body by two spaces below it (see docs/gates.md)"
+        )
+    if key in _SEED_SECTIONS:
+        return (
+            f"testgate does not read '{key}': {_SEED_SECTIONS[key]}; to keep the block in the "
+            f"file, rename it 'x-{key}' (keys starting with 'x-' are ignored)"
+        )
+    return None
+
+
 def _unknown_key(key: str, model: type[BaseModel] | None) -> str:
     if model is None:
         return f"unknown key '{key}'"
@@ -370,7 +403,9 @@ def _schema_problems(
         kind = err["type"]
         value = err.get("input")
         if kind == "extra_forbidden":
-            yield Problem(file, line, key, _unknown_key(str(path[-1]), _model_at(path[:-1])))
+            hint = _top_level_hint(str(path[0]), value) if len(path) == 1 else None
+            msg = hint or _unknown_key(str(path[-1]), _model_at(path[:-1]))
+            yield Problem(file, line, key, msg)
         elif kind == "missing":
             model = _model_at(path[:-1])
             f = model.model_fields.get(str(path[-1])) if model else None

@@ -62,14 +62,15 @@ class MemoryBaseline:
 
 
 class HistoryBaseline:
-    """The last recorded run of *ref* in the history store.
+    """The last recorded run of *ref* (a branch, a commit or a run id) in the history store.
 
-    It calls ``testgate.history.last_run(ref=..., config=...)``, which the history box provides.
+    It uses ``testgate.history``: ``resolve_url(None, loaded)`` for the store the configuration
+    names, ``open_store(url)`` and ``store.last_run(ref)``.
     """
 
-    def __init__(self, ref: str, config: Any = None) -> None:
+    def __init__(self, ref: str, loaded: Any = None) -> None:
         self.ref = ref
-        self.config = config
+        self.loaded = loaded
 
     def describe(self) -> str:
         return f"last recorded run of {self.ref}"
@@ -82,15 +83,20 @@ class HistoryBaseline:
                 f"--baseline {self.ref}: {self.ref!r} is not a file, and the history store is "
                 "not available in this installation; pass a summary.json file instead"
             ) from None
-        last_run = getattr(history, "last_run", None)
-        if last_run is None:
+        needed = ("open_store", "resolve_url")
+        if not all(hasattr(history, name) for name in needed):
             raise GateError(
-                f"--baseline {self.ref}: the history store does not offer last_run() yet; "
+                f"--baseline {self.ref}: this history store cannot look runs up by ref; "
                 "pass a summary.json file instead"
             )
-        run = last_run(ref=self.ref, config=self.config)
+        url = history.resolve_url(None, self.loaded)
+        with history.open_store(url) as store:
+            run = store.last_run(self.ref)
         if run is None:
-            raise HistoryError(f"--baseline {self.ref}: no recorded run of {self.ref!r}")
+            raise HistoryError(
+                f"--baseline {self.ref}: no recorded run of {self.ref!r} in the history store "
+                "(and no such file)"
+            )
         if not isinstance(run, Run):
             raise GateError(
                 f"--baseline {self.ref}: the history store returned {type(run).__name__}"
@@ -98,11 +104,11 @@ class HistoryBaseline:
         return run
 
 
-def baseline_provider(value: str, *, cwd: Path, config: Any = None) -> BaselineProvider:
+def baseline_provider(value: str, *, cwd: Path, loaded: Any = None) -> BaselineProvider:
     """A file when *value* names an existing file (or ends in .json), else a history ref."""
     p = Path(value)
     if not p.is_absolute():
         p = cwd / p
     if p.is_file() or value.endswith(".json"):
         return FileBaseline(p)
-    return HistoryBaseline(value, config)
+    return HistoryBaseline(value, loaded)

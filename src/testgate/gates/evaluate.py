@@ -275,8 +275,10 @@ class _Evaluator:
             lines = f.findings("secret")
         elif metric.startswith("licenses."):
             lines = f.findings("license")
-        elif metric.startswith("lint."):
-            lines = f.findings("lint", None)
+        elif metric == "lint.errors":  # the model counts critical and high as errors
+            lines = f.findings("lint", ("critical", "high"))
+        elif metric == "lint.warnings":
+            lines = f.findings("lint", ("medium", "low"))
         elif metric.startswith("complexity."):
             lines = f.findings("complexity")
         elif metric.startswith("duplication."):
@@ -349,9 +351,12 @@ class _Evaluator:
             change = (base - value) if higher else (value - base)  # > 0 is a regression
             if abs(change) < c.min_effect:
                 change = min(change, 0.0)
-            rel = (100.0 * change / abs(base)) if c.threshold.unit == "%" else change
-            if base == 0 and c.threshold.unit == "%":
+            if c.threshold.unit != "%":
+                rel = change
+            elif base == 0:  # any rise from nothing is an unbounded relative change
                 rel = 0.0 if change <= 0 else float("inf")
+            else:
+                rel = 100.0 * change / abs(base)
             if worst is None or rel > worst[0]:
                 worst = (rel, metric, value, base)
         if worst is None:

@@ -11,9 +11,13 @@ from __future__ import annotations
 import fnmatch
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from heapq import nsmallest
+from itertools import compress
+from operator import attrgetter
 
 from testgate.gates.spec import QuarantineEntry
 from testgate.model import Run, TestCase
@@ -129,6 +133,8 @@ def format_value(value: float | None, unit: str | None) -> str:
     """A metric value for people. Percentages are floored, so 99.999 never shows as 100%."""
     if value is None:
         return "not measured"
+    if not math.isfinite(value):
+        return f"{'-' if value < 0 else ''}∞{unit or ''}"  # a regression from a zero baseline
     if unit == "%":
         shown = math.floor(value * 100) / 100
         return f"{shown:.2f}".rstrip("0").rstrip(".") + "%"
@@ -180,11 +186,20 @@ def _first_line(text: str | None, limit: int = 160) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+_STATUS = attrgetter("status")
+_STEP = attrgetter("step")
+_FLAKY = attrgetter("flaky")
+_DURATION = attrgetter("duration_s")
+_FAILING = frozenset({"failed", "error"})
+
+
 @dataclass(slots=True)
 class _TestStats:
     counts: dict[str, float]
     failures: list[TestCase]
     quarantined: list[TestCase]
+    #: the steps of a scoped count (None: the whole run)
+    steps: set[str | None] | None = None
 
 
 class Facts:
@@ -204,65 +219,95 @@ class Facts:
         self._file_totals: dict[str, tuple[int, int]] | None = None
         self._newcode: NewCode | None = None
         self._sets: dict[tuple[str, ...], tuple[int, int, list[str]]] = {}
+        self._branches: tuple[int, int] | None = None
+        self._by_step: Counter[tuple[str | None, str]] | None = None
+        self._failing_tests: list[TestCase] | None = None
+        self._least: dict[tuple[str, ...], list[str]] = {}
 
     # -- tests -------------------------------------------------------------------------------
     def _is_quarantined(self, tc: TestCase) -> bool:
         tid = tc.id
         return any(tid == q.test or fnmatch.fnmatchcase(tid, q.test) for q in self.quarantine)
 
+    def _steps_matching(self, scope: str) -> set[str | None]:
+        stage_of = {s.name: s.stage for s in self.run.steps}
+        word = scope.lower()
+        return {
+            n
+            for n, _ in self._table()
+            if n and (word in n.lower() or word in stage_of.get(n, "").lower())
+        }
+
+    def _table(self) -> Counter[tuple[str | None, str]]:
+        """(step, status) -> number of tests: one pass in C over a million tests."""
+        if self._by_step is None:
+            tests = self.run.tests
+            self._by_step = Counter(zip(map(_STEP, tests), map(_STATUS, tests), strict=True))
+        return self._by_step
+
+    def _failing(self) -> list[TestCase]:
+        if self._failing_tests is None:
+            tests = self.run.tests
+            self._failing_tests = list(
+                compress(tests, map(_FAILING.__contains__, map(_STATUS, tests)))
+            )
+        return self._failing_tests
+
     def test_stats(self, scope: str = "") -> _TestStats:
-        """Counts over the run's tests (or those of steps/stages whose name holds *scope*)."""
+        """Counts over the run's tests (or those of steps/stages whose name holds *scope*).
+
+        Written for a million tests: counting runs in C (``Counter`` over ``attrgetter``) once
+        for all scopes, and only failing tests are looked at one by one (quarantine, hints).
+        """
         cached = self._tests.get(scope)
         if cached is not None:
             return cached
-        tests: Iterable[TestCase] = self.run.tests
-        if scope:
-            stage_of = {s.name: s.stage for s in self.run.steps}
-            word = scope.lower()
-            tests = [
-                t
-                for t in self.run.tests
-                if t.step and (word in t.step.lower() or word in stage_of.get(t.step, "").lower())
-            ]
-        passed = failed = errors = skipped = flaky = 0
-        duration = 0.0
-        failures: list[TestCase] = []
+        steps = self._steps_matching(scope) if scope else None
+        by_status: Counter[str] = Counter()
+        for (step, status), n in self._table().items():
+            if steps is None or step in steps:
+                by_status[status] += n
+        bad = by_status["failed"] + by_status["error"]
+        failing = self._failing() if bad else []
+        if steps is not None:
+            failing = [t for t in failing if t.step in steps]
         quarantined: list[TestCase] = []
-        total = 0
-        for t in tests:
-            total += 1
-            st = t.status
-            duration += t.duration_s
-            if t.flaky:
-                flaky += 1
-            if st == "passed":
-                passed += 1
-            elif st == "skipped":
-                skipped += 1
-            elif self.quarantine and self._is_quarantined(t):
-                quarantined.append(t)
-            else:
-                failures.append(t)
-                if st == "error":
-                    errors += 1
-                else:
-                    failed += 1
+        failures: list[TestCase] = []
+        if self.quarantine:
+            for t in failing:
+                (quarantined if self._is_quarantined(t) else failures).append(t)
+        else:
+            failures = failing
+        q_failed = sum(1 for t in quarantined if t.status == "failed")
+        failed = by_status["failed"] - q_failed
+        errors = by_status["error"] - (len(quarantined) - q_failed)
+        passed = by_status["passed"]
         # quarantined failures neither fail nor pass: they leave the pass-rate denominator
         executed = passed + failed + errors
         counts: dict[str, float] = {
-            "total": total,
+            "total": sum(by_status.values()),
             "passed": passed,
             "failed": failed,
             "errors": errors,
-            "skipped": skipped,
-            "flaky": flaky,
+            "skipped": by_status["skipped"],
             "quarantined": len(quarantined),
             "pass_rate": 100.0 * passed / executed if executed else 100.0,
-            "duration_s": duration,
         }
-        stats = _TestStats(counts, failures, quarantined)
+        stats = _TestStats(counts, failures, quarantined, steps)
         self._tests[scope] = stats
         return stats
+
+    def _test_sum(self, scope: str, key: str) -> float:
+        """tests.flaky and tests.duration_s, computed only when a criterion asks."""
+        stats = self.test_stats(scope)
+        if key not in stats.counts:
+            tests: Iterable[TestCase] = self.run.tests
+            if stats.steps is not None:
+                steps = stats.steps
+                tests = compress(tests, map(steps.__contains__, map(_STEP, self.run.tests)))
+            getter = _FLAKY if key == "flaky" else _DURATION
+            stats.counts[key] = sum(map(getter, tests))
+        return stats.counts[key]
 
     def has_tests(self, scope: str = "") -> bool:
         if scope:
@@ -275,7 +320,7 @@ class Facts:
             out: dict[str, tuple[int, int]] = {}
             for path, fc in self.run.coverage.files.items():
                 lines = fc.lines
-                out[path] = (sum(1 for h in lines.values() if h > 0), len(lines))
+                out[path] = (sum(map(bool, lines.values())), len(lines))
             self._file_totals = out
         return self._file_totals
 
@@ -284,11 +329,17 @@ class Facts:
         cached = self._sets.get(globs)
         if cached is not None:
             return cached
-        regexes = [glob_to_regex(g.lstrip("./") if g.startswith("./") else g) for g in globs]
+        # one alternation, so each file costs one regex match however many globs there are
+        combined = re.compile(
+            "|".join(
+                f"(?:{glob_to_regex(g[2:] if g.startswith('./') else g).pattern})" for g in globs
+            )
+        )
+        match = combined.match
         covered = total = 0
         paths: list[str] = []
         for path, (c, t) in self.file_totals().items():
-            if any(r.match(path) for r in regexes):
+            if match(path):
                 covered += c
                 total += t
                 paths.append(path)
@@ -310,9 +361,13 @@ class Facts:
             scope, _, key = name[len("tests@") :].partition(".")
             if not self.has_tests(scope):
                 return None
+            if key in ("flaky", "duration_s"):
+                return self._test_sum(scope, key)
             return self.test_stats(scope).counts.get(key)
         if name.startswith("tests.") and self.run.tests:
             key = name[len("tests.") :]
+            if key in ("flaky", "duration_s"):
+                return self._test_sum("", key)
             value = self.test_stats().counts.get(key)
             if value is not None:
                 return value
@@ -324,10 +379,22 @@ class Facts:
         if name == "coverage.new_code":
             nc = self.new_code()
             return None if nc is None else nc.percent
-        if name in ("coverage.line", "coverage.branch") and self.run.coverage:
-            cl, tl, cb, tb = self.run.coverage.totals()  # exact, not the summary's rounded value
-            if name == "coverage.line":
-                return 100.0 * cl / tl if tl else 100.0
+        if name == "coverage.line" and self.run.coverage:
+            # exact, from the lines, not the summary's rounded value
+            cl = tl = 0
+            for c, t in self.file_totals().values():
+                cl += c
+                tl += t
+            return 100.0 * cl / tl if tl else 100.0
+        if name == "coverage.branch" and self.run.coverage:
+            if self._branches is None:
+                cb = tb = 0
+                for fc in self.run.coverage.files.values():
+                    for c, t in fc.branches.values():
+                        cb += c
+                        tb += t
+                self._branches = (cb, tb)
+            cb, tb = self._branches
             return 100.0 * cb / tb if tb else None
         return self.run.metrics.get(name)
 
@@ -349,15 +416,19 @@ class Facts:
 
     def least_covered(self, globs: tuple[str, ...] = (), limit: int = 10) -> list[str]:
         """Files with the most uncovered lines first, with their uncovered lines."""
+        cached = self._least.get(globs)
+        if cached is not None:
+            return cached[:limit]
         totals = self.file_totals()
         if globs:
             candidates = self.coverage_of(globs)[2]
         else:
             candidates = list(totals)
-        worst = sorted(
+        worst = nsmallest(
+            limit,
             (p for p in candidates if totals[p][1] > totals[p][0]),
             key=lambda p: (totals[p][0] - totals[p][1], p),
-        )[:limit]
+        )
         out = []
         for p in worst:
             c, t = totals[p]
@@ -375,10 +446,13 @@ class Facts:
             :limit
         ]
 
-    def findings(self, category: str, severity: str | None = None, limit: int = 20) -> list[str]:
+    def findings(
+        self, category: str, severity: str | tuple[str, ...] | None = None, limit: int = 20
+    ) -> list[str]:
+        wanted = (severity,) if isinstance(severity, str) else severity
         out = []
         for f in self.run.findings:
-            if f.category != category or (severity and f.severity != severity):
+            if f.category != category or (wanted and f.severity not in wanted):
                 continue
             where = f"{f.path}:{f.line}" if f.path and f.line else (f.path or "")
             pkg = f"{f.package}@{f.version}" if f.package and f.version else (f.package or "")

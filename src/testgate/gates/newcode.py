@@ -28,9 +28,11 @@ __all__ = ["changed_lines", "default_base", "parse_diff"]
 def _git(root: Path, *args: str, check: bool = True) -> str:
     try:
         proc = subprocess.run(
-            ["git", "-C", str(root), *args],
+            ["git", "-c", "core.quotePath=false", "-C", str(root), *args],
             capture_output=True,
-            text=True,
+            # a changed file git takes for text may hold any bytes; line numbers survive
+            encoding="utf-8",
+            errors="replace",
             check=False,
             env={**os.environ, "GIT_PAGER": "cat", "LC_ALL": "C"},
         )
@@ -59,6 +61,32 @@ def default_base(root: Path) -> str:
     )
 
 
+_C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+
+
+def _unquote(path: str) -> str:
+    """A path as git prints it: C-quoted (``"b/na\\303\\257ve.py"``) when it has odd characters."""
+    if not (len(path) >= 2 and path[0] == '"' and path[-1] == '"'):
+        return path
+    out = bytearray()
+    body = path[1:-1]
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            if nxt in "01234567" and i + 4 <= len(body):
+                out.append(int(body[i + 1 : i + 4], 8))
+                i += 4
+                continue
+            out.append(_C_ESCAPES.get(nxt, ord(nxt)))
+            i += 2
+            continue
+        out.extend(ch.encode("utf-8"))
+        i += 1
+    return out.decode("utf-8", errors="replace")
+
+
 def parse_diff(text: str) -> dict[str, frozenset[int]]:
     """Added or modified line numbers (in the new file) per path, from a unified diff."""
     from unidiff.errors import UnidiffParseError
@@ -72,7 +100,7 @@ def parse_diff(text: str) -> dict[str, frozenset[int]]:
     for pf in patch:
         if pf.is_removed_file:
             continue
-        path = pf.target_file
+        path = _unquote(pf.target_file)
         if path.startswith("b/"):
             path = path[2:]
         added = frozenset(

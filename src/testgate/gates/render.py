@@ -7,6 +7,7 @@ test names and messages come from the code under test and may be hostile
 
 from __future__ import annotations
 
+import html
 import io
 import json
 from collections.abc import Callable
@@ -135,6 +136,10 @@ def escape_markdown(text: str) -> str:
     return out
 
 
+def _html(text: str) -> str:
+    return html.escape(text.replace("\r", "").replace("\n", " "), quote=True).replace("`", "&#96;")
+
+
 def render_markdown(v: Verdict) -> str:
     """For a PR comment or ``$GITHUB_STEP_SUMMARY``: verdict line, table, failure details."""
     icon = "✅" if v.passed else "❌"
@@ -151,10 +156,10 @@ def render_markdown(v: Verdict) -> str:
     if bad:
         lines += ["", "### What to look at", ""]
         for r in bad:
+            # inside an HTML block Markdown is not interpreted: escape for HTML only
             lines.append(
-                f"<details><summary><b>{escape_markdown(r.gate)} / "
-                f"{escape_markdown(r.criterion)}</b>: {escape_markdown(r.actual_text)} "
-                f"(expected {escape_markdown(r.expected)})</summary>"
+                f"<details><summary><b>{_html(r.gate)} / {_html(r.criterion)}</b>: "
+                f"{_html(r.actual_text)} (expected {_html(r.expected)})</summary>"
             )
             lines.append("")
             items = r.details or ((r.hint,) if r.hint else ())
@@ -205,7 +210,10 @@ def render_github(v: Verdict) -> str:
         kind = "error" if r.status == "fail" and r.blocking else "warning"
         title = github_escape_property(f"testgate gate {r.gate}")
         lines.append(f"::{kind} title={title}::{github_escape_data(_gh_message(r))}")
-    lines.append(f"::notice title=testgate::{github_escape_data(_headline(v))}")
+    summary = _headline(v)
+    if v.bypass:
+        summary += f"\nbypass: {v.bypass['reason']} (bypassed: {', '.join(v.bypass['gates'])})"
+    lines.append(f"::notice title=testgate::{github_escape_data(summary)}")
     return "\n".join(lines) + "\n"
 
 
@@ -215,6 +223,13 @@ def render_junit(v: Verdict) -> str:
 
     root = etree.Element("testsuites", name="testgate gates")
     suite = etree.SubElement(root, "testsuite", name="testgate gates")
+    props = etree.SubElement(suite, "properties")
+    facts = {"verdict": v.verdict, "env": v.env or "", "strict": str(v.strict).lower()}
+    if v.bypass:
+        facts["bypass"] = v.bypass["reason"]
+        facts["bypassed_gates"] = ",".join(v.bypass["gates"])
+    for key, value in facts.items():
+        etree.SubElement(props, "property", name=key, value=_xml_safe(value))
     failures = skipped = 0
     for r in v.results:
         tc = etree.SubElement(

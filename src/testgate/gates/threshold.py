@@ -149,6 +149,8 @@ class Threshold:
 
     def margin(self, value: float) -> float:
         """How far *value* is on the wrong side (>0) or right side (<0) of the bound."""
+        if self.op == "==":
+            return abs(value - self.value)
         return self.value - value if self.is_minimum else value - self.value
 
     def for_metric(self, metric: str, *, where: str = "") -> Threshold:

@@ -266,7 +266,14 @@ def render_end(
                 _tests_cell(counts.get(key)),
             )
         console.print()
-        console.print(table)
+        if console.is_terminal:
+            console.print(table)
+        else:
+            # no padding at the ends of lines: logs and tests compare lines
+            with console.capture() as cap:
+                console.print(table)
+            for line in cap.get().splitlines():
+                console.print(line.rstrip(), markup=False)
         for s in run.steps:
             if s.status not in ("failed", "timed_out") or not s.log:
                 continue

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_KILL_GRACE",
+    "HURRY",
     "ProcessHandle",
     "StepExecution",
     "alive",
@@ -45,6 +46,9 @@ __all__ = [
 
 #: Seconds between SIGTERM and SIGKILL when a tree is killed.
 DEFAULT_KILL_GRACE = 2.0
+
+#: Set by a second interrupt: trees being killed get SIGKILL without waiting out the grace.
+HURRY = threading.Event()
 
 # Spawning holds this lock so that a sweep of orphans never mistakes a process that another
 # thread is just starting for a stray one.
@@ -146,7 +150,7 @@ def terminate_trees(leaders: Sequence[int], grace: float = DEFAULT_KILL_GRACE) -
         pids = _tree(pids, proc_table())  # processes may fork while they shut down
         living = [p for p in pids if p not in leaders and alive(p)]
         living += [p for p in leaders if alive(p)]
-        if not living or time.monotonic() >= deadline:
+        if not living or time.monotonic() >= deadline or HURRY.is_set():
             break
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
@@ -262,6 +266,28 @@ def kill_handles(handles: Sequence[ProcessHandle], grace: float = DEFAULT_KILL_G
             h.kill_done()
 
 
+# Like make, a command with nothing for a shell to do is executed directly: one exec instead
+# of two. Anything with a shell metacharacter, or starting with a shell word, goes to /bin/sh.
+_SHELL_CHARS = frozenset("#;\"'*?[]&|<>(){}$`^~!=%\\\n\r\t")
+_SHELL_WORDS_TEXT = """
+. : alias bg break case cd command continue do done echo elif else esac eval exec exit export fc
+fg fi for getopts hash if jobs kill printf read readonly return set shift source then times trap
+type ulimit umask unalias unset until wait while
+"""
+_SHELL_WORDS = frozenset(_SHELL_WORDS_TEXT.split())
+
+
+def _direct_argv(command: str) -> list[str] | None:
+    """*command* as argv when no shell is needed for it, else None."""
+    if any(c in _SHELL_CHARS for c in command):
+        return None
+    words = command.split(" ")
+    words = [w for w in words if w]
+    if not words or words[0] in _SHELL_WORDS:
+        return None
+    return words
+
+
 def spawn(
     command: str | Sequence[str],
     *,
@@ -275,7 +301,10 @@ def spawn(
 
     Raises :class:`OSError` when it cannot start (missing program or directory).
     """
-    argv = ["/bin/sh", "-c", command] if isinstance(command, str) else list(command)
+    if isinstance(command, str):
+        argv = _direct_argv(command) or ["/bin/sh", "-c", command]
+    else:
+        argv = list(command)
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as fh:
         if header:

@@ -31,6 +31,7 @@ from testgate.pipeline import facts
 from testgate.pipeline.plan import Plan, PlannedStep, build_plan
 from testgate.pipeline.process import (
     DEFAULT_KILL_GRACE,
+    HURRY,
     ProcessHandle,
     StepExecution,
     become_subreaper,
@@ -132,11 +133,18 @@ def expected_durations(state_dir: Path) -> dict[str, float]:
     """Step key -> duration in the last run's summary (empty when there is none)."""
     path = state_dir / "latest" / "summary.json"
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+        text = path.read_text(encoding="utf-8")
+        # a summary can hold a million tests; decode only its steps when the compact layout
+        # written by write_summary makes them easy to find (a quote inside a string value is
+        # escaped, so this marker can only be the top-level key)
+        at = text.find(',"steps":[')
+        if at >= 0:
+            steps, _ = json.JSONDecoder().raw_decode(text, at + len(',"steps":'))
+        else:
+            steps = json.loads(text).get("steps", [])
         return {
             f"{s['stage']}/{s['name']}": float(s["duration_s"])
-            for s in data.get("steps", [])
+            for s in steps
             if s.get("status") in ("passed", "failed") and s.get("duration_s") is not None
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -176,18 +184,32 @@ class _StepJob:
         return self.execution.cancel(reason)
 
     def run(self) -> StepResult:
+        self._make_report_dirs()
         result = self.execution.run()
         if result.status in ("passed", "failed", "timed_out") and result.attempts:
             self._read_reports(result, quiet_missing=result.status == "timed_out")
         return result
+
+    def _make_report_dirs(self) -> None:
+        """Create the folders reports go to: many reporters fail on a missing directory."""
+        for rp in self.step.reports:
+            parent = Path(rp.written).expanduser().parent
+            if not glob.has_magic(str(parent)):
+                with contextlib.suppress(OSError):
+                    (self.root / parent).mkdir(parents=True, exist_ok=True)
 
     def _read_reports(self, result: StepResult, *, quiet_missing: bool) -> None:
         from testgate.adapters import ReadContext, read_report
 
         ctx = ReadContext(root=self.root, step=self.step.key)
         for rp in self.step.reports:
-            matches = sorted(glob.glob(rp.pattern, recursive=True))
-            files = [m for m in matches if os.path.isfile(m)]
+            if os.path.isabs(rp.written):
+                matches = glob.glob(rp.written, recursive=True)
+            else:
+                # root_dir: brackets or stars in the project's own path are not a pattern
+                found = glob.glob(rp.written, root_dir=self.root, recursive=True)
+                matches = [str(self.root / m) for m in found]
+            files = sorted(m for m in matches if os.path.isfile(m))
             if not files:
                 if not quiet_missing:
                     self.missing.append(rp.written)
@@ -307,6 +329,13 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
         if progress is not None:
             progress.step_finished(step, result)
 
+    def on_interrupt(name: str) -> None:
+        if progress is not None:
+            progress.note(
+                f"interrupted ({name}): stopping every step and service; "
+                "interrupt again to kill at once"
+            )
+
     scheduler = Scheduler(
         plan,
         make_job,
@@ -316,12 +345,14 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
         grace=options.grace,
         on_start=progress.step_started if progress is not None else None,
         on_finish=on_finish,
+        on_interrupt=on_interrupt,
     )
 
     def interrupt(signum: int) -> None:
         services.abort()
         scheduler.interrupt(signum)
 
+    HURRY.clear()
     subreaper = become_subreaper()
     baseline = set(children_of(os.getpid())) if subreaper else set()
     with _signals(options.handle_signals, interrupt):
@@ -339,7 +370,8 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
                     stop_subreaper()
                 if progress is not None:
                     progress.end()
-        run.interrupted = scheduler.interrupted is not None
+        # an interrupt while services stop still ends the run as interrupted
+        run.interrupted = scheduler.signalled is not None
         run.finished_at = _iso_now()
         run.finalize()
         if options.before_write is not None:

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from testgate.model import StepResult
 from testgate.pipeline.plan import Plan, PlannedStep
-from testgate.pipeline.process import DEFAULT_KILL_GRACE, ProcessHandle, kill_handles
+from testgate.pipeline.process import DEFAULT_KILL_GRACE, HURRY, ProcessHandle, kill_handles
 
 __all__ = ["Job", "Scheduler", "priorities"]
 
@@ -87,6 +87,7 @@ class Scheduler:
         grace: float = DEFAULT_KILL_GRACE,
         on_start: Callable[[PlannedStep], None] | None = None,
         on_finish: Callable[[PlannedStep, StepResult], None] | None = None,
+        on_interrupt: Callable[[str], None] | None = None,
     ) -> None:
         self.plan = plan
         self.make_job = make_job
@@ -95,6 +96,7 @@ class Scheduler:
         self.grace = grace
         self.on_start = on_start
         self.on_finish = on_finish
+        self.on_interrupt = on_interrupt
         self.priority = priorities(plan, expected or {})
         self.events: queue.SimpleQueue[_Event] = queue.SimpleQueue()
         self.interrupted: int | None = None
@@ -111,12 +113,33 @@ class Scheduler:
         self._failed_stages: set[str] = set()
         self._chain_blocked: set[str] = set()
         self._stop_reason: str | None = None
+        self._signalled = False
+        self._first_signal: int | None = None
+        self._tasks: queue.SimpleQueue[tuple[PlannedStep, Job] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
 
-    # -- called from a signal handler: SimpleQueue.put is reentrant, nothing else is touched
+    # -- called from a signal handler: SimpleQueue.put is reentrant, Event.set is a flag
     def interrupt(self, signum: int) -> None:
+        if self._signalled:
+            HURRY.set()  # a second Ctrl-C: no more grace
+        else:
+            self._first_signal = signum
+        self._signalled = True
         self.events.put(_Event("signal", signum=signum))
 
+    @property
+    def signalled(self) -> int | None:
+        """The first interrupt received, even one that came after the last step finished."""
+        return self.interrupted if self.interrupted is not None else self._first_signal
+
     def run(self) -> list[StepResult]:
+        try:
+            return self._run()
+        finally:
+            for _ in self._threads:
+                self._tasks.put(None)
+
+    def _run(self) -> list[StepResult]:
         for s in self.plan.steps:
             if not s.deps:
                 self._make_ready(s.key)
@@ -127,6 +150,8 @@ class Scheduler:
                 if self.interrupted is None:
                     self.interrupted = ev.signum
                     name = signal.Signals(ev.signum).name
+                    if self.on_interrupt is not None:
+                        self.on_interrupt(name)
                     self._stop(f"cancelled: interrupted ({name})")
                 continue
             assert ev.result is not None
@@ -219,22 +244,32 @@ class Scheduler:
         self._running[step.key] = job
         if self.on_start is not None:
             self.on_start(step)
-        events = self.events
-        key = step.key
+        # a pool of at most N threads: starting a thread per step would cost the scheduling
+        # thread half a millisecond each (Thread.start waits for the thread to come up)
+        if len(self._threads) < len(self._running):
+            t = threading.Thread(
+                target=self._work, name=f"testgate-worker-{len(self._threads)}", daemon=True
+            )
+            self._threads.append(t)
+            t.start()
+        self._tasks.put((step, job))
 
-        def work() -> None:
+    def _work(self) -> None:
+        while True:
+            task = self._tasks.get()
+            if task is None:
+                return
+            step, job = task
             try:
                 result = job.run()
-            except BaseException as exc:  # a bug must not hang the scheduler
+            except Exception as exc:  # a bug must not hang the scheduler
                 result = StepResult(
                     stage=step.stage,
                     name=step.name,
                     status="failed",
                     reason=f"internal error: {type(exc).__name__}: {exc}",
                 )
-            events.put(_Event("done", key=key, result=result))
-
-        threading.Thread(target=work, name=f"testgate-step-{step.index}", daemon=True).start()
+            self.events.put(_Event("done", key=step.key, result=result))
 
     def _stop(self, reason: str) -> None:
         """Cancel everything that has not finished; kill running trees (one grace for all)."""

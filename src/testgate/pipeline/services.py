@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from testgate.pipeline.process import DEFAULT_KILL_GRACE, ProcessHandle, spawn, terminate_trees
+from testgate.pipeline.process import (
+    DEFAULT_KILL_GRACE,
+    HURRY,
+    ProcessHandle,
+    spawn,
+    terminate_trees,
+)
 
 if TYPE_CHECKING:
     from testgate.config.schema import ReadySpec, ServiceSpec
@@ -214,7 +220,11 @@ class ServiceManager:
                     stop.wait(STOP_TIMEOUT)
                 # give the service a moment to exit by itself before it is terminated
                 deadline = time.monotonic() + self.grace
-                while _leader_running(handle.pid) and time.monotonic() < deadline:
+                while (
+                    _leader_running(handle.pid)
+                    and time.monotonic() < deadline
+                    and not HURRY.is_set()
+                ):
                     time.sleep(0.02)
             terminate_trees([handle.pid], self.grace)
             handle.proc.wait()

@@ -98,9 +98,10 @@ def render_markdown(run: Run, *, limit: int = GITHUB_COMMENT_LIMIT, max_failures
         icon = {"pass": "✅", "fail": "❌", "warn": "⚠️", "not_measured": "⬜", "skipped": "⏭️"}
         for c in criteria:
             st = str(c.get("status", ""))
+            actual = c.get("actual_text") or _fmt(c.get("actual"))
             parts.append(
                 f"| {icon.get(st, '')} | {md_cell(c.get('gate'))} | {md_cell(c.get('criterion'))} "
-                f"| {md_cell(_fmt(c.get('actual')))} | {md_cell(c.get('expected'))} "
+                f"| {md_cell(actual)} | {md_cell(c.get('expected'))} "
                 f"| {md_cell(st.replace('_', ' '))} |"
             )
         details = [c for c in criteria if c.get("status") == "fail" and c.get("hint")]

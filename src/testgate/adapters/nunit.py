@@ -1,0 +1,138 @@
+"""NUnit XML: NUnit 3 ``<test-run>`` (nunit3-console, NUnit3TestAdapter) and NUnit 2
+``<test-results>``.
+
+Tests are the ``<test-case>`` elements; the innermost ``<test-suite>`` (a fixture) names the
+suite. NUnit 3 states the outcome as ``result`` plus a ``label`` (``Failed``/``Error`` is an
+error, ``Skipped``/``Ignored`` a skip); NUnit 2 as ``result`` (``Success``, ``Failure``,
+``Error``, ``Ignored``, ``NotRunnable``...) with ``executed``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from testgate.adapters._xml import iterparse, local
+from testgate.adapters.junit import parse_time
+from testgate.errors import InputError
+from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestCase, bounded
+
+if TYPE_CHECKING:
+    from testgate.adapters.registry import ReadContext
+
+__all__ = ["ADAPTERS", "NUnitAdapter"]
+
+_NUNIT2 = {
+    "success": "passed",
+    "failure": "failed",
+    "error": "error",
+    "cancelled": "error",
+    "ignored": "skipped",
+    "skipped": "skipped",
+    "notrunnable": "error",
+    "inconclusive": "skipped",
+}
+
+
+def _status(result: str | None, label: str | None, executed: str | None) -> str:
+    r = (result or "").lower()
+    lab = (label or "").lower()
+    if r == "passed":
+        return "passed"
+    if r == "failed":
+        return "error" if lab in ("error", "cancelled", "invalid") else "failed"
+    if r in ("skipped", "inconclusive"):
+        return "skipped"
+    if r == "warning":
+        return "passed"
+    if r in _NUNIT2:
+        return _NUNIT2[r]
+    if executed is not None and executed.lower() == "false":
+        return "skipped"
+    return "passed" if not r else "failed"
+
+
+def _text(elem: Any, *names: str) -> str | None:
+    """Text of the descendant reached by the local *names* (``failure``, ``message``)."""
+    cur = elem
+    for name in names:
+        for child in cur:
+            if local(child.tag) == name:
+                cur = child
+                break
+        else:
+            return None
+    text = "".join(cur.itertext()).strip()
+    return text or None
+
+
+def read_nunit(path: Path) -> list[TestCase]:
+    tests: list[TestCase] = []
+    suites: list[str] = []
+    report = str(path)
+    root: str | None = None
+    for event, elem in iterparse(path, ("start", "end")):
+        tag = local(elem.tag)
+        if event == "start":
+            if root is None:
+                root = tag
+            if tag == "test-suite":
+                suites.append(elem.get("name") or "")
+            continue
+        if tag == "test-suite":
+            suites.pop()
+            elem.clear()
+        elif tag == "test-case":
+            status = _status(elem.get("result"), elem.get("label"), elem.get("executed"))
+            message = _text(elem, "failure", "message") or _text(elem, "reason", "message")
+            trace = _text(elem, "failure", "stack-trace")
+            full = elem.get("fullname") or elem.get("name") or ""
+            name = elem.get("name") or full
+            classname = elem.get("classname") or ""
+            if not classname and "." in full:
+                # NUnit 2 names a case by its full name: Namespace.Class.Method(args)
+                base = full.split("(", 1)[0]
+                classname = base.rsplit(".", 1)[0]
+                name = full[len(classname) + 1 :] if full.startswith(classname + ".") else full
+            # NUnit 3 says duration=, NUnit 2 time=
+            duration = parse_time(elem.get("duration") or elem.get("time"))
+            tests.append(
+                TestCase(
+                    suite=next((s for s in reversed(suites) if s), ""),
+                    classname=classname,
+                    name=name,
+                    status=status,
+                    duration_s=duration,
+                    message=bounded(message, MAX_MESSAGE_CHARS),
+                    trace=bounded(trace, MAX_TRACE_CHARS),
+                    report=report,
+                )
+            )
+            elem.clear()
+    if root not in ("test-run", "test-results"):
+        raise InputError(
+            f"{path}:1: not an NUnit XML report (root <{root}>, expected <test-run> or "
+            "<test-results>)"
+        )
+    return tests
+
+
+class NUnitAdapter:
+    """NUnit 3 (and NUnit 2) XML."""
+
+    name = "nunit"
+    kind = "tests"
+    description = "NUnit 3 XML (<test-run>, nunit3-console, NUnit3TestAdapter) and NUnit 2 XML"
+
+    def sniff(self, head: str, path: Path) -> int:
+        if "<test-run" in head and "<test-" in head:
+            return 90
+        if "<test-results" in head and "<test-suite" in head:
+            return 85
+        return 0
+
+    def read(self, path: Path, ctx: ReadContext) -> ReportData:
+        return ReportData(tests=read_nunit(path))
+
+
+ADAPTERS: list[Any] = [NUnitAdapter()]
