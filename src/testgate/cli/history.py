@@ -62,7 +62,7 @@ def record_cmd(
 
                 click.echo(f"alert {describe(r)}")
         for a in outcome.fired:
-            click.echo(f"ALERT {a.message}")
+            click.echo(f"ALERT {a.name} [{a.severity}]: {a.message}")
     for d in outcome.deliveries:
         if not d.ok:
             click.echo(

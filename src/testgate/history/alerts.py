@@ -331,6 +331,7 @@ class AlertFired:
     name: str
     severity: str
     condition: str
+    #: the condition (or the rule's message) and the numbers behind it, without the name
     message: str
     values: dict[str, float] = field(default_factory=dict)
     run: str | None = None
@@ -424,10 +425,10 @@ def evaluate_alerts(
     return out
 
 
-def describe(result: AlertResult) -> str:
-    """One line that explains the alert: the condition and the numbers behind it."""
+def explain(result: AlertResult) -> str:
+    """The condition (or the rule's own message) and the numbers behind it, without the name."""
     rule = result.rule
-    head = rule.message or f"{rule.name} [{rule.severity}]: {rule.condition}"
+    head = rule.message or rule.condition
     if result.status == "not-evaluated":
         return f"{head} (not evaluated: {result.reason})"
     parts = []
@@ -440,4 +441,9 @@ def describe(result: AlertResult) -> str:
     return f"{head}: {', '.join(parts)}; {numbers} {verdict}"
 
 
-__all__ += ["describe"]
+def describe(result: AlertResult) -> str:
+    """One line that explains the alert: name, severity, condition and the numbers."""
+    return f"{result.rule.name} [{result.rule.severity}]: {explain(result)}"
+
+
+__all__ += ["describe", "explain"]

@@ -135,7 +135,7 @@ def slack_payload(
         f" ({where})" if where else ""
     )
     return {
-        "text": title + "\n" + "\n".join(f"• [{a.severity}] {a.message}" for a in fired),
+        "text": title + "\n" + "\n".join(f"• [{a.severity}] {a.name}: {a.message}" for a in fired),
         "attachments": [
             {
                 "color": _COLORS.get(a.severity, "#999999"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from testgate.history.alerts import AlertFired, AlertResult, describe, evaluate_alerts, parse_alerts
+from testgate.history.alerts import AlertFired, AlertResult, evaluate_alerts, explain, parse_alerts
 from testgate.history.notify import Delivery, notify, parse_webhooks
 from testgate.history.store import HistoryStore, RunInfo, open_store, resolve_url
 
@@ -47,7 +47,7 @@ def record_and_alert(
             name=r.rule.name,
             severity=r.rule.severity,
             condition=r.rule.condition,
-            message=describe(r),
+            message=explain(r),
             values=r.values,
             run=run.id,
         )
