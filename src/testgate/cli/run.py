@@ -57,6 +57,13 @@ def record_history(loaded: LoadedConfig, run: Run, db: str | None) -> int | None
         return int(ExitCode.USAGE_ERROR)
     for alert in fired:
         click.echo(f"alert [{alert.severity}] {alert.name}: {alert.message}", err=True)
+        for d in alert.deliveries:
+            if not getattr(d, "ok", True):
+                why = d.error or f"HTTP {d.status}"
+                click.echo(
+                    f"  webhook {d.url} not delivered after {d.attempts} attempt(s): {why}",
+                    err=True,
+                )
     return None
 
 
