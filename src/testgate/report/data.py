@@ -6,6 +6,7 @@ reach into files themselves except through :func:`log_tails`.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,20 +41,10 @@ class HistoryView:
 
 
 def line_ranges(lines: Iterable[int]) -> str:
-    """``[1, 2, 3, 7, 9, 10]`` -> ``"1-3, 7, 9-10"``."""
-    out: list[str] = []
-    start = prev = None
-    for n in sorted(lines):
-        if start is None:
-            start = prev = n
-        elif prev is not None and n == prev + 1:
-            prev = n
-        else:
-            out.append(f"{start}-{prev}" if start != prev else str(start))
-            start = prev = n
-    if start is not None:
-        out.append(f"{start}-{prev}" if start != prev else str(start))
-    return ", ".join(out)
+    """``[1, 2, 3, 7, 9, 10]`` -> ``"1-3, 7, 9-10"``, every range (the gates' hints cut theirs)."""
+    from testgate.gates.facts import compress_lines
+
+    return compress_lines(sorted(lines), limit=sys.maxsize)
 
 
 def coverage_rows(run: Run) -> list[list[Any]]:
