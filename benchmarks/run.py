@@ -23,7 +23,13 @@ def assemble() -> str:
         "Regenerate with `make bench` (or `python benchmarks/run.py NAME`).\n",
     ]
     for md in sorted((HERE / "results").glob("*.md")):
-        parts.append(md.read_text().rstrip() + "\n")
+        text = md.read_text().rstrip()
+        lines = text.splitlines()
+        # every section sits one level below the page title
+        top = min((len(x) - len(x.lstrip("#")) for x in lines if x.startswith("#")), default=2)
+        shift = "#" * max(0, 2 - top)
+        lines = [shift + x if x.startswith("#") else x for x in lines]
+        parts.append("\n".join(lines) + "\n")
     return "\n".join(parts)
 
 
