@@ -257,7 +257,7 @@
     var box = document.getElementById("flaky-slow"), H = D.history;
     if (H.flaky.length) {
       box.appendChild(el("h3", { text: "Flaky tests" }));
-      box.appendChild(table(["test", "score", "runs", "flips"], H.flaky.map(function (f) { return [f.test, f.score, (f.evidence || f).runs, (f.evidence || f).flips]; }), [false, true, true, true]));
+      box.appendChild(table(["test", "kind", "score", "evidence"], H.flaky.map(function (f) { return [f.test, f.kind || "flaky", f.score, f.evidence || (f.runs + " runs, " + f.flips + " flips")]; }), [false, false, true, false]));
     }
     if (H.slow.length) {
       box.appendChild(el("h3", { text: "Slowest tests" }));
