@@ -43,6 +43,19 @@ def db_options(f: F) -> F:
     return config_option(f)
 
 
+def window_options(f: F) -> F:
+    """``--branch B`` and ``--window N``, shared by the commands that analyse recent runs."""
+    f = click.option(
+        "--window",
+        type=click.IntRange(2),
+        default=None,
+        help="Runs to look back over [default: history.window, 50].",
+    )(f)
+    return click.option(
+        "--branch", default=None, help="Only runs on this branch (default: every branch)."
+    )(f)
+
+
 def load_optional_config(config_path: str | None) -> LoadedConfig | None:
     """The configuration named by ``-c``, or found here or above; None when there is none."""
     from testgate.config.loader import find_config, load_config
