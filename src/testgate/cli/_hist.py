@@ -26,6 +26,7 @@ __all__ = [
     "open_for_cli",
     "print_table",
     "table",
+    "window_options",
 ]
 
 
