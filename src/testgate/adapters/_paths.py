@@ -51,6 +51,9 @@ def clean(raw: str) -> str:
     p = raw.strip().replace("\\", "/")
     if not p:
         return p
+    # most producers write paths that are already clean: skip normpath (Python code) for them
+    if "//" not in p and "/." not in p and p[0] != "." and p[-1] != "/":
+        return p
     # keep a leading "//" (UNC share) as one slash: posixpath.normpath keeps exactly two otherwise
     unc = p.startswith("//")
     p = posixpath.normpath(p)
@@ -116,7 +119,14 @@ class PathNormalizer:
         return found[0] if len(found) == 1 else None
 
     def _exists_uncached(self, rel: str) -> bool:
-        return rel != "" and os.path.exists(os.path.join(self.root, rel))
+        if rel == "":
+            return False
+        # a file cannot exist in a directory that does not: the (cached) parent answers for
+        # every file of a missing directory with one look-up (reports read without sources)
+        parent = posixpath.dirname(rel)
+        if parent and parent not in ("/", "..") and not self._exists(parent):
+            return False
+        return os.path.exists(os.path.join(self.root, rel))
 
     def _relative(self, p: str) -> str | None:
         """*p* (clean) relative to the root when it lies under it; ``None`` otherwise."""
