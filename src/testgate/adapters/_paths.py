@@ -28,15 +28,17 @@ The rules, in order (docs/formats-coverage.md repeats them for users):
 
 from __future__ import annotations
 
+import gc
 import os
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["PathNormalizer", "clean", "is_absolute", "normalize_path"]
+__all__ = ["PathNormalizer", "clean", "gc_paused", "is_absolute", "normalize_path"]
 
 #: directories never listed when looking a path up by its tail
 _SKIP_DIRS = frozenset(("node_modules", "__pycache__"))
@@ -189,3 +191,20 @@ def normalize_path(raw: str, root: Path | str, sources: Sequence[str] = ()) -> s
     For many paths of one report build one :class:`PathNormalizer` instead (it caches).
     """
     return PathNormalizer(root, sources)(raw)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a coverage reader builds its result.
+
+    A report of 10k files makes a million ints and hundreds of thousands of branch tuples and
+    dicts; every few hundred allocations trigger a collection that walks the tracked objects made
+    so far (measured: about a tenth of an lcov read). The readers make no reference cycles.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

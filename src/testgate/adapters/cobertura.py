@@ -23,7 +23,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from testgate.adapters._paths import PathNormalizer
+from testgate.adapters._paths import PathNormalizer, gc_paused
 from testgate.adapters._xml import expect_root, iterparse, parse_with_target
 from testgate.adapters.registry import ReadContext, read_head
 from testgate.errors import InputError
@@ -208,21 +208,22 @@ def read_cobertura(path: Path, ctx: ReadContext) -> ReportData:
     which names the offending line.
     """
     expect_root(path, "coverage", "Cobertura")
-    collector = _Collector()
-    parse_with_target(path, collector)
-    sources = _head_sources(path)
-    if collector.bad or collector.sources_seen != len(sources):
-        # bad data to name by line, or <source> elements the head did not show (written
-        # late, empty, or in CDATA): the element reader sees everything
-        files, sources = _read_elements(path)
-    else:
-        files = collector.files
-    norm = PathNormalizer(ctx.root, sources)
-    cov = Coverage()
-    for raw, (ls, bs) in files.items():
-        if not raw:
-            continue
-        cov.add(FileCoverage(norm(raw), ls, bs))
+    with gc_paused():
+        collector = _Collector()
+        parse_with_target(path, collector)
+        sources = _head_sources(path)
+        if collector.bad or collector.sources_seen != len(sources):
+            # bad data to name by line, or <source> elements the head did not show (written
+            # late, empty, or in CDATA): the element reader sees everything
+            files, sources = _read_elements(path)
+        else:
+            files = collector.files
+        norm = PathNormalizer(ctx.root, sources)
+        cov = Coverage()
+        for raw, (ls, bs) in files.items():
+            if not raw:
+                continue
+            cov.add(FileCoverage(norm(raw), ls, bs))
     return ReportData(coverage=cov)
 
 

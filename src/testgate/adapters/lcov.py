@@ -22,7 +22,7 @@ from json.scanner import make_scanner
 from pathlib import Path
 from typing import Any, cast
 
-from testgate.adapters._paths import PathNormalizer
+from testgate.adapters._paths import PathNormalizer, gc_paused
 from testgate.adapters.registry import ReadContext
 from testgate.errors import InputError
 from testgate.model import Coverage, FileCoverage, ReportData
@@ -198,13 +198,14 @@ def _read_fast(path: Path) -> dict[str, tuple[_Lines, _Branches]] | None:
 
 def read_lcov(path: Path, ctx: ReadContext) -> ReportData:
     """Read one lcov tracefile, record by record (memory holds the result, never the file)."""
-    fast = _read_fast(path)
-    if fast is None:
-        fast = _read_slow(path)
-    norm = PathNormalizer(ctx.root)
-    cov = Coverage()
-    for raw, (ls, bs) in fast.items():
-        cov.add(FileCoverage(norm(raw), ls, bs))
+    with gc_paused():
+        fast = _read_fast(path)
+        if fast is None:
+            fast = _read_slow(path)
+        norm = PathNormalizer(ctx.root)
+        cov = Coverage()
+        for raw, (ls, bs) in fast.items():
+            cov.add(FileCoverage(norm(raw), ls, bs))
     return ReportData(coverage=cov)
 
 
