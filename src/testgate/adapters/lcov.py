@@ -17,7 +17,7 @@ import collections
 import json
 import re
 from collections.abc import Callable, Iterable
-from itertools import compress, repeat
+from itertools import compress
 from json.scanner import make_scanner
 from pathlib import Path
 from typing import Any, cast
@@ -119,6 +119,10 @@ def _plain_ints(rec: str, tag: str, per_record: int, *, dash: bool = False) -> l
     return nums
 
 
+#: ``_PAIRS[total][taken]`` is ``(taken, total)``, for the branch counts most lines have
+_PAIRS = [[(taken, total) for taken in range(total + 1)] for total in range(65)]
+
+
 def _fast_record(rec: str, files: dict[str, tuple[_Lines, _Branches]]) -> bool:
     """Read one record's text into *files*; False when the slow reader must take over."""
     # every record text starts with a newline (see _read_fast), so "\nXX:" finds XX records
@@ -164,9 +168,11 @@ def _fast_record(rec: str, files: dict[str, tuple[_Lines, _Branches]]) -> bool:
                 return False
             _count_elements(total, (int(n) for n, _key in every))
             _count_elements(taken, map(int, _BRDA_TAKEN.findall(rec)))
-        # (taken, total) tuples built by zip in C rather than by a comprehension per line
-        got = zip(map(taken.get, total, repeat(0)), total.values(), strict=True)
-        branches = dict(zip(total, got, strict=True))
+        try:
+            # shared (taken, total) tuples: fewer objects to make, hold and garbage-collect
+            branches = {n: _PAIRS[t][taken.get(n, 0)] for n, t in total.items()}
+        except IndexError:  # a line with more branches than the table holds
+            branches = {n: (taken.get(n, 0), t) for n, t in total.items()}
     files[raw] = (lines, branches)
     return True
 
