@@ -66,7 +66,7 @@ def clean(raw: str) -> str:
 
 def is_absolute(p: str) -> bool:
     """Absolute on POSIX (``/x``) or on Windows (``C:/x``), judged on a :func:`clean` path."""
-    return p.startswith("/") or bool(_DRIVE.match(p))
+    return p.startswith("/") or (p[1:2] == ":" and _DRIVE.match(p) is not None)
 
 
 def _parts(p: str) -> list[str]:
@@ -84,6 +84,7 @@ class PathNormalizer:
 
     def __init__(self, root: Path | str, sources: Sequence[str] = ()) -> None:
         self.root = Path(os.path.abspath(root))
+        self._root_str = str(self.root)
         self._root_s = clean(str(self.root))
         self._root_prefix = self._root_s.rstrip("/") + "/"
         self.sources = [s for s in (clean(x) for x in sources) if s and not s.startswith("-")]
@@ -117,7 +118,10 @@ class PathNormalizer:
 
     def _by_tail(self, p: str) -> str | None:
         tail = "/" + p
-        found = [c for c in self.files_named(posixpath.basename(p)) if c.endswith(tail)]
+        named = self.files_named(p.rpartition("/")[2])
+        if not named:
+            return None
+        found = [c for c in named if c.endswith(tail)]
         return found[0] if len(found) == 1 else None
 
     def _exists_uncached(self, rel: str) -> bool:
@@ -125,10 +129,10 @@ class PathNormalizer:
             return False
         # a file cannot exist in a directory that does not: the (cached) parent answers for
         # every file of a missing directory with one look-up (reports read without sources)
-        parent = posixpath.dirname(rel)
+        parent = rel.rpartition("/")[0]
         if parent and parent not in ("/", "..") and not self._exists(parent):
             return False
-        return os.path.exists(os.path.join(self.root, rel))
+        return os.path.exists(os.path.join(self._root_str, rel))
 
     def _relative(self, p: str) -> str | None:
         """*p* (clean) relative to the root when it lies under it; ``None`` otherwise."""
