@@ -125,14 +125,12 @@ _PAIRS = [[(taken, total) for taken in range(total + 1)] for total in range(65)]
 
 def _fast_record(rec: str, files: dict[str, tuple[_Lines, _Branches]]) -> bool:
     """Read one record's text into *files*; False when the slow reader must take over."""
-    # every record text starts with a newline (see _read_fast), so "\nXX:" finds XX records
-    n_sf = rec.count("\nSF:")
-    if n_sf == 0:
+    # every record text starts with a newline (see _read_fast), so "\nXX:" finds XX records;
+    # a second SF: in one record is caught per chunk, by _read_fast
+    i = rec.find("\nSF:") + 1
+    if i == 0:
         # text between records (trailing garbage, comments): fine unless it holds data
         return "\nDA:" not in rec and "\nBRDA:" not in rec
-    if n_sf != 1:
-        return False
-    i = rec.index("\nSF:") + 1
     j = rec.find("\n", i)
     raw = rec[i + 3 : j if j >= 0 else len(rec)].strip()
     if not raw or raw in files:
@@ -192,9 +190,13 @@ def _read_fast(path: Path) -> dict[str, tuple[_Lines, _Branches]] | None:
                     rest = buf
                     continue
                 rest = buf[cut + len("end_of_record") :]
-                for rec in buf[:cut].split("end_of_record"):
+                head = buf[:cut]
+                known = len(files)
+                for rec in head.split("end_of_record"):
                     if not _fast_record(rec, files):
                         return None
+                if len(files) - known != head.count("\nSF:"):
+                    return None  # a record with two SF: lines (end_of_record missing)
     except (UnicodeDecodeError, OSError):
         return None
     if "SF:" in rest or "DA:" in rest or not files:
