@@ -188,3 +188,21 @@ def test_fast_path_and_line_reader_agree(name: str) -> None:
         return
     assert fast is not None
     assert fast == _read_slow(COV / name)
+
+
+def test_a_line_with_many_branches_and_a_record_with_two_files(tmp_path: Path) -> None:
+    """A switch with 70 branches (beyond the fast path's table) and a missing end_of_record."""
+    from testgate.adapters.lcov import _read_fast, _read_slow
+
+    brda = "".join(f"BRDA:5,0,{b},{b % 3}\n" for b in range(70))
+    many = tmp_path / "switch.info"
+    many.write_text(f"SF:sw.c\n{brda}DA:5,9\nDA:6,0\nend_of_record\n")
+    cov = read_lcov(many, ReadContext(root=tmp_path))
+    assert cov.coverage.files["sw.c"].branches == {5: (46, 70)}
+    assert _read_fast(many) == _read_slow(many)
+
+    two = tmp_path / "two.info"
+    two.write_text("SF:a.c\nDA:1,1\nend_of_record\nSF:b.c\nDA:1,1\nSF:c.c\nDA:2,1\nend_of_record\n")
+    assert _read_fast(two) is None  # the line reader names the line
+    with pytest.raises(InputError, match=r"two.info:6: SF: record while the record"):
+        read_lcov(two, ReadContext(root=tmp_path))
