@@ -119,11 +119,63 @@ def _plain_ints(rec: str, tag: str, per_record: int, *, dash: bool = False) -> l
     return nums
 
 
+_DA_PAIR = re.compile(r"([0-9]+),([0-9]+)")
+#: past this many distinct ``line,hits`` texts the memo starts afresh (bounded memory)
+_MEMO_MAX = 1 << 17
+
+
+class _DaMemo(dict[str, tuple[int, int]]):
+    """``"12,3"`` -> ``(12, 3)``, parsed once per distinct text of a ``DA:`` line.
+
+    A tracefile repeats the same few thousand line-number/hit-count pairs a million times, so
+    a look-up per DA line (and ``dict()`` over the pairs) beats parsing two numbers per line.
+    Only plain ``<digits>,<digits>`` is taken (``KeyError`` otherwise: the caller then reads
+    the record the general way); ``misses`` tells the caller when the pairs are too varied for
+    the memo to pay.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.misses = 0
+        self.seen = 0
+
+    def __missing__(self, text: str) -> tuple[int, int]:
+        m = _DA_PAIR.fullmatch(text)
+        if m is None:
+            raise KeyError(text)
+        self.misses += 1
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+        pair = self[text] = (int(m[1]), int(m[2]))
+        return pair
+
+    def worth_it(self) -> bool:
+        # a miss costs several look-ups; after a warm-up, a quarter of misses is the limit
+        return self.misses * 4 <= self.seen + 4096
+
+
+def _memo_lines(rec: str, memo: _DaMemo) -> tuple[_Lines, int] | None:
+    """A record's DA lines through *memo*; ``None`` when they are not all plain and together."""
+    first = rec.find("\nDA:")
+    if first < 0:
+        return {}, 0
+    end = rec.find("\n", rec.rfind("\nDA:") + 1)
+    texts = rec[first + 4 : end if end >= 0 else len(rec)].split("\nDA:")
+    try:
+        lines = dict(map(memo.__getitem__, texts))
+    except KeyError:
+        return None
+    memo.seen += len(texts)
+    return lines, len(texts)
+
+
 #: ``_PAIRS[total][taken]`` is ``(taken, total)``, for the branch counts most lines have
 _PAIRS = [[(taken, total) for taken in range(total + 1)] for total in range(65)]
 
 
-def _fast_record(rec: str, files: dict[str, tuple[_Lines, _Branches]]) -> bool:
+def _fast_record(
+    rec: str, files: dict[str, tuple[_Lines, _Branches]], memo: _DaMemo | None = None
+) -> bool:
     """Read one record's text into *files*; False when the slow reader must take over."""
     # every record text starts with a newline (see _read_fast), so "\nXX:" finds XX records;
     # a second SF: in one record is caught per chunk, by _read_fast
@@ -135,8 +187,11 @@ def _fast_record(rec: str, files: dict[str, tuple[_Lines, _Branches]]) -> bool:
     raw = rec[i + 3 : j if j >= 0 else len(rec)].strip()
     if not raw or raw in files:
         return False
-    nums = _plain_ints(rec, "\nDA:", 2)
-    if nums is not None:
+    got = _memo_lines(rec, memo) if memo is not None and memo.worth_it() else None
+    nums = None if got is not None else _plain_ints(rec, "\nDA:", 2)
+    if got is not None:
+        lines, n_da = got
+    elif nums is not None:
         pairs = iter(nums)
         lines = dict(zip(pairs, pairs, strict=True))
         n_da = len(nums) // 2
@@ -177,6 +232,7 @@ def _fast_record(rec: str, files: dict[str, tuple[_Lines, _Branches]]) -> bool:
 
 def _read_fast(path: Path) -> dict[str, tuple[_Lines, _Branches]] | None:
     files: dict[str, tuple[_Lines, _Branches]] = {}
+    memo = _DaMemo()
     try:
         with open(path, encoding="utf-8-sig") as fh:
             rest = "\n"  # so that every record, the first too, starts with a newline
@@ -193,7 +249,7 @@ def _read_fast(path: Path) -> dict[str, tuple[_Lines, _Branches]] | None:
                 head = buf[:cut]
                 known = len(files)
                 for rec in head.split("end_of_record"):
-                    if not _fast_record(rec, files):
+                    if not _fast_record(rec, files, memo):
                         return None
                 if len(files) - known != head.count("\nSF:"):
                     return None  # a record with two SF: lines (end_of_record missing)
