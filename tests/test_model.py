@@ -88,3 +88,11 @@ def test_coverage_merge_adds_hits_of_the_same_file() -> None:
     cov.add(FileCoverage("a.py", {1: 3, 4: 0}))
     assert cov.files["a.py"].lines == {1: 3, 2: 1, 4: 0}
     assert cov.totals()[:2] == (2, 3)
+
+
+def test_coverage_totals_count_negative_hits_as_not_covered() -> None:
+    cov = Coverage()
+    cov.add(FileCoverage("a.c", {1: -1, 2: 0, 3: 4}, {3: (1, 2)}))
+    cov.add(FileCoverage("b.c", {1: 1, 2: 0}))
+    cov.add(FileCoverage("c.c"))
+    assert cov.totals() == (2, 5, 1, 2)

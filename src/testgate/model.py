@@ -12,6 +12,7 @@ import math
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import countOf, itemgetter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -228,6 +229,11 @@ class FileCoverage:
         return cls(path=path, lines=lines, branches=branches)
 
 
+_POSITIVE = (0).__lt__
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
+
+
 @dataclass(slots=True)
 class Coverage:
     """Coverage of a run: per file, keyed by repository-relative path."""
@@ -248,14 +254,18 @@ class Coverage:
     def totals(self) -> tuple[int, int, int, int]:
         """(covered lines, coverable lines, covered branches, total branches)."""
         cl = tl = cb = tb = 0
+        # C-level passes per file (a report can hold a million lines): hit counts are almost
+        # never negative, so "covered" is "not zero" once min() has ruled negatives out
         for fc in self.files.values():
-            for h in fc.lines.values():
-                tl += 1
-                if h > 0:
-                    cl += 1
-            for c, t in fc.branches.values():
-                cb += c
-                tb += t
+            vals = fc.lines.values()
+            n = len(vals)
+            tl += n
+            if n:
+                cl += n - countOf(vals, 0) if min(vals) >= 0 else sum(map(_POSITIVE, vals))
+            if fc.branches:
+                bv = fc.branches.values()
+                cb += sum(map(_FIRST, bv))
+                tb += sum(map(_SECOND, bv))
         return cl, tl, cb, tb
 
     def __bool__(self) -> bool:

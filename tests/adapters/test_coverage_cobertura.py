@@ -267,3 +267,40 @@ def test_late_sources_fall_back_to_the_element_reader(tmp_path: Path) -> None:
     )
     cov = read_cobertura(report, ReadContext(root=tmp_path)).coverage
     assert "src/gen/c1499.py" in cov.files
+
+
+def test_branch_quirks_read_alike_by_both_readers(tmp_path: Path) -> None:
+    """Branch lines listed twice, flagged "True" or "false", or with an unreadable condition."""
+    from testgate.adapters._xml import parse_with_target
+    from testgate.adapters.cobertura import _Collector, _read_elements
+
+    cc = 'branch="true" condition-coverage'
+    classes = [
+        # the bulk path: every marked line a branch line, once
+        f'<line number="1" hits="2" {cc}="50% (1/2)"/><line number="2" hits=" 3 "/>',
+        # one branch line twice: the best coverage wins
+        f'<line number="1" hits="1" {cc}="50% (1/2)"/>'
+        f'<line number="1" hits="4" {cc}="100% (2/2)"/>',
+        # "True", a "false" branch flag with a condition, and a condition that says nothing
+        f'<line number="1" hits="1" branch="True" condition-coverage="25% (1/4)"/>'
+        f'<line number="2" hits="1" branch="false" condition-coverage="0% (0/2)"/>'
+        f'<line number="3" hits="0" {cc}="n/a"/>',
+    ]
+    report = tmp_path / "quirks.xml"
+    report.write_text(
+        '<coverage line-rate="1"><packages><package name="p"><classes>'
+        + "".join(
+            f'<class name="c{i}" filename="c{i}.py"><lines>{body}</lines></class>'
+            for i, body in enumerate(classes)
+        )
+        + "</classes></package></packages></coverage>"
+    )
+    collector = _Collector()
+    parse_with_target(report, collector)
+    assert not collector.bad
+    assert (collector.files, []) == _read_elements(report)
+    assert collector.files == {
+        "c0.py": ({1: 2, 2: 3}, {1: (1, 2)}),
+        "c1.py": ({1: 4}, {1: (2, 2)}),
+        "c2.py": ({1: 1, 2: 1, 3: 0}, {1: (1, 4)}),
+    }

@@ -188,3 +188,37 @@ def test_fast_path_and_line_reader_agree(name: str) -> None:
         return
     assert fast is not None
     assert fast == _read_slow(COV / name)
+
+
+def test_a_line_with_many_branches_and_a_record_with_two_files(tmp_path: Path) -> None:
+    """A switch with 70 branches (beyond the fast path's table) and a missing end_of_record."""
+    from testgate.adapters.lcov import _read_fast, _read_slow
+
+    brda = "".join(f"BRDA:5,0,{b},{b % 3}\n" for b in range(70))
+    many = tmp_path / "switch.info"
+    many.write_text(f"SF:sw.c\n{brda}DA:5,9\nDA:6,0\nend_of_record\n")
+    cov = read_lcov(many, ReadContext(root=tmp_path))
+    assert cov.coverage.files["sw.c"].branches == {5: (46, 70)}
+    assert _read_fast(many) == _read_slow(many)
+
+    two = tmp_path / "two.info"
+    two.write_text("SF:a.c\nDA:1,1\nend_of_record\nSF:b.c\nDA:1,1\nSF:c.c\nDA:2,1\nend_of_record\n")
+    assert _read_fast(two) is None  # the line reader names the line
+    with pytest.raises(InputError, match=r"two.info:6: SF: record while the record"):
+        read_lcov(two, ReadContext(root=tmp_path))
+
+
+def test_varied_hit_counts_read_alike_both_ways(tmp_path: Path) -> None:
+    """Pairs too varied for the fast path's memo switch it to parsing numbers, same result."""
+    from testgate.adapters.lcov import _read_fast, _read_slow
+
+    records = []
+    for f in range(40):
+        da = "".join(f"DA:{n},{f * 1000 + n * 7}\n" for n in range(1, 300))
+        records.append(f"SF:f{f}.c\n{da}BRDA:3,0,0,{f}\nBRDA:3,0,1,-\nend_of_record\n")
+    report = tmp_path / "varied.info"
+    report.write_text("".join(records))
+    fast = _read_fast(report)
+    assert fast is not None
+    assert fast == _read_slow(report)
+    assert fast["f39.c"][0][299] == 39000 + 299 * 7

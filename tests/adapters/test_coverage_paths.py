@@ -131,3 +131,17 @@ def test_reports_from_two_machines_merge_into_one_file(tmp_path: Path) -> None:
     run.finalize()
     assert run.metrics["coverage.line"] == 50.0
     assert run.metrics["coverage.branch"] == 50.0
+
+
+def test_missing_directories_and_unclean_paths(tmp_path: Path) -> None:
+    touch(tmp_path, "src/pkg/a.py")
+    norm = PathNormalizer(tmp_path)
+    assert not norm.exists("gone/pkg/a.py")
+    assert not norm.exists("src/gone/a.py")
+    assert norm.exists("src/pkg/a.py")
+    assert norm.exists("src/./pkg//a.py")
+    assert norm("src/pkg/../pkg/a.py") == "src/pkg/a.py"
+    assert norm("pkg/a.py") == "src/pkg/a.py"  # found by its tail
+    assert norm(str(tmp_path / "src" / "pkg" / "a.py")) == "src/pkg/a.py"
+    assert clean("C:/x/./y") == "C:/x/y"
+    assert clean("/") == "/"

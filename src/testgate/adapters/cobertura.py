@@ -18,12 +18,13 @@ from __future__ import annotations
 import html
 import re
 from itertools import compress, repeat
-from operator import itemgetter
+from operator import countOf, itemgetter
 from pathlib import Path
+from typing import cast
 
 from lxml import etree
 
-from testgate.adapters._paths import PathNormalizer
+from testgate.adapters._paths import PathNormalizer, gc_paused
 from testgate.adapters._xml import expect_root, iterparse, parse_with_target
 from testgate.adapters.registry import ReadContext, read_head
 from testgate.errors import InputError
@@ -121,13 +122,14 @@ class _Collector:
         into = class_lines.append
         prev = ""
         name: str | None = None
+        ints = _Ints()
 
         def flush() -> None:
             nonlocal class_lines, method_lines, into, name
             if name is None:
                 return
             try:
-                lines, branches = _convert(class_lines or method_lines)
+                lines, branches = _convert(class_lines or method_lines, ints)
             except (KeyError, ValueError):
                 self.bad = True
                 lines, branches = {}, {}
@@ -157,37 +159,70 @@ class _Collector:
 _NUMBER = itemgetter("number")
 _HITS = itemgetter("hits")
 _CC = "condition-coverage"
-# a report holds a handful of distinct condition-coverage texts ("50% (1/2)", ...)
-_CC_MEMO: dict[str, tuple[int, int] | None] = {}
+_CC_TEXT = itemgetter(_CC)
+
+
+class _CcMemo(dict[str, "tuple[int, int] | None"]):
+    """Parsed condition-coverage texts: a report holds a handful ("50% (1/2)", ...)."""
+
+    def __missing__(self, text: str) -> tuple[int, int] | None:
+        br = parse_condition_coverage(text)
+        if len(self) < 4096:
+            self[text] = br
+        return br
+
+
+class _Ints(dict[str, int]):
+    """``int(text)`` once per distinct text: a report repeats a few hundred line numbers and
+    hit counts a million times, and a dict look-up costs less than parsing (``ValueError`` for
+    a text that is not a whole number, as ``int`` raises)."""
+
+    def __missing__(self, text: str) -> int:
+        value = self[text] = int(text)
+        return value
+
+
+_CC_MEMO = _CcMemo()
+#: the memo of numbers is cleared past this size (a report of huge, all-different counts)
+_INTS_MAX = 1 << 16
 
 
 def _cc_cached(text: str) -> tuple[int, int] | None:
-    try:
-        return _CC_MEMO[text]
-    except KeyError:
-        br = parse_condition_coverage(text)
-        if len(_CC_MEMO) < 4096:
-            _CC_MEMO[text] = br
-        return br
+    return _CC_MEMO[text]
 
 
 _SOURCE = re.compile(r"<source>([^<]*)</source>")
 
 
-def _convert(attrs: list[dict[str, str]]) -> tuple[_Lines, _Branches]:
+def _convert(attrs: list[dict[str, str]], ints: _Ints | None = None) -> tuple[_Lines, _Branches]:
     """One class's ``<line>`` attributes as line -> hits and line -> (covered, total)."""
-    lines = dict(zip(map(int, map(_NUMBER, attrs)), map(int, map(_HITS, attrs)), strict=True))
+    if ints is None:
+        ints = _Ints()
+    elif len(ints) > _INTS_MAX:
+        ints.clear()
+    num = ints.__getitem__
+    lines = dict(zip(map(num, map(_NUMBER, attrs)), map(num, map(_HITS, attrs)), strict=True))
     if len(lines) != len(attrs):  # a line listed twice: its best count wins
         lines = {}
         for a in attrs:
             n, h = int(a["number"]), int(a["hits"])
             if h > lines.get(n, -1):
                 lines[n] = h
-    branches: _Branches = {}
     # C-level selection: Python only sees the lines that carry condition-coverage
-    for a in compress(attrs, map(dict.__contains__, attrs, repeat(_CC))):
+    marked = list(compress(attrs, map(dict.__contains__, attrs, repeat(_CC))))
+    if not marked:
+        return lines, {}
+    if countOf(map(dict.get, marked, repeat("branch")), "true") == len(marked):
+        # the usual case, in bulk: every marked line a branch line, each line once
+        brs = list(map(_CC_MEMO.__getitem__, map(_CC_TEXT, marked)))
+        if None not in brs:
+            bulk = dict(zip(map(num, map(_NUMBER, marked)), brs, strict=True))
+            if len(bulk) == len(marked):
+                return lines, cast("_Branches", bulk)  # no None among them
+    branches: _Branches = {}
+    for a in marked:
         if a.get("branch") in _TRUE:
-            br = _cc_cached(a[_CC])
+            br = _CC_MEMO[a[_CC]]
             if br is not None:
                 n = int(a["number"])
                 prev = branches.get(n)
@@ -208,21 +243,22 @@ def read_cobertura(path: Path, ctx: ReadContext) -> ReportData:
     which names the offending line.
     """
     expect_root(path, "coverage", "Cobertura")
-    collector = _Collector()
-    parse_with_target(path, collector)
-    sources = _head_sources(path)
-    if collector.bad or collector.sources_seen != len(sources):
-        # bad data to name by line, or <source> elements the head did not show (written
-        # late, empty, or in CDATA): the element reader sees everything
-        files, sources = _read_elements(path)
-    else:
-        files = collector.files
-    norm = PathNormalizer(ctx.root, sources)
-    cov = Coverage()
-    for raw, (ls, bs) in files.items():
-        if not raw:
-            continue
-        cov.add(FileCoverage(norm(raw), ls, bs))
+    with gc_paused():
+        collector = _Collector()
+        parse_with_target(path, collector)
+        sources = _head_sources(path)
+        if collector.bad or collector.sources_seen != len(sources):
+            # bad data to name by line, or <source> elements the head did not show (written
+            # late, empty, or in CDATA): the element reader sees everything
+            files, sources = _read_elements(path)
+        else:
+            files = collector.files
+        norm = PathNormalizer(ctx.root, sources)
+        cov = Coverage()
+        for raw, (ls, bs) in files.items():
+            if not raw:
+                continue
+            cov.add(FileCoverage(norm(raw), ls, bs))
     return ReportData(coverage=cov)
 
 

@@ -22,7 +22,7 @@ from json.scanner import make_scanner
 from pathlib import Path
 from typing import Any, cast
 
-from testgate.adapters._paths import PathNormalizer
+from testgate.adapters._paths import PathNormalizer, gc_paused
 from testgate.adapters.registry import ReadContext
 from testgate.errors import InputError
 from testgate.model import Coverage, FileCoverage, ReportData
@@ -119,22 +119,96 @@ def _plain_ints(rec: str, tag: str, per_record: int, *, dash: bool = False) -> l
     return nums
 
 
-def _fast_record(rec: str, files: dict[str, tuple[_Lines, _Branches]]) -> bool:
+_DA_PAIR = re.compile(r"([0-9]+),([0-9]+)")
+#: past this many distinct texts a memo starts afresh (bounded memory)
+_MEMO_MAX = 1 << 17
+_WARM_UP = 1 << 12
+
+
+def _parse_da(text: str) -> tuple[int, int]:
+    m = _DA_PAIR.fullmatch(text)
+    if m is None:
+        raise KeyError(text)
+    return int(m[1]), int(m[2])
+
+
+class _Memo(dict[str, Any]):
+    """A record text (``"12,3"`` of ``DA:12,3``) -> its parsed value, parsed once per text.
+
+    A tracefile repeats the same few thousand DA texts a million times, so one look-up per line
+    (and a C-level ``dict()`` over the pairs) beats parsing two numbers per line. Only
+    plain texts are taken (``KeyError`` otherwise: the caller then reads the record the general
+    way); ``misses`` and ``seen`` tell the caller when the texts are too varied to pay.
+    """
+
+    def __init__(self, parse: Callable[[str], Any]) -> None:
+        super().__init__()
+        self.parse = parse
+        self.misses = 0
+        self.seen = 0
+
+    def __missing__(self, text: str) -> Any:
+        value = self.parse(text)
+        self.misses += 1
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+        self[text] = value
+        return value
+
+    def worth_it(self) -> bool:
+        # a miss costs a few look-ups; past a warm-up, a quarter of misses is the limit: then
+        # the caller parses numbers instead
+        return self.misses * 4 <= self.seen + _WARM_UP
+
+
+def _memo_lines(rec: str, memo: _Memo) -> tuple[_Lines, int] | None:
+    """A record's DA lines through *memo*, and how many; ``None`` unless all plain, together."""
+    first = rec.find("\nDA:")
+    if first < 0:
+        return {}, 0
+    end = rec.find("\n", rec.rfind("\nDA:") + 1)
+    texts = rec[first + 4 : end if end >= 0 else len(rec)].split("\nDA:")
+    try:
+        lines: _Lines = dict(map(memo.__getitem__, texts))
+    except KeyError:
+        return None
+    memo.seen += len(texts)
+    return lines, len(texts)
+
+
+def _branch_dict(total: dict[int, int], taken: dict[int, int]) -> _Branches:
+    try:
+        # shared (taken, total) tuples: fewer objects to make, hold and garbage-collect
+        return {n: _PAIRS[t][taken.get(n, 0)] for n, t in total.items()}
+    except IndexError:  # a line with more branches than the table holds
+        return {n: (taken.get(n, 0), t) for n, t in total.items()}
+
+
+#: ``_PAIRS[total][taken]`` is ``(taken, total)``, for the branch counts most lines have
+_PAIRS = [[(taken, total) for taken in range(total + 1)] for total in range(65)]
+
+
+def _fast_record(
+    rec: str,
+    files: dict[str, tuple[_Lines, _Branches]],
+    da_memo: _Memo | None = None,
+) -> bool:
     """Read one record's text into *files*; False when the slow reader must take over."""
-    # every record text starts with a newline (see _read_fast), so "\nXX:" finds XX records
-    n_sf = rec.count("\nSF:")
-    if n_sf == 0:
+    # every record text starts with a newline (see _read_fast), so "\nXX:" finds XX records;
+    # a second SF: in one record is caught per chunk, by _read_fast
+    i = rec.find("\nSF:") + 1
+    if i == 0:
         # text between records (trailing garbage, comments): fine unless it holds data
         return "\nDA:" not in rec and "\nBRDA:" not in rec
-    if n_sf != 1:
-        return False
-    i = rec.index("\nSF:") + 1
     j = rec.find("\n", i)
     raw = rec[i + 3 : j if j >= 0 else len(rec)].strip()
     if not raw or raw in files:
         return False
-    nums = _plain_ints(rec, "\nDA:", 2)
-    if nums is not None:
+    got = _memo_lines(rec, da_memo) if da_memo is not None and da_memo.worth_it() else None
+    nums = None if got is not None else _plain_ints(rec, "\nDA:", 2)
+    if got is not None:
+        lines, n_da = got
+    elif nums is not None:
         pairs = iter(nums)
         lines = dict(zip(pairs, pairs, strict=True))
         n_da = len(nums) // 2
@@ -164,13 +238,14 @@ def _fast_record(rec: str, files: dict[str, tuple[_Lines, _Branches]]) -> bool:
                 return False
             _count_elements(total, (int(n) for n, _key in every))
             _count_elements(taken, map(int, _BRDA_TAKEN.findall(rec)))
-        branches = {n: (taken.get(n, 0), t) for n, t in total.items()}
+        branches = _branch_dict(total, taken)
     files[raw] = (lines, branches)
     return True
 
 
 def _read_fast(path: Path) -> dict[str, tuple[_Lines, _Branches]] | None:
     files: dict[str, tuple[_Lines, _Branches]] = {}
+    da_memo = _Memo(_parse_da)
     try:
         with open(path, encoding="utf-8-sig") as fh:
             rest = "\n"  # so that every record, the first too, starts with a newline
@@ -184,9 +259,13 @@ def _read_fast(path: Path) -> dict[str, tuple[_Lines, _Branches]] | None:
                     rest = buf
                     continue
                 rest = buf[cut + len("end_of_record") :]
-                for rec in buf[:cut].split("end_of_record"):
-                    if not _fast_record(rec, files):
+                head = buf[:cut]
+                known = len(files)
+                for rec in head.split("end_of_record"):
+                    if not _fast_record(rec, files, da_memo):
                         return None
+                if len(files) - known != head.count("\nSF:"):
+                    return None  # a record with two SF: lines (end_of_record missing)
     except (UnicodeDecodeError, OSError):
         return None
     if "SF:" in rest or "DA:" in rest or not files:
@@ -196,13 +275,14 @@ def _read_fast(path: Path) -> dict[str, tuple[_Lines, _Branches]] | None:
 
 def read_lcov(path: Path, ctx: ReadContext) -> ReportData:
     """Read one lcov tracefile, record by record (memory holds the result, never the file)."""
-    fast = _read_fast(path)
-    if fast is None:
-        fast = _read_slow(path)
-    norm = PathNormalizer(ctx.root)
-    cov = Coverage()
-    for raw, (ls, bs) in fast.items():
-        cov.add(FileCoverage(norm(raw), ls, bs))
+    with gc_paused():
+        fast = _read_fast(path)
+        if fast is None:
+            fast = _read_slow(path)
+        norm = PathNormalizer(ctx.root)
+        cov = Coverage()
+        for raw, (ls, bs) in fast.items():
+            cov.add(FileCoverage(norm(raw), ls, bs))
     return ReportData(coverage=cov)
 
 
