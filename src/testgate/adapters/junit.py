@@ -636,12 +636,21 @@ def _gc_paused() -> Iterator[None]:
     Building a million TestCases triggers hundreds of full collections that each walk every
     object made so far (measured on a million cases: up to a third of the read time); the
     reader makes no reference cycles.
+
+    On the way out, the objects made are moved straight to the oldest generation (freeze then
+    unfreeze: two list splices, no traversal). Otherwise the first allocation after the
+    collector is re-enabled walks every one of them as "young" (0.17 s of a 2.8 s read of a
+    million cases, measured), to conclude what is known here: they are all alive. Skipped if
+    the process froze objects itself (unfreeze would thaw them).
     """
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
         if was:
             gc.enable()
 
