@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import gc
 import pickle
 from pathlib import Path
 
@@ -82,3 +83,26 @@ def test_text_spanning_many_input_chunks_is_bounded(tmp_path: Path) -> None:
     assert a.trace.startswith("line of a very long trace\n")
     assert "more characters cut by testgate" in a.trace
     assert (c.status, c.message) == ("skipped", "not today")
+
+
+def test_a_big_read_leaves_the_collector_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from testgate.adapters import junit
+
+    monkeypatch.setattr(junit, "_AGE_AT", 2)  # "big" from two cases on
+    f = _write(tmp_path, '<testsuite name="S"><testcase name="a"/><testcase name="b"/></testsuite>')
+    assert gc.isenabled()
+    tests = read_junit(f)
+    assert gc.isenabled()
+    young = {id(o) for o in gc.get_objects(0)}
+    assert not any(id(t) in young for t in tests)  # aged at once, not walked as young
+    assert gc.get_freeze_count() == 0
+    # a process that froze objects itself keeps them frozen
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        read_junit(f)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
