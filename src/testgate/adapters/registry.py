@@ -120,6 +120,11 @@ class AdapterRegistry:
         head = read_head(path)
         if not head.strip():
             raise InputError(f"{path}:1: report is empty", slug="empty-report")
+        if head.lstrip("\ufeff \t\r\n").startswith("<"):
+            # hostile XML is refused as such, whatever its root element claims to be
+            from testgate.adapters._xml import check_prolog
+
+            check_prolog(path, head)
         best: tuple[int, str] | None = None
         for adapter in self._adapters.values():
             score = adapter.sniff(head, path)

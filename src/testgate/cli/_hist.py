@@ -26,6 +26,7 @@ __all__ = [
     "open_for_cli",
     "print_table",
     "table",
+    "window_options",
 ]
 
 
@@ -41,6 +42,19 @@ def db_options(f: F) -> F:
         ".testgate/history.db beside the config.",
     )(f)
     return config_option(f)
+
+
+def window_options(f: F) -> F:
+    """``--branch B`` and ``--window N``, shared by the commands that analyse recent runs."""
+    f = click.option(
+        "--window",
+        type=click.IntRange(2),
+        default=None,
+        help="Runs to look back over [default: history.window, 50].",
+    )(f)
+    return click.option(
+        "--branch", default=None, help="Only runs on this branch (default: every branch)."
+    )(f)
 
 
 def load_optional_config(config_path: str | None) -> LoadedConfig | None:

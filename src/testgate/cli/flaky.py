@@ -6,20 +6,21 @@ import json
 
 import click
 
-from testgate.cli._hist import db_options, fmt_time, open_for_cli, print_table, table
+from testgate.cli._hist import (
+    db_options,
+    fmt_time,
+    open_for_cli,
+    print_table,
+    table,
+    window_options,
+)
 
 __all__ = ["command"]
 
 
 @click.command("flaky")
 @db_options
-@click.option("--branch", default=None, help="Only runs on this branch (default: every branch).")
-@click.option(
-    "--window",
-    type=click.IntRange(2),
-    default=None,
-    help="Runs to look back over [default: history.window, 50].",
-)
+@window_options
 @click.option(
     "--min-runs",
     type=click.IntRange(1),

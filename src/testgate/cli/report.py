@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from testgate.cli._common import config_option
 
-__all__ = ["command", "default_summary", "run_dir_of"]
+if TYPE_CHECKING:
+    from testgate.report.data import HistoryView
+
+__all__ = ["command", "default_summary", "history_for", "run_dir_of"]
 
 
 def default_summary(config_path: str | None) -> Path:
@@ -30,6 +34,24 @@ def run_dir_of(summary: Path, run_id: str) -> Path | None:
         if (candidate / "logs").is_dir():
             return candidate
     return None
+
+
+def history_for(db: str | None, config_path: str | None, branch: str | None) -> HistoryView | None:
+    """The history of *branch* from the store the options name, or None when there is none."""
+    from testgate.cli._hist import open_for_cli
+    from testgate.report.history_view import history_view
+
+    store, loaded = open_for_cli(db, config_path, create=False)
+    try:
+        hist = loaded.config.history if loaded else None
+        return history_view(
+            store,
+            branch=branch,
+            window=hist.window if hist else 50,
+            min_runs=hist.min_runs if hist else 5,
+        )
+    finally:
+        store.close()
 
 
 @click.command(
@@ -66,6 +88,16 @@ def run_dir_of(summary: Path, run_id: str) -> Path | None:
     help="Also append Markdown to the file named by $GITHUB_STEP_SUMMARY, when it is set.",
 )
 @click.option("--list", "list_formats", is_flag=True, help="List the formats and exit.")
+@click.option(
+    "--db",
+    default=None,
+    metavar="URL",
+    help="History store for the HTML report's trends, flaky and slow tests (default: "
+    "TESTGATE_DB, history.url in the config, or .testgate/history.db beside it, when it exists).",
+)
+@click.option(
+    "--no-history", is_flag=True, help="Leave the history sections out of the HTML report."
+)
 @config_option
 def command(
     summary_path: str | None,
@@ -73,6 +105,8 @@ def command(
     output: str | None,
     step_summary: bool,
     list_formats: bool,
+    db: str | None,
+    no_history: bool,
     config_path: str | None,
 ) -> int:
     import os
@@ -90,6 +124,8 @@ def command(
     summary = Path(summary_path) if summary_path else default_summary(config_path)
     run = read_summary(summary)
     ctx = RenderContext(logs=log_tails(run, run_dir_of(summary, run.id)))
+    if fmt == "html" and not no_history:
+        ctx.history = history_for(db, config_path, run.vcs.branch)
     written = renderer.write(run, Path(output) if output else None, ctx)
     for p in written:
         click.echo(f"wrote {p}", err=True)

@@ -200,7 +200,13 @@ def command(
 
         target = Path(html_path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        html = render_html(outcome.run, logs=log_tails(outcome.run, outcome.run_dir))
+        history = None
+        if not no_record and other is None:
+            from testgate.cli.report import history_for
+
+            history = history_for(db, str(loaded.path), outcome.run.vcs.branch)
+        logs = log_tails(outcome.run, outcome.run_dir)
+        html = render_html(outcome.run, history=history, logs=logs)
         target.write_text(html, encoding="utf-8")
         if not quiet:
             console.print(f"HTML report: {target}")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
+from testgate.errors import UsageError
 from testgate.plugins import spec
 
 if TYPE_CHECKING:
@@ -39,10 +40,19 @@ class Plugins:
         for modname in builtins:
             if modname not in blocked:
                 self._pm.register(importlib.import_module(modname), name=modname)
-        if entry_points:
-            for group in ENTRY_POINT_GROUPS:
-                self._pm.load_setuptools_entrypoints(group)
-        self._pm.check_pending()  # a misspelt hook fails now, not mid-run
+        try:
+            if entry_points:
+                for group in ENTRY_POINT_GROUPS:
+                    self._pm.load_setuptools_entrypoints(group)
+            self._pm.check_pending()  # a misspelt hook fails now, not mid-run
+        except pluggy.PluginValidationError as exc:
+            known = ", ".join(sorted(n for n in dir(spec) if n.startswith("testgate_")))
+            raise UsageError(
+                f"plugin {self._pm.get_name(exc.plugin) or exc.plugin!r} is not valid: {exc}; "
+                f"testgate's hooks are: {known}. Fix the plugin, or disable it with "
+                f"{DISABLE_ENV}=<name>",
+                slug="plugin-invalid",
+            ) from None
 
     @property
     def manager(self) -> pluggy.PluginManager:

@@ -8,7 +8,7 @@ from testgate.model import Run
 from testgate.plugins.spec import hookimpl
 from testgate.report.registry import RenderContext, RendererRegistry, write_text
 
-__all__ = ["BadgeRenderer", "HtmlRenderer", "MarkdownRenderer"]
+__all__ = ["BadgeRenderer", "HtmlRenderer", "JUnitRenderer", "MarkdownRenderer"]
 
 
 class HtmlRenderer:
@@ -45,7 +45,28 @@ class BadgeRenderer:
         return write_badges(run, output or Path(self.default_output or "badges"))
 
 
+class JUnitRenderer:
+    name = "junit"
+    description = (
+        "one merged JUnit XML of every test in the run (flaky tests as Surefire writes them)"
+    )
+    default_output: str | None = None
+
+    def write(self, run: Run, output: Path | None, ctx: RenderContext) -> list[Path]:
+        import tempfile
+
+        from testgate.adapters.junit import write_junit
+
+        name = run.project or "testgate"
+        if output is not None and str(output) != "-":
+            output.parent.mkdir(parents=True, exist_ok=True)
+            return [write_junit(run.tests, output, name=name)]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = write_junit(run.tests, Path(tmp) / "junit.xml", name=name)
+            return write_text(path.read_text(encoding="utf-8"), None)
+
+
 @hookimpl
 def testgate_register_renderers(registry: RendererRegistry) -> None:
-    for r in (HtmlRenderer(), MarkdownRenderer(), BadgeRenderer()):
+    for r in (HtmlRenderer(), MarkdownRenderer(), BadgeRenderer(), JUnitRenderer()):
         registry.register(r)

@@ -218,7 +218,7 @@
   }
 
   // ---- performance, findings, history ------------------------------------------------
-  function table(headers, rows, numeric) {
+  function table(headers, rows, numeric, cls) {
     var tb = el("tbody");
     rows.forEach(function (r) {
       var tr = el("tr");
@@ -227,7 +227,7 @@
     });
     var hr = el("tr");
     headers.forEach(function (h, i) { hr.appendChild(el("th", { cls: numeric && numeric[i] ? "num" : "", text: h })); });
-    return el("table", { cls: "grid" }, el("thead", null, hr), tb);
+    return el("table", { cls: "grid" + (cls ? " " + cls : "") }, el("thead", null, hr), tb);
   }
   function renderPerf() {
     var box = document.getElementById("perf"), names = Object.keys(D.perf);
@@ -248,7 +248,7 @@
       wrap.appendChild(table(["severity", "category", "tool", "rule", "where", "message"], rows.slice(page * PAGE, page * PAGE + PAGE).map(function (f) {
         var where = f.package ? f.package + (f.version ? "@" + f.version : "") : (f.path ? f.path + (f.line ? ":" + f.line : "") : "");
         return [f.severity, f.category, f.tool, f.rule, where, f.message];
-      })));
+      }), null, "findings"));
       pager(pg, rows.length, page, function (p) { page = p; draw(); });
     }
     box.appendChild(wrap); box.appendChild(pg); draw();
@@ -257,11 +257,11 @@
     var box = document.getElementById("flaky-slow"), H = D.history;
     if (H.flaky.length) {
       box.appendChild(el("h3", { text: "Flaky tests" }));
-      box.appendChild(table(["test", "score", "runs", "flips"], H.flaky.map(function (f) { return [f.test, f.score, (f.evidence || f).runs, (f.evidence || f).flips]; }), [false, true, true, true]));
+      box.appendChild(table(["test", "kind", "score", "evidence"], H.flaky.map(function (f) { return [f.test, f.kind || "flaky", f.score, f.evidence || (f.runs + " runs, " + f.flips + " flips")]; }), [false, false, true, false]));
     }
     if (H.slow.length) {
       box.appendChild(el("h3", { text: "Slowest tests" }));
-      box.appendChild(table(["test", "p50 (s)", "p95 (s)", "total (s)"], H.slow.map(function (s) { return [s.test, s.p50_s, s.p95_s, s.total_s]; }), [false, true, true, true]));
+      box.appendChild(table(["test", "p50", "p95", "total"], H.slow.map(function (s) { return [s.test, secs(s.p50_s), secs(s.p95_s), secs(s.total_s)]; }), [false, true, true, true]));
     }
   }
 
