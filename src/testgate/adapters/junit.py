@@ -326,26 +326,31 @@ class _Target:
                 line = self.lines[raw_line] = _int(raw_line)
         else:
             line = None
-        st = attrib.get("status") or attrib.get("result")
-        if self.amp:
-            if "&" in name:
-                name = name.replace("&#38;", "&")
-            if "&" in classname:
-                classname = classname.replace("&#38;", "&")
-            if file and "&" in file:
-                file = file.replace("&#38;", "&")
+        # (`in` first: the keys are nearly always absent, and a failed `in` costs no call)
+        st = attrib.get("status") if "status" in attrib else None
+        if not st and "result" in attrib:
+            st = attrib["result"]
+        amp = self.amp
+        if amp and "&" in name:
+            name = name.replace("&#38;", "&")
         # consecutive cases mostly share a class and a file: comparing with the previous
-        # case's text is cheaper than hashing a fresh string for the interning table
+        # case's text is cheaper than hashing a fresh string for the interning table (and the
+        # text's `&#38;` fix is part of the interned value)
         if classname == self.last_class[0]:
             cls = self.last_class[1]
         else:
+            raw_cls = classname
+            if amp and "&" in classname:
+                classname = classname.replace("&#38;", "&")
             cls = self.intern(classname)
-            self.last_class = (classname, cls)
+            self.last_class = (raw_cls, cls)
         if file:
             if file == self.last_file[0]:
                 file = self.last_file[1]
             else:
                 raw_file = file
+                if amp and "&" in file:
+                    file = file.replace("&#38;", "&")
                 file = self.intern(file)
                 self.last_file = (raw_file, file)
         # TestCase.__new__ and slot stores: half the cost of the dataclass __init__ call
