@@ -106,3 +106,30 @@ def test_a_big_read_leaves_the_collector_as_it_was(
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+def test_every_attribute_shape_reads_alike(tmp_path: Path) -> None:
+    # The one-call readers cover the usual shapes; a same-sized other shape (a status in place
+    # of the line, a class in place of the time) must still be read in full.
+    f = _write(
+        tmp_path,
+        '<testsuite name="S">'
+        '<testcase classname="C" name="a" file="f.py" line="3" time="1"/>'
+        '<testcase classname="C" name="b" file="f.py" status="disabled" time="2"/>'
+        '<testcase classname="C" name="c" file="f.py" line="4" time="3"/>'
+        '<testcase name="d" classname="C" time="4"/>'
+        '<testcase name="e" class="K" status="fail"/>'
+        '<testcase name="f" classname="C" time="5"/>'
+        '<testcase name="g" classname="C" duration="6" file="g.py" line="9"/>'
+        "</testsuite>",
+    )
+    got = [(t.name, t.classname, t.status, t.duration_s, t.file, t.line) for t in read_junit(f)]
+    assert got == [
+        ("a", "C", "passed", 1.0, "f.py", 3),
+        ("b", "C", "skipped", 2.0, "f.py", None),
+        ("c", "C", "passed", 3.0, "f.py", 4),
+        ("d", "C", "passed", 4.0, None, None),
+        ("e", "K", "failed", 0.0, None, None),
+        ("f", "C", "passed", 5.0, None, None),
+        ("g", "C", "passed", 6.0, "g.py", 9),
+    ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import math
+import operator
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -189,6 +190,8 @@ class _Target:
         self.times: dict[str, float] = {}
         self.lines: dict[str, int | None] = {}
         self.amp = _amp_quirk()
+        #: whether the one-call readers of a <testcase>'s attributes still apply (see end())
+        self.fast5 = self.fast3 = True
         #: (attribute text, interned name) of the previous case's class and file
         self.last_class = ("", "")
         self.last_file = ("", "")
@@ -302,10 +305,26 @@ class _Target:
         # The hot path: a case without child elements (passed, or a status attribute says
         # otherwise). It runs once per test case of the file, so it is written inline and
         # measured: every attribute lookup and call here costs ~30 ms per million cases.
-        # (Bazel's generated test.xml writes both, in seconds; `in` and [] are two lookups but
-        # no call, measurably cheaper than get() for a key nearly every case has; and
-        # attrib.get(k), not a saved `get = attrib.get`: the method-call form is specialized)
-        raw = attrib["time"] if "time" in attrib else attrib.get("duration")
+        # Attributes: the usual shapes (classname, name, time, and file and line or neither,
+        # in any order) are read by one C-level call; any other shape, or the first case of
+        # a file where that call misses, takes the general path for the rest of the file.
+        n = len(attrib)
+        if n == 5 and self.fast5:
+            try:
+                raw, classname, name, file, raw_line = _CASE5(attrib)
+                st = None
+            except KeyError:
+                self.fast5 = False
+                raw, classname, name, file, raw_line, st = _case_attributes(attrib)
+        elif n == 3 and self.fast3:
+            try:
+                raw, classname, name = _CASE3(attrib)
+                file = raw_line = st = None
+            except KeyError:
+                self.fast3 = False
+                raw, classname, name, file, raw_line, st = _case_attributes(attrib)
+        else:
+            raw, classname, name, file, raw_line, st = _case_attributes(attrib)
         if raw:
             duration = self.times.get(raw)
             if duration is None:
@@ -314,22 +333,12 @@ class _Target:
                     self.times[raw] = duration
         else:
             duration = 0.0
-        classname = attrib.get("classname")
-        if classname is None:
-            classname = attrib.get("class") or ""
-        name = attrib.get("name") or ""
-        file = attrib.get("file")
-        raw_line = attrib.get("line")
         if raw_line:
             line = self.lines.get(raw_line, -1)
             if line == -1:
                 line = self.lines[raw_line] = _int(raw_line)
         else:
             line = None
-        # (`in` first: the keys are nearly always absent, and a failed `in` costs no call)
-        st = attrib.get("status") if "status" in attrib else None
-        if not st and "result" in attrib:
-            st = attrib["result"]
         amp = self.amp
         if amp and "&" in name:
             name = name.replace("&#38;", "&")
@@ -582,6 +591,31 @@ class _Target:
                 report=self.report,
             )
         )
+
+
+_CASE5 = operator.itemgetter("time", "classname", "name", "file", "line")
+_CASE3 = operator.itemgetter("time", "classname", "name")
+
+
+def _case_attributes(
+    attrib: dict[str, str],
+) -> tuple[str | None, str, str, str | None, str | None, str | None]:
+    """(time, classname, name, file, line, status) of a ``<testcase>``, in any dialect."""
+    get = attrib.get
+    raw = get("time")
+    if raw is None:
+        raw = get("duration")  # Bazel's generated test.xml writes both, in seconds
+    classname = get("classname")
+    if classname is None:
+        classname = get("class") or ""  # some PHPUnit-style writers only write class
+    return (
+        raw,
+        classname,
+        get("name") or "",
+        get("file"),
+        get("line"),
+        get("status") or get("result"),
+    )
 
 
 def _unamp_dict(attrib: dict[str, str]) -> dict[str, str]:
