@@ -138,7 +138,11 @@ def parse_with_target(path: Path, target: Any, *, chunk_size: int = 1 << 20) -> 
     The same hardening as :func:`iterparse`, but no tree is built at all: the target sees each
     element's tag and attributes as they pass. Faster than ``iterparse`` for readers that only
     need a few attributes of millions of elements (JUnit). Returns ``target.close()``.
+
+    A target with a ``flush()`` method has it called after each chunk of input (at most
+    *chunk_size* bytes): a target whose ``data`` only accumulates can bound its memory there.
     """
+    flush = getattr(target, "flush", None)
     check_prolog(path)
     parser = etree.XMLParser(
         target=target,
@@ -160,6 +164,8 @@ def parse_with_target(path: Path, target: Any, *, chunk_size: int = 1 << 20) -> 
                 if blank and chunk.strip():
                     blank = False
                 parser.feed(chunk)
+                if flush is not None:
+                    flush()
         return parser.close()
     except etree.XMLSyntaxError as exc:
         if blank:
