@@ -23,6 +23,7 @@ from testgate.errors import InputError
 
 __all__ = [
     "check_prolog",
+    "child_text",
     "expect_root",
     "iterparse",
     "local",
@@ -66,6 +67,21 @@ def expect_root(path: Path, expected: str, fmt: str) -> None:
             f"expected <{expected}>",
             slug="unknown-format",
         )
+
+
+def child_text(elem: Any, *path: str) -> str | None:
+    """Text of the first descendant reached by the local names *path* (namespaces ignored),
+    stripped; None when the path does not exist or the text is empty."""
+    cur = elem
+    for name in path:
+        for child in cur:
+            if local(child.tag) == name:
+                cur = child
+                break
+        else:
+            return None
+    text = "".join(cur.itertext()).strip()
+    return text or None
 
 
 def check_prolog(path: Path, head: str | None = None) -> None:

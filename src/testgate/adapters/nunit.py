@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from testgate.adapters._xml import iterparse, local
+from testgate.adapters._xml import child_text, iterparse, local
 from testgate.adapters.junit import parse_time
 from testgate.errors import InputError
 from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestCase, bounded
@@ -52,20 +52,6 @@ def _status(result: str | None, label: str | None, executed: str | None) -> str:
     return "passed" if not r else "failed"
 
 
-def _text(elem: Any, *names: str) -> str | None:
-    """Text of the descendant reached by the local *names* (``failure``, ``message``)."""
-    cur = elem
-    for name in names:
-        for child in cur:
-            if local(child.tag) == name:
-                cur = child
-                break
-        else:
-            return None
-    text = "".join(cur.itertext()).strip()
-    return text or None
-
-
 def read_nunit(path: Path) -> list[TestCase]:
     tests: list[TestCase] = []
     suites: list[str] = []
@@ -84,8 +70,10 @@ def read_nunit(path: Path) -> list[TestCase]:
             elem.clear()
         elif tag == "test-case":
             status = _status(elem.get("result"), elem.get("label"), elem.get("executed"))
-            message = _text(elem, "failure", "message") or _text(elem, "reason", "message")
-            trace = _text(elem, "failure", "stack-trace")
+            message = child_text(elem, "failure", "message") or child_text(
+                elem, "reason", "message"
+            )
+            trace = child_text(elem, "failure", "stack-trace")
             full = elem.get("fullname") or elem.get("name") or ""
             name = elem.get("name") or full
             classname = elem.get("classname") or ""

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from testgate.adapters._xml import iterparse, local
+from testgate.adapters._xml import child_text, iterparse, local
 from testgate.errors import InputError
 from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestCase, bounded
 
@@ -52,20 +52,6 @@ def parse_timespan(raw: str | None) -> float:
     return int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
-def _child_text(elem: Any, *path: str) -> str | None:
-    """Text of the first descendant reached by local names *path* (namespace ignored)."""
-    cur = elem
-    for name in path:
-        for child in cur:
-            if local(child.tag) == name:
-                cur = child
-                break
-        else:
-            return None
-    text = "".join(cur.itertext()).strip()
-    return text or None
-
-
 def read_trx(path: Path) -> list[TestCase]:
     results: list[tuple[str, str, str, float, str | None, str | None]] = []
     definitions: dict[str, tuple[str, str]] = {}  # testId -> (className, storage)
@@ -79,10 +65,10 @@ def read_trx(path: Path) -> list[TestCase]:
             if not has_inner:
                 outcome = (elem.get("outcome") or "").lower()
                 status = _OUTCOMES.get(outcome, "failed" if outcome else "skipped")
-                message = _child_text(elem, "Output", "ErrorInfo", "Message")
-                trace = _child_text(elem, "Output", "ErrorInfo", "StackTrace")
+                message = child_text(elem, "Output", "ErrorInfo", "Message")
+                trace = child_text(elem, "Output", "ErrorInfo", "StackTrace")
                 if status == "skipped" and message is None:
-                    message = _child_text(elem, "Output", "StdOut")
+                    message = child_text(elem, "Output", "StdOut")
                 results.append(
                     (
                         elem.get("testId") or "",
