@@ -6,7 +6,7 @@ A mixin of :class:`~testgate.history.store.HistoryStore`, split out to keep each
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, text
@@ -54,6 +54,15 @@ class StoreQueries:
         q = q.order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc()).limit(limit)
         with self._read() as conn:
             return self._with_metrics(conn, [_run_info(r) for r in conn.execute(q)])
+
+    def run_metas(self) -> Iterator[dict[str, Any]]:
+        """The ``meta`` document of every recorded run, oldest first, and nothing else (the
+        dashboard's cumulative Prometheus metrics sum a part of it on every scrape)."""
+        q = select(S.runs.c.meta).order_by(S.runs.c.id)
+        with self._read() as conn:
+            rows = conn.execute(q).scalars().all()
+        for meta in rows:
+            yield dict(meta or {})
 
     def count_runs(self) -> int:
 

@@ -16,8 +16,8 @@ __all__ = ["cumulative_aggregate", "flaky_and_slow"]
 def cumulative_aggregate(store: HistoryStore) -> Aggregate:
     """The sum of every recorded run's Prometheus aggregate (kept in the run's meta)."""
     agg = Aggregate()
-    for info in store.runs(limit=1_000_000):
-        data = info.meta.get("prom")
+    for meta in store.run_metas():
+        data = meta.get("prom")
         if data:
             agg.add(Aggregate.from_dict(data))
     return agg
