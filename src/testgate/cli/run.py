@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from testgate.config.loader import LoadedConfig
     from testgate.gates.evaluate import Verdict
     from testgate.model import Run
+    from testgate.report.data import HistoryView
 
 __all__ = ["combine_exit_codes", "command", "evaluate_gates", "record_history"]
 
@@ -41,20 +42,32 @@ def evaluate_gates(loaded: LoadedConfig, run: Run) -> tuple[int | None, Verdict 
     return (None if verdict.passed else int(ExitCode.GATE_FAILED)), verdict
 
 
-def record_history(loaded: LoadedConfig, run: Run, db: str | None) -> int | None:
-    """Record the written run in the history store and print the alerts it fired.
+def record_history(
+    loaded: LoadedConfig, run: Run, db: str | None, *, with_view: bool = False
+) -> tuple[int | None, HistoryView | None]:
+    """Record the written run in the history store, print the alerts it fired and, with
+    *with_view*, return the branch's history for the HTML report from the same open store.
 
     A store that cannot be opened is one error line and exit code 2; the summary is already
     written, so nothing of the run is lost.
     """
     from testgate.errors import ExitCode, TestgateError
-    from testgate.history.recording import record_run
+    from testgate.history.recording import record_and_alert
+    from testgate.history.store import open_store, resolve_url
+    from testgate.report.history_view import history_view
 
+    view = None
     try:
-        fired = record_run(loaded, run, db)
+        with open_store(resolve_url(db, loaded)) as store:
+            fired = record_and_alert(store, loaded, run).fired
+            if with_view:
+                hist = loaded.config.history
+                view = history_view(
+                    store, branch=run.vcs.branch, window=hist.window, min_runs=hist.min_runs
+                )
     except TestgateError as exc:
         click.echo(f"testgate: error: run not recorded in the history: {exc}", err=True)
-        return int(ExitCode.USAGE_ERROR)
+        return int(ExitCode.USAGE_ERROR), None
     for alert in fired:
         click.echo(f"alert [{alert.severity}] {alert.name}: {alert.message}", err=True)
         for d in alert.deliveries:
@@ -64,7 +77,7 @@ def record_history(loaded: LoadedConfig, run: Run, db: str | None) -> int | None
                     f"  webhook {d.url} not delivered after {d.attempts} attempt(s): {why}",
                     err=True,
                 )
-    return None
+    return None, view
 
 
 def combine_exit_codes(pipeline: int, gate: int | None, other: int | None) -> int:
@@ -192,19 +205,15 @@ def command(
         console.print()
         console.print(render_text(verdict, color=console.is_terminal), highlight=False)
     other: int | None = None
+    history = None
     if not no_record:
-        other = record_history(loaded, outcome.run, db)
+        other, history = record_history(loaded, outcome.run, db, with_view=bool(html_path))
     if html_path:
         from testgate.report.data import log_tails
         from testgate.report.html import render_html
 
         target = Path(html_path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        history = None
-        if not no_record and other is None:
-            from testgate.cli.report import history_for
-
-            history = history_for(db, str(loaded.path), outcome.run.vcs.branch)
         logs = log_tails(outcome.run, outcome.run_dir)
         html = render_html(outcome.run, history=history, logs=logs)
         target.write_text(html, encoding="utf-8")
