@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 from testgate.model import Run
 from testgate.report.data import HistoryView, report_data
 
-__all__ = ["embed_json", "render_html", "trend_svg"]
+__all__ = ["embed_json", "render_html", "static_asset", "trend_svg"]
 
 #: trend charts drawn when the history has the series (metric, title, unit)
 TREND_CHARTS: tuple[tuple[str, str, str], ...] = (
@@ -45,7 +45,7 @@ def embed_json(data: Any) -> str:
 
 
 @cache
-def _asset(name: str) -> str:
+def static_asset(name: str) -> str:
     return resources.files("testgate.report").joinpath("static").joinpath(name).read_text("utf-8")
 
 
@@ -117,7 +117,7 @@ def render_html(
 ) -> str:
     """The whole report as one HTML document."""
     data = report_data(run, history=history, logs=logs)
-    script = _asset("report.js")
+    script = static_asset("report.js")
     charts = []
     if history is not None:
         for metric, label, unit in TREND_CHARTS:
@@ -132,7 +132,7 @@ def render_html(
             m=run.metrics,
             verdict=verdict,
             charts=charts,
-            css=Markup(_asset("report.css")),
+            css=Markup(static_asset("report.css")),
             script=Markup(script),
             csp_hash=_csp_hash(script),
             data=Markup(embed_json(data)),

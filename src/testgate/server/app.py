@@ -17,7 +17,7 @@ from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from markupsafe import Markup
 
-from testgate.report.html import _asset, trend_svg
+from testgate.report.html import static_asset, trend_svg
 
 if TYPE_CHECKING:
     from testgate.history.store import HistoryStore, RunInfo
@@ -46,7 +46,7 @@ def _templates() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals["css"] = Markup(_asset("report.css")) + Markup(_asset_dashboard())
+    env.globals["css"] = Markup(static_asset("report.css")) + Markup(_asset_dashboard())
     return env
 
 
