@@ -145,3 +145,15 @@ def test_exit_code_precedence(
     pipeline: int, gate: int | None, other: int | None, expected: int
 ) -> None:
     assert combine_exit_codes(pipeline, gate, other) == expected
+
+
+def test_a_failing_step_that_printed_nothing_says_so(project: Project) -> None:
+    project.write(
+        "testgate.yaml",
+        "pipeline:\n  stages:\n    - name: unit\n      steps:\n        - name: quiet\n"
+        "          run: exit 3\n",
+    )
+    out = project.run("run", "--no-record").assert_code(1)
+    out.fnmatch_lines(
+        ["── unit/quiet failed: last lines of *unit__quiet.log", "(the step printed nothing)"]
+    )

@@ -282,7 +282,10 @@ def render_end(
             console.print(
                 Text(f"── {s.stage}/{s.name} {s.status}: last lines of {_shown(log)}", style="bold")
             )
-            for line in log_tail(log, TAIL_LINES):
+            tail = log_tail(log, TAIL_LINES)
+            if not tail:
+                console.print(Text("(the step printed nothing)", style="dim"))
+            for line in tail:
                 console.print(Text(line), soft_wrap=True)
     console.print()
     console.print(verdict(outcome) if verdict is not None else verdict_line(outcome), markup=False)
