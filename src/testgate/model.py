@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from testgate.errors import InputError
+from testgate.verdict import Verdict
 
 __all__ = [
     "FINDING_CATEGORIES",
@@ -456,8 +457,8 @@ class Run:
     reports: list[ReportRef] = field(default_factory=list)
     #: set by ``testgate run`` when the run was interrupted
     interrupted: bool = False
-    #: the gate verdict, when gates were evaluated (the gates box owns its shape)
-    verdict: dict[str, Any] | None = None
+    #: the gate verdict, when gates were evaluated
+    verdict: Verdict | None = None
 
     def absorb(self, data: ReportData, ref: ReportRef | None = None) -> None:
         """Add what one report held to this run."""
@@ -500,7 +501,7 @@ class Run:
             "findings": [f.to_dict() for f in self.findings],
         }
         if self.verdict is not None:
-            d["verdict"] = self.verdict
+            d["verdict"] = self.verdict.to_dict()
         return d
 
     @classmethod
@@ -542,7 +543,7 @@ class Run:
                 metrics={k: float(v) for k, v in (d.get("metrics") or {}).items()},
                 reports=[ReportRef.from_dict(x) for x in r.get("reports") or []],
                 interrupted=bool(r.get("interrupted", False)),
-                verdict=d.get("verdict"),
+                verdict=Verdict.from_dict(d["verdict"]) if d.get("verdict") else None,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(
@@ -577,7 +578,11 @@ def derive_metrics(run: Run) -> dict[str, float]:
         total = len(run.tests)
         m["tests.total"] = total
         m["tests.passed"] = counts["passed"]
-        m["tests.failed"] = counts["failed"]
+        # tests.failed counts every test that did not pass for a reason: failures and errors
+        # (a gate "tests.failed == 0" must not pass a run in which every test errored);
+        # tests.failures and tests.errors give the split
+        m["tests.failed"] = counts["failed"] + counts["error"]
+        m["tests.failures"] = counts["failed"]
         m["tests.errors"] = counts["error"]
         m["tests.skipped"] = counts["skipped"]
         m["tests.flaky"] = flaky

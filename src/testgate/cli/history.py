@@ -34,14 +34,23 @@ def record_cmd(
     Recording the same run twice does nothing. The configured alerts are evaluated against
     the previous run on the same branch; the fired ones are printed and sent to the webhooks.
     """
-    from testgate.history.recording import record_and_alert
+    from testgate import workflow
+    from testgate.cli._hist import load_optional_config
+    from testgate.errors import HistoryError
     from testgate.model import read_summary
 
     run = read_summary(summary)
-    store, loaded = open_for_cli(db, config_path)
-    with store:
-        outcome = record_and_alert(store, loaded, run, send=not no_notify)
-        url = store.safe_url
+    source = load_optional_config(config_path)
+    loaded = workflow.Loaded(source=source, gates=workflow.load_gates(source)) if source else None
+    persisted = workflow.persist(
+        loaded,
+        run,
+        workflow.PersistOptions(write=False, db=db, notify=not no_notify),
+    )
+    if persisted.outcome is None:
+        raise HistoryError("; ".join(persisted.errors) or "run not recorded")
+    outcome = persisted.outcome
+    url = persisted.store
     if as_json:
         doc = {
             "run": run.id,

@@ -241,6 +241,11 @@ class StepSpec(_Strict):
     allow_failure: bool = Field(
         default=False, description="A failure of this step does not fail its stage."
     )
+    clean_reports: bool = Field(
+        default=True,
+        description="Delete the files named by reports: before the step runs, so that a report "
+        "left by an earlier run can never be read as this run's.",
+    )
 
     @field_validator("env", mode="before")
     @classmethod

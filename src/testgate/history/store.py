@@ -68,12 +68,9 @@ def _run_status(run: Run) -> str:
 
 def _verdict(run: Run) -> str | None:
     v = run.verdict
-    if not isinstance(v, dict):
+    if v is None:
         return None
-    for key in ("status", "verdict", "outcome", "result"):
-        if isinstance(v.get(key), str):
-            return str(v[key])[:32]
-    return None
+    return "pass (bypassed)" if v.bypassed else v.verdict
 
 
 def _merge_duplicate(old: TestCase, new: TestCase) -> TestCase:
@@ -204,9 +201,9 @@ class HistoryStore(StoreQueries):
             "reports": [r.to_dict() for r in run.reports],
         }
         if run.verdict is not None:
-            meta["verdict"] = run.verdict
+            meta["verdict"] = run.verdict.to_dict()
         # the run's share of the cumulative Prometheus metrics served at /metrics
-        from testgate.server.prom import aggregate_run
+        from testgate.history.prom import aggregate_run
 
         meta["prom"] = aggregate_run(run).to_dict()
         run_row = {
