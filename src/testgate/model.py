@@ -114,6 +114,12 @@ class TestCase:
     report: str | None = None
     #: set to override the derived identity (rarely needed)
     test_id: str | None = None
+    #: why a failed or errored test failed: assertion, exception, timeout, infrastructure,
+    #: collection, crash, or a user's own category (set by triage)
+    category: str | None = None
+    #: the cause of a failure: exception type + normalised location; failures with one cause
+    #: share it (set by triage; outage detection and the reports' grouping use it)
+    fingerprint: str | None = None
 
     @property
     def id(self) -> str:
@@ -147,6 +153,10 @@ class TestCase:
             d["step"] = self.step
         if self.report is not None:
             d["report"] = self.report
+        if self.category is not None:
+            d["category"] = self.category
+        if self.fingerprint is not None:
+            d["fingerprint"] = self.fingerprint
         return d
 
     @classmethod
@@ -171,6 +181,8 @@ class TestCase:
             get("step"),
             get("report"),
             get("id"),
+            get("category"),
+            get("fingerprint"),
         )
 
 

@@ -381,6 +381,8 @@ class _Target:
         tc.step = None
         tc.report = self.report
         tc.test_id = None
+        tc.category = None
+        tc.fingerprint = None
         if st or name in self.bad_names:
             self.add(tc)
         else:
