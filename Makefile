@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit venv bench clean
+.PHONY: demo test lint typecheck unit venv bench clean gold
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+## Regenerate the golden renderings in tests/gold/ (review the diff before committing it).
+gold: $(STAMP)
+	TESTGATE_REGEN_GOLD=1 $(BIN)/pytest -q -p no:cacheprovider tests/test_gold.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

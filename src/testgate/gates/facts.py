@@ -255,7 +255,10 @@ class Facts:
         counts: dict[str, float] = {
             "total": sum(by_status.values()),
             "passed": passed,
-            "failed": failed,
+            # as in the summary: tests.failed is failures and errors, so "tests.failed == 0"
+            # cannot pass a run in which every test errored
+            "failed": failed + errors,
+            "failures": failed,
             "errors": errors,
             "skipped": by_status["skipped"],
             "quarantined": len(quarantined),
