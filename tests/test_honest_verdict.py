@@ -69,7 +69,8 @@ def test_quiet_prints_only_the_final_line(project: Project) -> None:
     project.write("testgate.yaml", _config(gates=GATE))
     out = project.run("run", "-q", "--no-record").assert_code(3)
     lines = out.out.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("testgate: GATE FAILED"), out.out
+    assert len(lines) == 1, out.out
+    assert lines[0].startswith("testgate: GATE FAILED")
 
 
 def test_a_report_left_by_an_earlier_run_is_deleted_before_the_step(project: Project) -> None:

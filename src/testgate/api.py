@@ -16,13 +16,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from testgate import workflow
 from testgate.errors import ExitCode
 from testgate.model import ReportData, ReportRef, Run, read_summary
 from testgate.verdict import Verdict
 
-__all__ = ["RunResult", "gate", "ingest", "read_report", "record", "render", "run"]
+__all__ = [
+    "RunResult",
+    "dashboard",
+    "gate",
+    "ingest",
+    "read_report",
+    "record",
+    "render",
+    "run",
+    "serve",
+]
 
 
 @dataclass(slots=True)
@@ -165,3 +176,47 @@ def read_report(
     get_plugins()
     ctx = ReadContext(root=Path(root)) if root is not None else None
     return _read(path, format=format, ctx=ctx)
+
+
+def dashboard(
+    *, db: str | None = None, config: str | Path | None = None, token: str | None = None
+) -> Any:
+    """The dashboard as an ASGI application (FastAPI) over the history store *db* (default:
+    ``TESTGATE_DB``, ``history.url`` of *config*, ``.testgate/history.db`` beside it), for
+    embedding in a server of your own. With *token*, every request must present it."""
+    from testgate.history.store import open_store, resolve_url
+    from testgate.server.app import create_app
+
+    loaded = workflow.load(config) if config is not None else None
+    source = loaded.source if loaded is not None else None
+    store = open_store(resolve_url(db, source))
+    hist = source.config.history if source is not None else None
+    return create_app(
+        store,
+        token=token,
+        window=hist.window if hist else 50,
+        min_runs=hist.min_runs if hist else 5,
+    )
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    db: str | None = None,
+    config: str | Path | None = None,
+    token: str | None = None,
+) -> None:
+    """``testgate serve``: serve the dashboard, its JSON API and Prometheus metrics until
+    interrupted. Any address other than loopback needs a *token*."""
+    import uvicorn
+
+    from testgate.errors import UsageError
+    from testgate.server.app import is_loopback
+
+    if not is_loopback(host) and not token:
+        raise UsageError(
+            f"refusing to serve on {host}: the dashboard binds only loopback addresses unless "
+            "a token is set"
+        )
+    uvicorn.run(dashboard(db=db, config=config, token=token), host=host, port=port)
