@@ -55,6 +55,18 @@ class StoreQueries:
         with self._read() as conn:
             return self._with_metrics(conn, [_run_info(r) for r in conn.execute(q)])
 
+    def branch_counts(self) -> dict[str, int]:
+        """Recorded runs per branch (runs without a branch are left out)."""
+        from sqlalchemy import func
+
+        q = (
+            select(S.runs.c.branch, func.count())
+            .where(S.runs.c.branch.is_not(None))
+            .group_by(S.runs.c.branch)
+        )
+        with self._read() as conn:
+            return {str(b): int(n) for b, n in conn.execute(q)}
+
     def run_metas(self) -> Iterator[dict[str, Any]]:
         """The ``meta`` document of every recorded run, oldest first, and nothing else (the
         dashboard's cumulative Prometheus metrics sum a part of it on every scrape)."""
