@@ -216,8 +216,11 @@ class StoreQueries:
             )
         return run
 
-    def previous_run(self, run_id: str, branch: str | None) -> RunInfo | None:
-        """The run recorded on *branch* just before run *run_id* (by start time)."""
+    def previous_run(
+        self, run_id: str, branch: str | None, *, skip_outages: bool = False
+    ) -> RunInfo | None:
+        """The run recorded on *branch* just before run *run_id* (by start time); with
+        *skip_outages*, the last one before it that was not an outage."""
         with self._read() as conn:
             me = conn.execute(
                 select(S.runs.c.id, S.runs.c.started_at).where(S.runs.c.uid == run_id)
@@ -233,12 +236,17 @@ class StoreQueries:
                         and_(S.runs.c.started_at == started, S.runs.c.id < pk),
                     )
                 )
-            row = conn.execute(
-                q.order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc()).limit(1)
-            ).first()
-            if row is None:
-                return None
-            return self._with_metrics(conn, [_run_info(row)])[0]
+            q = q.order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc())
+            if not skip_outages:
+                row = conn.execute(q.limit(1)).first()
+                return None if row is None else self._with_metrics(conn, [_run_info(row)])[0]
+            from testgate.history.outage import is_outage
+
+            for row in conn.execute(q.limit(200)):
+                info = _run_info(row)
+                if not is_outage(info.tests_total, info.tests_failed, info.meta):
+                    return self._with_metrics(conn, [info])[0]
+            return None
 
     # ------------------------------------------------------------------ series and windows
 

@@ -180,6 +180,25 @@ class HistoryStore(StoreQueries):
 
     # ------------------------------------------------------------------ recording
 
+    def mark_run(self, ref: str, key: str, value: Any) -> RunInfo:
+        """Set ``meta[key]`` of the run *ref* (an id, a unique prefix, ``latest``) to *value*
+        (``None`` removes it): a mark people put on a run after the fact, such as an outage."""
+        info = self.get_run(ref)
+        if info is None:
+            raise HistoryError(
+                f"no run {ref!r} in {self.safe_url}; 'testgate history list' shows the runs",
+                slug="history-run",
+            )
+        meta = dict(info.meta)
+        if value is None:
+            meta.pop(key, None)
+        else:
+            meta[key] = value
+        with self._write() as conn:
+            conn.execute(S.runs.update().where(S.runs.c.id == info.pk).values(meta=meta))
+        info.meta = meta
+        return info
+
     def record(self, run: Run) -> None:
         """Record *run* in one transaction; recording a run id already stored does nothing."""
         uid = run.id
