@@ -115,7 +115,7 @@ def test_expressions(expr: str, value: float) -> None:
 @pytest.mark.parametrize(
     ("condition", "message"),
     [
-        ("coverage <", "ends too early"),
+        ("coverage <", "column 11: expected a value, found the end of the expression"),
         ("coverage previous", "expected a comparison"),
         ("__import__('os') > 1", "unexpected"),
         ("execution_time > 5%", "not a percentage"),
@@ -137,7 +137,8 @@ def test_every_problem_in_the_alerts_block_is_reported_at_once() -> None:
     with pytest.raises(ConfigError) as info:
         parse_alerts(items, source="t.yaml")
     assert info.value.problems == [
-        "t.yaml: alerts[0].condition: 'coverage <': the expression ends too early",
+        "t.yaml: alerts[0].condition: 'coverage <': column 11: expected a value, found the end "
+        "of the expression",
         "t.yaml: alerts[1].severity: 'urgent' is not one of critical, high, medium, low, info",
         "t.yaml: alerts[2]: unknown key(s) when; expected name, condition, severity, message",
     ]
