@@ -118,7 +118,9 @@ def load_gates(source: LoadedConfig) -> GatesSpec:
     _plugins()
     cfg = source.config
     try:
-        return parse_gates(cfg.gates, cfg.deployment_gates, cfg.quarantine)
+        return parse_gates(
+            cfg.section("gates"), cfg.section("deployment_gates"), cfg.section("quarantine")
+        )
     except ConfigError as exc:
         raise _located(source, exc) from None
 

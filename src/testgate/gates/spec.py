@@ -210,15 +210,33 @@ def _quarantine(raw: list[dict[str, Any]]) -> tuple[QuarantineEntry, ...]:
     return tuple(out)
 
 
+def _plain(value: Any) -> Any:
+    """Typed configuration (pydantic models) as the plain data it was read from."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(exclude_unset=True)
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def parse_gates(
     gates: Mapping[str, Any],
     deployment_gates: Mapping[str, Any] | None = None,
-    quarantine: list[dict[str, Any]] | None = None,
+    quarantine: list[dict[str, Any]] | Mapping[str, Any] | None = None,
 ) -> GatesSpec:
     """Validate ``gates``, ``deployment_gates`` and ``quarantine`` from the configuration.
 
-    Every problem found is collected into one :class:`ConfigError` (``.problems``).
+    Each takes the plain data as written or the typed sections of
+    :class:`~testgate.config.schema.Config`. Every problem found is collected into one
+    :class:`ConfigError` (``.problems``).
     """
+    gates, deployment_gates, quarantine = (
+        _plain(gates),
+        _plain(deployment_gates),
+        _plain(quarantine),
+    )
     problems: list[str] = []
     specs: dict[str, GateSpec] = {}
     for name, body in (gates or {}).items():
@@ -259,8 +277,9 @@ def parse_gates(
                 "they are not evaluated at gate time"
             )
         deployments[str(env)] = DeploymentSpec(str(env), tuple(str(r) for r in required), triggers)
+    entries = quarantine.get("tests") if isinstance(quarantine, Mapping) else quarantine
     try:
-        q = _quarantine(list(quarantine or []))
+        q = _quarantine(list(entries or []))
     except ConfigError as exc:
         problems.extend(exc.problems)
         q = ()

@@ -36,8 +36,9 @@ def record_and_alert(
     on its branch and send the fired ones to the webhooks (unless ``send`` is false)."""
     source = str(loaded.path) if loaded is not None else "testgate.yaml"
     # validate the configuration before writing anything
-    rules = parse_alerts(loaded.config.alerts, source=source) if loaded is not None else []
-    hooks = parse_webhooks(loaded.config.notify, source=source) if loaded is not None else []
+    cfg = loaded.config if loaded is not None else None
+    rules = parse_alerts(cfg.section("alerts"), source=source) if cfg is not None else []
+    hooks = parse_webhooks(cfg.section("notify"), source=source) if cfg is not None else []
     if store.has_run(run.id):
         return RecordOutcome(recorded=False)
     store.record(run)
