@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from testgate.errors import ConfigError, ExitCode, GateError, TestgateError
 from testgate.model import Run, write_summary
@@ -72,6 +72,8 @@ class Loaded:
     source: LoadedConfig
     #: the gates, deployment gates and quarantine, parsed
     gates: GatesSpec
+    #: what validation noticed without refusing (a gate's metric that no step's report gives)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def root(self) -> Path:
@@ -94,10 +96,7 @@ def _plugins() -> None:
 
 def _located(source: LoadedConfig, exc: ConfigError) -> ConfigError:
     """*exc* with each problem prefixed by ``file:line:`` of its key path."""
-    try:
-        name = str(source.path.relative_to(Path.cwd()))
-    except ValueError:
-        name = str(source.path)
+    name = _shown(source.path)
     out = []
     for problem in exc.problems:
         key = re.sub(r"\[(\d+)\]", r".\1", problem.split(": ", 1)[0])
@@ -129,13 +128,41 @@ def load(config: str | Path | None = None) -> Loaded:
     """Load the configuration (found upward from here when *config* is None) and its gates.
 
     Builds the plugin manager first, so that every adapter, renderer and criterion a plugin
-    provides is known. Raises :class:`~testgate.errors.ConfigError` naming file and line.
+    provides is known. Every problem, of the pipeline and of the gates alike (thresholds,
+    metric names, alerts), is raised at once as one :class:`~testgate.errors.ConfigError`
+    naming file and line.
     """
+    from testgate.adapters.registry import default_registry
     from testgate.config.loader import load_config
+    from testgate.gates.checks import check_config
 
     _plugins()
-    source = load_config(config)
-    return Loaded(source=source, gates=load_gates(source))
+    notes: list[str] = []
+
+    def gates_and_alerts(data: dict[str, Any]) -> list[tuple[str, str]]:
+        checked = check_config(data, default_registry())
+        notes.extend(checked.notes)
+        return checked.problems
+
+    source = load_config(config, checks=[gates_and_alerts])
+    return Loaded(source=source, gates=load_gates(source), notes=_locate_notes(source, notes))
+
+
+def _locate_notes(source: LoadedConfig, notes: list[str]) -> list[str]:
+    """``file:line: key: note``, in the order of the file."""
+    name = _shown(source.path)
+    located = []
+    for note in notes:
+        key = note.partition(": ")[0]
+        located.append((source.line_of(key), f"{name}:{source.line_of(key)}: {note}"))
+    return [text for _, text in sorted(located, key=lambda x: x[0])]
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 # ------------------------------------------------------------------------------------ execute

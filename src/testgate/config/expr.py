@@ -824,12 +824,13 @@ def parse_threshold(text: str) -> ThresholdParts:
     if p.tok.kind == "op" and p.tok.text in _ORDER_OPS:
         op = p.tok.text
         p.i += 1
+    start = p.tok
     value = p.parse_unary()
     sign = 1.0
     while isinstance(value, Neg):
         sign, value = -sign, value.operand
     if not isinstance(value, Lit) or not isinstance(value.value, float):
-        raise p.fail("expected a number")
+        raise p.fail(f"expected a number, found {p.describe(start)}", start)
     tail = False
     if p.tok.kind == "ident" and p.tok.text.lower() in _TAILS:
         tail = True

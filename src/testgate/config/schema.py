@@ -527,7 +527,11 @@ class BaselineComparisonSpec(_Strict):
 class GateSpec(_Strict):
     """One quality gate: criteria and how it is enforced."""
 
-    criteria: dict[str, CriterionEntry] | list[CriterionSpec] = Field(
+    criteria: Annotated[
+        Annotated[dict[str, CriterionEntry], Tag("named")]
+        | Annotated[list[CriterionSpec], Tag("list")],
+        Discriminator(lambda v: "list" if isinstance(v, list) else "named"),
+    ] = Field(
         default_factory=dict,
         description="Named criteria (explicit {metric, threshold} or the seed's shorthand), or "
         "a list of explicit ones.",
