@@ -471,6 +471,41 @@ class Run:
     interrupted: bool = False
     #: the gate verdict, when gates were evaluated
     verdict: Verdict | None = None
+    #: the configuration's quarantine entries applied to this run, each with the ids of the
+    #: tests it matched: ``{"test", "owner", "reason", "expires", "expired", "tests": [ids]}``
+    #: (testgate.gates.quarantine fills it; an expired entry quarantines nothing)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+
+    def quarantined(self) -> dict[str, dict[str, Any]]:
+        """Test id -> the active quarantine entry that matched it."""
+        out: dict[str, dict[str, Any]] = {}
+        for entry in self.quarantine:
+            if not entry.get("expired"):
+                for tid in entry.get("tests") or ():
+                    out.setdefault(tid, entry)
+        return out
+
+    def quarantine_failures(self) -> tuple[list[TestCase], set[str]]:
+        """The failed tests an active quarantine entry matched, and the keys (``stage/name``)
+        of the failed steps whose failing tests are all quarantined: such a step failed only
+        because of them, as a pytest run whose failures are ``xfail`` would not have."""
+        quarantined = self.quarantined()
+        if not quarantined:
+            return [], set()
+        tests: list[TestCase] = []
+        counted: dict[str | None, list[bool]] = {}
+        for t in self.tests:
+            if t.status in ("failed", "error"):
+                q = t.id in quarantined
+                counted.setdefault(t.step, []).append(q)
+                if q:
+                    tests.append(t)
+        steps = {
+            f"{s.stage}/{s.name}"
+            for s in self.steps
+            if s.status == "failed" and all(counted.get(f"{s.stage}/{s.name}") or [False])
+        }
+        return tests, steps
 
     def absorb(self, data: ReportData, ref: ReportRef | None = None) -> None:
         """Add what one report held to this run."""
@@ -514,6 +549,8 @@ class Run:
         }
         if self.verdict is not None:
             d["verdict"] = self.verdict.to_dict()
+        if self.quarantine:
+            d["quarantine"] = self.quarantine
         return d
 
     @classmethod
@@ -556,6 +593,7 @@ class Run:
                 reports=[ReportRef.from_dict(x) for x in r.get("reports") or []],
                 interrupted=bool(r.get("interrupted", False)),
                 verdict=Verdict.from_dict(d["verdict"]) if d.get("verdict") else None,
+                quarantine=[dict(q) for q in d.get("quarantine") or []],
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(

@@ -56,6 +56,7 @@ __all__ = [
     "load",
     "load_gates",
     "persist",
+    "quarantine",
     "render",
     "run_failed",
 ]
@@ -183,6 +184,8 @@ class Execution:
     pipeline: PipelineOutcome | None = None
     #: the ingest's per-report table, when reports were ingested
     ingested: IngestResult | None = None
+    #: what the run should know without failing (an expired quarantine entry)
+    warnings: list[str] = field(default_factory=list)
 
 
 def execute(loaded: Loaded, options: RunOptions | None = None) -> Execution:
@@ -199,7 +202,19 @@ def execute(loaded: Loaded, options: RunOptions | None = None) -> Execution:
         report_errors=list(outcome.report_errors),
         allow_failure=dict(outcome.allow_failure),
         pipeline=outcome,
+        warnings=quarantine(loaded, outcome.run),
     )
+
+
+def quarantine(loaded: Loaded, run: Run, today: _dt.date | None = None) -> list[str]:
+    """Apply the configuration's quarantine to *run* (which tests each entry matches, the
+    ``quarantine.*`` metrics) and return a warning per expired entry.
+
+    A quarantined test's failure then fails neither the run (:func:`run_failed`) nor the gates.
+    """
+    from testgate.gates.quarantine import apply_quarantine
+
+    return apply_quarantine(run, loaded.gates.quarantine, today or _dt.date.today())
 
 
 @dataclass(slots=True)
@@ -297,6 +312,7 @@ def gate(loaded: Loaded, run: Run, options: GateOptions | None = None) -> Verdic
 
     options = options or GateOptions()
     spec = loaded.gates
+    quarantine(loaded, run, options.today)
     baseline = None
     if options.baseline:
         provider = baseline_provider(
@@ -352,6 +368,8 @@ class PersistOptions:
     notify: bool = True
     #: also read the branch's history for the HTML report (from the same open store)
     history_view: bool = False
+    #: step key -> allow_failure, for the run's recorded outcome (see :func:`run_failed`)
+    allow_failure: dict[str, bool] | None = None
 
 
 @dataclass(slots=True)
@@ -419,7 +437,13 @@ def _record(loaded: Loaded | None, run: Run, options: PersistOptions, out: Persi
     source = loaded.source if loaded is not None else None
     try:
         with open_store(resolve_url(options.db, source)) as store:
-            outcome = record_and_alert(store, source, run, send=options.notify)
+            outcome = record_and_alert(
+                store,
+                source,
+                run,
+                send=options.notify,
+                run_failed=run_failed(run, options.allow_failure),
+            )
             out.recorded = outcome.recorded
             out.store = store.safe_url
             out.fired = outcome.fired
@@ -466,15 +490,23 @@ def render(
 def run_failed(run: Run, allow_failure: dict[str, bool] | None = None) -> bool:
     """Whether a step or a test failed: the one definition of a failed run.
 
-    Steps marked ``allow_failure`` and their tests do not count.
+    Steps marked ``allow_failure`` and their tests do not count, and neither do quarantined
+    tests nor a step that failed only because its quarantined tests failed (as pytest's
+    ``xfail``: the step's report names every failing test, and each is quarantined).
     """
     tolerated = {k for k, v in (allow_failure or {}).items() if v}
+    quarantined_tests, quarantined_steps = run.quarantine_failures()
     for s in run.steps:
-        if f"{s.stage}/{s.name}" in tolerated:
+        key = f"{s.stage}/{s.name}"
+        if key in tolerated or key in quarantined_steps:
             continue
         if s.status in ("failed", "timed_out", "cancelled"):
             return True
-    return any(t.status in ("failed", "error") and t.step not in tolerated for t in run.tests)
+    excused = {id(t) for t in quarantined_tests}
+    return any(
+        t.status in ("failed", "error") and t.step not in tolerated and id(t) not in excused
+        for t in run.tests
+    )
 
 
 def exit_code(

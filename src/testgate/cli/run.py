@@ -135,7 +135,10 @@ def command(
         loaded,
         run,
         workflow.PersistOptions(
-            record=not no_record, db=db, history_view=bool(html_path) and not no_record
+            record=not no_record,
+            db=db,
+            history_view=bool(html_path) and not no_record,
+            allow_failure=execution.allow_failure,
         ),
     )
     errors.extend(persisted.errors)
@@ -146,6 +149,9 @@ def command(
 
             console.print()
             console.print(render_text(verdict, color=console.is_terminal), highlight=False)
+    if verdict is None:  # the verdict's table lists its warnings itself
+        for line in execution.warnings:
+            err.print(f"testgate: warning: {line}", markup=False, highlight=False)
     for line in errors:
         err.print(f"testgate: error: {line}", markup=False, highlight=False)
     _print_alerts(err, persisted)

@@ -13,6 +13,7 @@ from typing import Any
 
 from testgate.errors import GateError
 from testgate.gates.facts import ChangedLines, Facts, missing_hint
+from testgate.gates.quarantine import expired
 from testgate.gates.spec import (
     Criterion,
     GateSpec,
@@ -289,10 +290,6 @@ class _Evaluator:
         )
 
 
-def _expired(q: QuarantineEntry, today: _dt.date | None) -> bool:
-    return bool(q.expires and today and _dt.date.fromisoformat(q.expires) < today)
-
-
 def evaluate(
     spec: GatesSpec,
     run: Run,
@@ -314,7 +311,7 @@ def evaluate(
     warnings: list[str] = []
     active: list[QuarantineEntry] = []
     for q in spec.quarantine:
-        if _expired(q, today):
+        if expired(q, today):
             owner = f" (owner {q.owner})" if q.owner else ""
             warnings.append(
                 f"quarantine entry for {q.test}{owner} expired on {q.expires}; "

@@ -205,10 +205,10 @@ def _gate(name: str, body: Any, where: str, problems: list[str]) -> GateSpec | N
     return GateSpec(name, tuple(crits), bool(blocking), bool(bypass), str(desc) if desc else None)
 
 
-def _quarantine(raw: list[dict[str, Any]]) -> tuple[QuarantineEntry, ...]:
+def _quarantine(raw: list[dict[str, Any]], at: str = "quarantine") -> tuple[QuarantineEntry, ...]:
     out: list[QuarantineEntry] = []
     for i, item in enumerate(raw):
-        where = f"quarantine[{i}]"
+        where = f"{at}[{i}]"
         if not isinstance(item, dict) or not isinstance(item.get("test"), str):
             raise problem(where, "expected {test: ID, owner: NAME, expires: YYYY-MM-DD}")
         expires = item.get("expires")
@@ -314,7 +314,8 @@ def collect_gates(
         deployments[str(env)] = DeploymentSpec(str(env), tuple(str(r) for r in required), triggers)
     entries = quarantine.get("tests") if isinstance(quarantine, Mapping) else quarantine
     try:
-        q = _quarantine(list(entries or []))
+        at = "quarantine.tests" if isinstance(quarantine, Mapping) else "quarantine"
+        q = _quarantine(list(entries or []), at)
     except ConfigError as exc:
         problems.extend(exc.problems)
         q = ()

@@ -30,7 +30,12 @@ class RecordOutcome:
 
 
 def record_and_alert(
-    store: HistoryStore, loaded: LoadedConfig | None, run: Run, *, send: bool = True
+    store: HistoryStore,
+    loaded: LoadedConfig | None,
+    run: Run,
+    *,
+    send: bool = True,
+    run_failed: bool | None = None,
 ) -> RecordOutcome:
     """Record *run* in *store*, then evaluate the configured alerts against the previous run
     on its branch and send the fired ones to the webhooks (unless ``send`` is false)."""
@@ -41,7 +46,7 @@ def record_and_alert(
     hooks = parse_webhooks(cfg.section("notify"), source=source) if cfg is not None else []
     if store.has_run(run.id):
         return RecordOutcome(recorded=False)
-    store.record(run)
+    store.record(run, run_failed=run_failed)
     # an outage is not a regression, and the run after one is not a recovery: alerts neither
     # fire on an outage nor compare against one
     previous = store.previous_run(run.id, run.vcs.branch, skip_outages=True)

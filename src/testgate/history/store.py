@@ -56,9 +56,11 @@ __all__ = [
 _PG_MIGRATION_LOCK = 0x7E57_6A7E
 
 
-def _run_status(run: Run) -> str:
+def _run_status(run: Run, failed: bool | None = None) -> str:
     if run.interrupted:
         return "interrupted"
+    if failed is not None:  # decided by testgate.workflow.run_failed (quarantine, allow_failure)
+        return "failed" if failed else "passed"
     if any(t.status in ("failed", "error") for t in run.tests) or any(
         s.status in ("failed", "timed_out") for s in run.steps
     ):
@@ -199,8 +201,13 @@ class HistoryStore(StoreQueries):
         info.meta = meta
         return info
 
-    def record(self, run: Run) -> None:
-        """Record *run* in one transaction; recording a run id already stored does nothing."""
+    def record(self, run: Run, *, run_failed: bool | None = None) -> None:
+        """Record *run* in one transaction; recording a run id already stored does nothing.
+
+        *run_failed* is the run's outcome as :func:`testgate.workflow.run_failed` decides it
+        (quarantined tests and ``allow_failure`` steps do not fail a run); without it, any
+        failed test or step makes the stored status ``failed``.
+        """
         uid = run.id
         if not uid:
             raise HistoryError("a run without an id cannot be recorded", slug="history-record")
@@ -221,6 +228,14 @@ class HistoryStore(StoreQueries):
         }
         if run.verdict is not None:
             meta["verdict"] = run.verdict.to_dict()
+        if run.quarantine:
+            # which failures were quarantined (owner, reason, expiry), for the dashboard; the
+            # matched ids of the failing tests only: a glob entry may match thousands
+            failing = {t.id for t in run.tests if t.status in ("failed", "error")}
+            meta["quarantine"] = [
+                {**q, "tests": [tid for tid in q.get("tests") or () if tid in failing]}
+                for q in run.quarantine
+            ]
         # the run's share of the cumulative Prometheus metrics served at /metrics
         from testgate.history.prom import aggregate_run
 
@@ -235,7 +250,7 @@ class HistoryStore(StoreQueries):
             "finished_at": finished,
             "recorded_at": _now(),
             "duration_s": duration,
-            "status": _run_status(run),
+            "status": _run_status(run, run_failed),
             "verdict": _verdict(run),
             "interrupted": bool(run.interrupted),
             "tests_total": len(merged),

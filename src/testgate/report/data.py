@@ -82,8 +82,8 @@ def log_tails(run: Run, run_dir: Path | None, lines: int = LOG_TAIL_LINES) -> di
     return tails
 
 
-def _failure(t: TestCase) -> dict[str, Any]:
-    return {
+def _failure(t: TestCase, quarantine: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "id": t.id,
         "suite": t.suite,
         "classname": t.classname,
@@ -96,6 +96,9 @@ def _failure(t: TestCase) -> dict[str, Any]:
         "line": t.line,
         "duration": t.duration_s,
     }
+    if quarantine is not None:
+        out["quarantine"] = {k: quarantine.get(k) for k in ("owner", "reason", "expires")}
+    return out
 
 
 def report_data(
@@ -116,6 +119,8 @@ def report_data(
     # the hot loop of a 100,000-test report: local names, no per-row function calls
     add_row = rows.append
     codes = STATUS_CODES
+    quarantined = run.quarantined()
+    excused_tests, excused_steps = run.quarantine_failures()
     for t in run.tests:
         si = suites.get(t.suite)
         if si is None:
@@ -127,7 +132,7 @@ def report_data(
         fi = -1
         if st == "failed" or st == "error":
             fi = len(failures)
-            failures.append(_failure(t))
+            failures.append(_failure(t, quarantined.get(t.id)))
         add_row([si, ci, t.name, codes.get(st, 0), round(t.duration_s, 4), fi, t.flaky])
     cl, tl, cb, tb = run.coverage.totals()
     return {
@@ -155,6 +160,14 @@ def report_data(
             },
         },
         "findings": [f.to_dict() for f in run.findings],
+        "quarantine": {
+            "entries": [
+                {k: v for k, v in q.items() if k != "tests"} | {"matched": len(q["tests"])}
+                for q in run.quarantine
+            ],
+            "failures": len(excused_tests),
+            "steps": sorted(excused_steps),
+        },
         "perf": perf_table(run.metrics),
         "logs": logs or {},
         "history": {

@@ -140,5 +140,6 @@ def render_html(
             csp_hash=_csp_hash(script),
             data=Markup(embed_json(data)),
             n_failures=len(data["failures"]),
+            quarantine=data["quarantine"],
         )
     )

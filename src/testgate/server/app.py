@@ -231,12 +231,21 @@ def create_app(
     @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
     def run_page(run_id: str) -> HTMLResponse:
         info = _run_or_404(run_id)
+        quarantined = {
+            tid: q
+            for q in info.meta.get("quarantine") or []
+            if isinstance(q, dict) and not q.get("expired")
+            for tid in q.get("tests") or []
+        }
+        verdict = info.meta.get("verdict") if isinstance(info.meta.get("verdict"), dict) else {}
         return _page(
             "run.html.j2",
             run=info,
             steps=store.run_steps(info),
             failures=store.run_results(info, failures_only=True),
             coverage=store.run_coverage(info)[:200],
+            quarantined=quarantined,
+            bypass=(verdict or {}).get("bypass"),
         )
 
     @app.get("/tests", response_class=HTMLResponse, include_in_schema=False)

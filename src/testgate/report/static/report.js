@@ -54,9 +54,11 @@
         var d = el("details", { cls: "failure", id: "failure-" + i },
           el("summary", null,
             el("span", { cls: "pill " + f.status, text: f.status }), " ",
+            f.quarantine ? el("span", { cls: "pill quarantined", text: "quarantined" }) : null, f.quarantine ? " " : null,
             el("strong", { text: f.name }), " ",
             el("span", { cls: "muted", text: f.classname || f.suite })),
           el("div", { cls: "fbody" },
+            f.quarantine ? el("div", { cls: "note warn quarantine-note", text: "quarantined (owner " + (f.quarantine.owner || "?") + ", until " + (f.quarantine.expires || "?") + "): " + (f.quarantine.reason || "") + "; it fails neither the run nor the gates" }) : null,
             f.message ? el("div", { cls: "msg" }, el("pre", { text: f.message })) : null,
             f.trace ? el("details", { cls: "trace", open: "" }, el("summary", { text: "trace" }), el("pre", { text: f.trace })) : null,
             el("div", { cls: "muted mono", text: [f.step ? "step " + f.step : "", f.file ? f.file + (f.line ? ":" + f.line : "") : "", "id " + f.id].filter(Boolean).join(" · ") })));
