@@ -354,16 +354,27 @@ class ReportRef:
     format: str
     kind: str  # tests, coverage, perf, security, lint, complexity, duplication, mutation
     step: str | None = None
+    #: a performance report's own ``perf.*`` figures: several reports may name the same
+    #: scenario (two load tests, a load test and a benchmark), and none overwrites another
+    metrics: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"path": self.path, "format": self.format, "kind": self.kind}
         if self.step is not None:
             d["step"] = self.step
+        if self.metrics:
+            d["metrics"] = dict(sorted(self.metrics.items()))
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ReportRef:
-        return cls(path=d["path"], format=d["format"], kind=d["kind"], step=d.get("step"))
+        return cls(
+            path=d["path"],
+            format=d["format"],
+            kind=d["kind"],
+            step=d.get("step"),
+            metrics={k: float(v) for k, v in (d.get("metrics") or {}).items()},
+        )
 
 
 @dataclass(slots=True)
@@ -511,6 +522,8 @@ class Run:
         """Add what one report held to this run."""
         if ref is not None:
             self.reports.append(ref)
+            if ref.kind == "perf":
+                ref.metrics.update((k, v) for k, v in data.metrics.items() if k.startswith("perf."))
             if ref.step is not None:
                 for tc in data.tests:
                     if tc.step is None:
@@ -526,6 +539,15 @@ class Run:
     def finalize(self) -> None:
         """Recompute the derived metrics; call after the last report was absorbed."""
         self.metrics.update(derive_metrics(self))
+        # a perf.* name that several reports give has no one value: it stays with each report
+        # (ReportRef.metrics), and perf.all.* exists only when one report gives it
+        seen: dict[str, int] = {}
+        for r in self.reports:
+            for k in r.metrics:
+                seen[k] = seen.get(k, 0) + 1
+        for k, n in seen.items():
+            if n > 1:
+                self.metrics.pop(k, None)
 
     def to_dict(self) -> dict[str, Any]:
         run: dict[str, Any] = {
