@@ -275,8 +275,11 @@ def ingest(patterns: Sequence[str], options: IngestOptions | None = None) -> Exe
 class GateOptions:
     """How to evaluate the gates (``testgate gate``'s options; ``testgate run`` passes its own)."""
 
-    #: a summary file or a git ref whose last recorded run is the baseline; None: none
+    #: the run trends and baseline comparisons compare with: a summary file, a git ref (its
+    #: last recorded run), ``none``; None: the last recorded run of the base branch
     baseline: str | None = None
+    #: the history store for the baseline; None: ``TESTGATE_DB``, ``history.url``, the default
+    db: str | None = None
     #: base of new-code coverage (default: the upstream branch, else main, else master)
     base: str | None = None
     #: evaluate ``deployment_gates.ENV`` instead of every gate
@@ -290,6 +293,40 @@ class GateOptions:
     today: _dt.date | None = None
     #: where relative baseline paths are read from; None means the current directory
     cwd: Path | None = None
+
+
+def _needs_baseline(spec: GatesSpec, env: str | None) -> bool:
+    from testgate.gates.spec import gates_for_env
+
+    try:
+        gates = gates_for_env(spec, env)
+    except GateError:
+        return False  # gate() itself says what is wrong with --env
+    return any(c.kind in ("trend", "baseline") for g in gates for c in g.criteria)
+
+
+def _history_baseline(loaded: Loaded, run: Run, options: GateOptions) -> tuple[Run | None, str]:
+    """The last recorded run of the base branch (at the merge-base when there is one)."""
+    from testgate.history.baseline import find_baseline, merge_base
+    from testgate.history.branches import default_branch
+    from testgate.history.store import open_store, resolve_url
+
+    url = resolve_url(options.db, loaded.source)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
+        return None, "no baseline: the history store has no run yet"
+    with open_store(url) as store:
+        base = run.vcs.base_ref.removeprefix("origin/") if run.vcs.base_ref else None
+        choice = default_branch(
+            store,
+            branch=base,
+            configured=loaded.source.config.history.default_branch,
+            root=loaded.root,
+        )
+        commit = merge_base(loaded.root, choice.branch) if choice.branch else None
+        found = find_baseline(store, branch=choice.branch, exclude=run.id, commit=commit)
+    if found.run is None:
+        return None, f"no baseline: {found.why}"
+    return found.run, f"baseline: {found.why}"
 
 
 def _needs_new_code(spec: GatesSpec) -> bool:
@@ -314,11 +351,20 @@ def gate(loaded: Loaded, run: Run, options: GateOptions | None = None) -> Verdic
     spec = loaded.gates
     quarantine(loaded, run, options.today)
     baseline = None
-    if options.baseline:
+    why: str | None = None
+    if options.baseline is not None and options.baseline.strip().lower() == "none":
+        why = "no baseline: --baseline none"
+    elif options.baseline:
         provider = baseline_provider(
-            options.baseline, cwd=options.cwd or Path.cwd(), loaded=loaded.source
+            options.baseline,
+            cwd=options.cwd or Path.cwd(),
+            loaded=loaded.source,
+            exclude=run.id,
+            db=options.db,
         )
         baseline = provider.load()
+    elif _needs_baseline(spec, options.env):
+        baseline, why = _history_baseline(loaded, run, options)
     changes = None
     problem = None
     if (options.base or _needs_new_code(spec)) and run.coverage:
@@ -343,6 +389,8 @@ def gate(loaded: Loaded, run: Run, options: GateOptions | None = None) -> Verdic
     )
     if problem:
         verdict.notes.append(problem)
+    if why is not None:
+        verdict.notes.append(why)
     run.verdict = verdict
     return verdict
 

@@ -59,9 +59,18 @@ GATE_FORMATS = ("text", "json", "markdown", "github", "junit")
 @click.option(
     "--baseline",
     default=None,
-    metavar="FILE|REF",
-    help="Compare with another run for trend and baseline_comparison criteria: a summary.json "
-    "file, or a git ref whose last recorded run the history store gives.",
+    metavar="REF|FILE|none",
+    help="The run trend and baseline_comparison criteria compare with: a git ref (branch, tag, "
+    "commit) whose last recorded run the history store gives, a summary.json FILE, or 'none'. "
+    "Default: the last recorded run of the base branch (the run's base ref, else the default "
+    "branch), at the merge-base when one was recorded.",
+)
+@click.option(
+    "--db",
+    default=None,
+    metavar="URL",
+    help="History store for the baseline (default: TESTGATE_DB, history.url in the config, or "
+    ".testgate/history.db beside it).",
 )
 @click.option(
     "--base",
@@ -95,6 +104,7 @@ def command(
     fmt: str,
     output: str | None,
     baseline: str | None,
+    db: str | None,
     base: str | None,
     env: str | None,
     strict: bool,
@@ -113,7 +123,13 @@ def command(
         loaded,
         run,
         workflow.GateOptions(
-            baseline=baseline, base=base, env=env, strict=strict, bypass=bypass, approved=approved
+            baseline=baseline,
+            db=db,
+            base=base,
+            env=env,
+            strict=strict,
+            bypass=bypass,
+            approved=approved,
         ),
     )
     renderer = f"gate-{fmt}" if fmt in GATE_FORMATS else fmt

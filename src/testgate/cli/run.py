@@ -81,6 +81,15 @@ def _workers(ctx: click.Context, param: click.Parameter, value: int | None) -> i
     "or .testgate/history.db beside it).",
 )
 @click.option("--no-record", is_flag=True, help="Do not record the run in the history store.")
+@click.option(
+    "--baseline",
+    default=None,
+    metavar="REF|FILE|none",
+    help="The run the gates' trend and baseline_comparison criteria compare with, as for "
+    "'testgate gate': a git ref whose last recorded run the history gives, a summary.json FILE, "
+    "or 'none'. Default: the last recorded run of the base branch, at the merge-base when one "
+    "was recorded.",
+)
 def command(
     config_path: str | None,
     workers: int | None,
@@ -91,6 +100,7 @@ def command(
     html_path: str | None,
     db: str | None,
     no_record: bool,
+    baseline: str | None,
 ) -> int:
     """Run the pipeline of testgate.yaml: stages and steps in parallel as their dependencies
     allow, services started when needed, every step's reports read into one run.
@@ -128,7 +138,9 @@ def command(
 
         approved = os.environ.get("TESTGATE_APPROVED", "") in ("1", "true", "yes")
         try:
-            verdict = workflow.gate(loaded, run, workflow.GateOptions(approved=approved))
+            verdict = workflow.gate(
+                loaded, run, workflow.GateOptions(approved=approved, baseline=baseline, db=db)
+            )
         except TestgateError as exc:
             errors.append(f"gates not evaluated: {exc}")
     persisted = workflow.persist(

@@ -33,6 +33,11 @@ __all__ = ["VERDICT_SCHEMA", "Result", "Verdict", "evaluate"]
 #: kept for the name the gates used before the verdict moved beside the model
 Result = CriterionResult
 
+_NO_BASELINE = (
+    "no baseline: the history has no earlier run of the base branch (the notes say why); or "
+    "pass --baseline FILE (a summary.json) or --baseline REF"
+)
+
 
 def _worst(th: Threshold, values: list[tuple[str, float]]) -> tuple[str, float]:
     """The value furthest on the wrong side (or closest to it) of the threshold."""
@@ -257,7 +262,7 @@ class _Evaluator:
                 metric,
                 value,
                 "not_measured",
-                "no baseline; pass --baseline FILE (a summary.json) or --baseline REF",
+                _NO_BASELINE,
             )
         base = self.base_value(metric)
         if base is None:
@@ -295,7 +300,7 @@ class _Evaluator:
                 values[0][0],
                 values[0][1],
                 "not_measured",
-                "no baseline; pass --baseline FILE (a summary.json) or --baseline REF",
+                _NO_BASELINE,
             )
         higher = higher_is_better(c.metric.replace("*", "x"))
         worst: tuple[float, str, float, float] | None = None

@@ -24,8 +24,19 @@ from testgate.history.rows import (
     _run_info,
 )
 from testgate.model import CiInfo, Run, StepResult, TestCase, VcsInfo
+from testgate.verdict import Verdict
 
 __all__ = ["StoreQueries"]
+
+
+def _verdict_of(data: Any) -> Verdict | None:
+    """The recorded verdict, typed (None when the run was not gated or the record is old)."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        return Verdict.from_dict(data)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 class StoreQueries:
@@ -163,13 +174,16 @@ class StoreQueries:
                 for p, a, b, x, y in conn.execute(q.where(c.run_id == run.pk))
             ]
 
-    def last_run(self, ref: str | None = None) -> Run | None:
-        """The newest run of *ref* (a branch, a commit or its prefix, or a run id) as a ``Run``.
+    def last_run(self, ref: str | None = None, *, exclude: str | None = None) -> Run | None:
+        """The newest run of *ref* (a branch, a commit or its prefix, or a run id) as a ``Run``,
+        other than the run *exclude* (a run is never its own baseline).
 
         With ``ref=None``, the newest run of all. The ``Run`` carries the metrics, VCS and CI
         facts, steps and tests; line-level coverage is not kept in the store.
         """
         q = select(*_RUN_COLUMNS).order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc()).limit(1)
+        if exclude is not None:
+            q = q.where(S.runs.c.uid != exclude)
         if ref is not None:
             conds = [S.runs.c.branch == ref, S.runs.c.commit == ref, S.runs.c.uid == ref]
             if len(ref) >= 7 and all(ch in "0123456789abcdefABCDEF" for ch in ref):
@@ -192,7 +206,7 @@ class StoreQueries:
             ),
             metrics=dict(info.metrics),
             interrupted=info.interrupted,
-            verdict=info.meta.get("verdict"),
+            verdict=_verdict_of(info.meta.get("verdict")),
         )
         run.steps = self.run_steps(info)
         results = self.run_results(info)
