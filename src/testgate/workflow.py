@@ -391,8 +391,37 @@ def gate(loaded: Loaded, run: Run, options: GateOptions | None = None) -> Verdic
         verdict.notes.append(problem)
     if why is not None:
         verdict.notes.append(why)
+    if verdict.bypass is not None:
+        # an exception is recorded with who granted it and when (the evaluation is pure)
+        verdict.bypass["user"] = _user()
+        verdict.bypass["at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     run.verdict = verdict
     return verdict
+
+
+#: where CI systems and shells say who is running testgate, most specific first
+_USER_VARS = (
+    "TESTGATE_USER",
+    "GITHUB_ACTOR",
+    "GITLAB_USER_LOGIN",
+    "BUILD_USER_ID",
+    "BUILDKITE_BUILD_CREATOR",
+    "USER",
+    "USERNAME",
+)
+
+
+def _user() -> str:
+    for var in _USER_VARS:
+        value = os.environ.get(var)
+        if value:
+            return value
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
 
 
 # ------------------------------------------------------------------------------------ persist
@@ -418,6 +447,9 @@ class PersistOptions:
     history_view: bool = False
     #: step key -> allow_failure, for the run's recorded outcome (see :func:`run_failed`)
     allow_failure: dict[str, bool] | None = None
+    #: a run already recorded gets this run's verdict (``testgate gate --bypass`` records the
+    #: exception on the run it was granted for)
+    update_verdict: bool = False
 
 
 @dataclass(slots=True)
@@ -494,6 +526,8 @@ def _record(loaded: Loaded | None, run: Run, options: PersistOptions, out: Persi
             )
             out.recorded = outcome.recorded
             out.store = store.safe_url
+            if not outcome.recorded and options.update_verdict and run.verdict is not None:
+                store.set_verdict(run.id, run.verdict)
             out.fired = outcome.fired
             out.deliveries = outcome.deliveries
             out.outcome = outcome

@@ -90,8 +90,9 @@ GATE_FORMATS = ("text", "json", "markdown", "github", "junit")
     "--bypass",
     default=None,
     metavar="REASON",
-    help="Pass despite failing gates, where enforcement.bypass_allowed is true; the reason is "
-    "recorded in the output.",
+    help="Pass despite failing gates, where enforcement.bypass_allowed is true. The exception is "
+    "recorded with its reason, user (TESTGATE_USER, the CI's actor, USER) and time: in every "
+    "output, in the summary, and on the run in the history store.",
 )
 @click.option(
     "--approve",
@@ -132,6 +133,18 @@ def command(
             approved=approved,
         ),
     )
+    persisted = None
+    if verdict.bypass is not None:
+        # an exception is never lost: on the summary and on the recorded run
+        persisted = workflow.persist(
+            loaded,
+            run,
+            workflow.PersistOptions(
+                summary=summary, latest=False, db=db, notify=False, update_verdict=True
+            ),
+        )
+        for line in persisted.errors:
+            click.echo(f"testgate: error: {line}", err=True)
     renderer = f"gate-{fmt}" if fmt in GATE_FORMATS else fmt
     tty = sys.stdout.isatty()
     if output:
@@ -140,4 +153,4 @@ def command(
             workflow.render(run, [("gate-text", None)], RenderContext(color=tty))
     else:
         workflow.render(run, [(renderer, None)], RenderContext(color=tty))
-    return int(workflow.exit_code(verdict=verdict))
+    return int(workflow.exit_code(verdict=verdict, persisted=persisted))

@@ -82,6 +82,14 @@ def _workers(ctx: click.Context, param: click.Parameter, value: int | None) -> i
 )
 @click.option("--no-record", is_flag=True, help="Do not record the run in the history store.")
 @click.option(
+    "--bypass",
+    default=None,
+    metavar="REASON",
+    help="Pass despite failing gates where enforcement.bypass_allowed is true. The exception is "
+    "recorded with its reason, user and time: in the output, the summary, the HTML report and "
+    "the history (the dashboard shows it). Failed tests still fail the run.",
+)
+@click.option(
     "--baseline",
     default=None,
     metavar="REF|FILE|none",
@@ -101,6 +109,7 @@ def command(
     db: str | None,
     no_record: bool,
     baseline: str | None,
+    bypass: str | None,
 ) -> int:
     """Run the pipeline of testgate.yaml: stages and steps in parallel as their dependencies
     allow, services started when needed, every step's reports read into one run.
@@ -139,7 +148,9 @@ def command(
         approved = os.environ.get("TESTGATE_APPROVED", "") in ("1", "true", "yes")
         try:
             verdict = workflow.gate(
-                loaded, run, workflow.GateOptions(approved=approved, baseline=baseline, db=db)
+                loaded,
+                run,
+                workflow.GateOptions(approved=approved, baseline=baseline, db=db, bypass=bypass),
             )
         except TestgateError as exc:
             errors.append(f"gates not evaluated: {exc}")
@@ -161,6 +172,8 @@ def command(
 
             console.print()
             console.print(render_text(verdict, color=console.is_terminal), highlight=False)
+    if bypass and not workflow.has_gates(loaded):
+        execution.warnings.append("--bypass: the configuration has no gates; nothing to bypass")
     if verdict is None:  # the verdict's table lists its warnings itself
         for line in execution.warnings:
             err.print(f"testgate: warning: {line}", markup=False, highlight=False)

@@ -40,6 +40,7 @@ from testgate.history.rows import (
     _utc,
 )
 from testgate.model import Run, TestCase
+from testgate.verdict import Verdict
 
 __all__ = [
     "DEFAULT_DB_NAME",
@@ -201,6 +202,25 @@ class HistoryStore(StoreQueries):
         info.meta = meta
         return info
 
+    def set_verdict(self, run_id: str, verdict: Verdict) -> RunInfo:
+        """Replace the recorded verdict of run *run_id* (``testgate gate --bypass`` records its
+        exception, with reason, user and time, on the run it was granted for)."""
+        info = self.get_run(run_id)
+        if info is None or info.id != run_id:
+            raise HistoryError(f"no run {run_id!r} in {self.safe_url}", slug="history-run")
+        meta = dict(info.meta)
+        meta["verdict"] = verdict.to_dict()
+        if verdict.bypass:
+            meta["bypass"] = verdict.bypass
+        word = "pass (bypassed)" if verdict.bypassed else verdict.verdict
+        with self._write() as conn:
+            conn.execute(
+                S.runs.update().where(S.runs.c.id == info.pk).values(meta=meta, verdict=word)
+            )
+        info.meta = meta
+        info.verdict = word
+        return info
+
     def record(self, run: Run, *, run_failed: bool | None = None) -> None:
         """Record *run* in one transaction; recording a run id already stored does nothing.
 
@@ -228,6 +248,8 @@ class HistoryStore(StoreQueries):
         }
         if run.verdict is not None:
             meta["verdict"] = run.verdict.to_dict()
+            if run.verdict.bypass:
+                meta["bypass"] = run.verdict.bypass
         if run.quarantine:
             # which failures were quarantined (owner, reason, expiry), for the dashboard; the
             # matched ids of the failing tests only: a glob entry may match thousands

@@ -141,5 +141,6 @@ def render_html(
             data=Markup(embed_json(data)),
             n_failures=len(data["failures"]),
             quarantine=data["quarantine"],
+            bypass=run.verdict.bypass_text if run.verdict is not None else None,
         )
     )

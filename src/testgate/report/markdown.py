@@ -118,7 +118,7 @@ def render_markdown(run: Run, *, limit: int = GITHUB_COMMENT_LIMIT, max_failures
                 f"- {md_cell(c.gate)} / {md_cell(c.criterion)}: {md_cell(c.hint)}" for c in details
             ]
         if verdict.bypass:
-            parts += ["", f"> Bypassed: {md_cell(verdict.bypass)}"]
+            parts += ["", f"> ⚠️ **Gate {md_cell(verdict.bypass_text)}**"]
         parts.append("")
 
     bad_steps = [

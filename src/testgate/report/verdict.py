@@ -66,9 +66,8 @@ def _footer(v: Verdict) -> list[str]:
         )
     if v.baseline_run:
         lines.append(f"baseline: run {v.baseline_run}")
-    if v.bypass:
-        gates = ", ".join(v.bypass["gates"]) or "nothing was failing"
-        lines.append(f"bypass: {v.bypass['reason']} (bypassed: {gates})")
+    if v.bypass_text:
+        lines.append(v.bypass_text)
     lines.extend(f"warning: {w}" for w in v.warnings)
     lines.extend(f"note: {n}" for n in v.notes)
     return lines
@@ -212,8 +211,8 @@ def render_github(v: Verdict) -> str:
         title = github_escape_property(f"testgate gate {r.gate}")
         lines.append(f"::{kind} title={title}::{github_escape_data(_gh_message(r))}")
     summary = _headline(v)
-    if v.bypass:
-        summary += f"\nbypass: {v.bypass['reason']} (bypassed: {', '.join(v.bypass['gates'])})"
+    if v.bypass_text:
+        summary += f"\n{v.bypass_text}"
     lines.append(f"::notice title=testgate::{github_escape_data(summary)}")
     return "\n".join(lines) + "\n"
 
@@ -229,6 +228,10 @@ def render_junit(v: Verdict) -> str:
     if v.bypass:
         facts["bypass"] = v.bypass["reason"]
         facts["bypassed_gates"] = ",".join(v.bypass["gates"])
+        if v.bypass.get("user"):
+            facts["bypassed_by"] = str(v.bypass["user"])
+        if v.bypass.get("at"):
+            facts["bypassed_at"] = str(v.bypass["at"])
     for key, value in facts.items():
         etree.SubElement(props, "property", name=key, value=_xml_safe(value))
     failures = skipped = 0

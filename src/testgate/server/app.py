@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from markupsafe import Markup
 
 from testgate.report.html import static_asset, trend_svg
+from testgate.verdict import bypass_text
 
 if TYPE_CHECKING:
     from testgate.history.store import HistoryStore, RunInfo
@@ -245,7 +246,7 @@ def create_app(
             failures=store.run_results(info, failures_only=True),
             coverage=store.run_coverage(info)[:200],
             quarantined=quarantined,
-            bypass=(verdict or {}).get("bypass"),
+            bypass=bypass_text((verdict or {}).get("bypass")),
         )
 
     @app.get("/tests", response_class=HTMLResponse, include_in_schema=False)
