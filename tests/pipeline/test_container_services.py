@@ -263,7 +263,11 @@ def test_lifecycle_through_a_stand_in_runtime(project: Project, tmp_path: Path) 
                 ports: [{port}]
                 env: {{POSTGRES_PASSWORD: s3cret}}
                 ready:
-                  command: '"$TESTGATE_CONTAINER_RUNTIME" exec "$TESTGATE_SERVICE_CONTAINER" true'
+                  command: >-
+                    "$TESTGATE_CONTAINER_RUNTIME" exec "$TESTGATE_SERVICE_CONTAINER"
+                    {sys.executable} -c "import socket;
+                    socket.create_connection(('127.0.0.1', {port}), timeout=1).close()"
+                  timeout: 60s
             pipeline:
               stages:
                 - name: it
