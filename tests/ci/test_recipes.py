@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -441,7 +442,8 @@ def test_jenkins_pipeline_runs(tmp_path: Path) -> None:
     stages = _stages()
     require(*features_in("\n".join(s for v in stages.values() for s in v)))
     repo = make_repo(tmp_path / "repo")
-    (repo / ".venv").symlink_to(Path(shutil.which("testgate") or "").parent.parent)
+    # the Install stage's virtual environment is this test environment's
+    (repo / ".venv").symlink_to(Path(sys.executable).parent.parent)
     env = runner_env(CHANGE_TARGET="main", SHARDS="4")
     assert stages["Install"][0].startswith("python3 -m venv .venv")  # the symlink above
     for script in stages["Select"]:
