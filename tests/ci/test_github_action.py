@@ -254,3 +254,28 @@ def test_the_shard_input(tmp_path: Path) -> None:
     summary = json.loads(Path(got["summary"]).read_text())
     assert summary["run"]["ci"]["shard_index"] == 1
     assert summary["run"]["ci"]["shard_total"] == 2
+
+
+def test_act_reads_the_example_workflow_as_three_ordered_stages(tmp_path: Path) -> None:
+    """act's own workflow parser (not only the schema) accepts examples/ci/github."""
+    act = _act()
+    repo = tmp_path / "repo"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    shutil.copy(ROOT / "examples/ci/github/testgate.yml", repo / ".github/workflows/")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".actrc").write_text("")
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")}
+    proc = subprocess.run(
+        [act, "-l", "-W", ".github/workflows/testgate.yml", "pull_request"],
+        cwd=repo,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split()[:2] for line in proc.stdout.splitlines()[1:] if line.strip()]
+    assert rows == [["0", "select"], ["1", "tests"], ["2", "quality-gates"]]
