@@ -4,9 +4,11 @@ here to keep the tests fast; the steps are real processes that print and then ke
 
 from __future__ import annotations
 
+import io
 import re
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +107,32 @@ def test_interval_parsing() -> None:
     for bad in ("1m", "-1", "inf", "nan"):
         with pytest.raises(UsageError, match="expected a number of seconds"):
             heartbeat_interval({"TESTGATE_HEARTBEAT": bad})
+
+
+def test_an_attached_run_directory_is_where_the_log_is_read(tmp_path: Path) -> None:
+    """The runner can hand the run directory over (PlainProgress.attach) instead of it being
+    looked for; the heartbeat then reads the step's log there."""
+    from rich.console import Console
+
+    from testgate.pipeline.output import PlainProgress
+    from testgate.pipeline.plan import Plan, PlannedStep
+
+    step = PlannedStep(stage="it", name="slow", index=0, command="true", cwd=tmp_path / "elsewhere")
+    out = io.StringIO()
+    console = Console(file=out, width=200, color_system=None)
+    progress = PlainProgress(console, console, heartbeat=3600)
+    run_dir = tmp_path / "run"
+    (run_dir / "logs").mkdir(parents=True)
+    (run_dir / "logs" / "it__slow.log").write_text("migrating table 7 of 9\n")
+    progress.attach(run_dir)
+    clock = [0.0]
+    progress.heartbeat.clock = lambda: clock[0]
+    progress.begin(Plan(steps=[step], stage_deps={"it": []}, resources={}))
+    try:
+        progress.step_started(step)
+        clock[0] = 3600.0
+        progress.heartbeat.beat()
+    finally:
+        progress.end()
+    assert "running it/slow for 1h00m; last output" in out.getvalue()
+    assert out.getvalue().rstrip().endswith("ago: migrating table 7 of 9")

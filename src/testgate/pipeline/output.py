@@ -314,6 +314,11 @@ class PlainProgress(QuietProgress):
     def _line(self, text: str) -> None:
         self.console.print(f"[{_clock()}] {text}", markup=False)
 
+    def attach(self, run_dir: Path) -> None:
+        """The run's directory, so that heartbeats read the step logs without looking for it
+        (for the runner to call once it has made the directory)."""
+        self.heartbeat.attach(run_dir)
+
     def begin(self, plan: Plan) -> None:
         self.heartbeat.start(plan)
 
