@@ -661,6 +661,9 @@ def derive_metrics(run: Run) -> dict[str, float]:
         m["tests.errors"] = counts["error"]
         m["tests.skipped"] = counts["skipped"]
         m["tests.flaky"] = flaky
+        # the same count under its plain name: tests that failed and then passed on a retry
+        # in this run; flakiness over runs is history.flaky_rate
+        m["tests.retried"] = flaky
         executed = total - counts["skipped"]
         m["tests.pass_rate"] = _pct(counts["passed"], executed) if executed else 100.0
         m["tests.duration_s"] = round(duration, 6)

@@ -329,6 +329,31 @@ def _history_baseline(loaded: Loaded, run: Run, options: GateOptions) -> tuple[R
     return found.run, f"baseline: {found.why}"
 
 
+def _history_metrics(loaded: Loaded, run: Run, options: GateOptions) -> str | None:
+    """Set ``history.flaky_rate`` on *run* when a gate asks for it: the rate of the recorded
+    window of the run's branch. Returns a note when it cannot be measured."""
+    from testgate.gates.spec import gates_for_env
+
+    try:
+        gates = gates_for_env(loaded.gates, options.env)
+    except GateError:
+        return None
+    if not any((c.metric or "").startswith("history.") for g in gates for c in g.criteria):
+        return None
+    from testgate.history.flaky import flaky_rate
+    from testgate.history.store import open_store, resolve_url
+
+    url = resolve_url(options.db, loaded.source)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
+        return "history.flaky_rate: the history store has no run yet"
+    with open_store(url) as store:
+        rate = flaky_rate(store, branch=run.vcs.branch, window=loaded.source.config.history.window)
+    if rate is None:
+        return f"history.flaky_rate: no run of {run.vcs.branch or 'this branch'} is recorded yet"
+    run.metrics["history.flaky_rate"] = round(rate.rate, 4)
+    return rate.describe()
+
+
 def _needs_new_code(spec: GatesSpec) -> bool:
     return any(c.metric == "coverage.new_code" for g in spec.gates.values() for c in g.criteria)
 
@@ -365,6 +390,7 @@ def gate(loaded: Loaded, run: Run, options: GateOptions | None = None) -> Verdic
         baseline = provider.load()
     elif _needs_baseline(spec, options.env):
         baseline, why = _history_baseline(loaded, run, options)
+    history_note = _history_metrics(loaded, run, options)
     changes = None
     problem = None
     if (options.base or _needs_new_code(spec)) and run.coverage:
@@ -391,6 +417,8 @@ def gate(loaded: Loaded, run: Run, options: GateOptions | None = None) -> Verdic
         verdict.notes.append(problem)
     if why is not None:
         verdict.notes.append(why)
+    if history_note is not None:
+        verdict.notes.append(history_note)
     if verdict.bypass is not None:
         # an exception is recorded with who granted it and when (the evaluation is pure)
         verdict.bypass["user"] = _user()

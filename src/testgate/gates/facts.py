@@ -137,6 +137,11 @@ _MISSING: tuple[tuple[str, str], ...] = (
     ),
     ("docs.", "no documentation coverage report was read; add an interrogate report"),
     ("mutation.", "no mutation report was read; add a Stryker/mutmut/PIT report"),
+    (
+        "history.",
+        "the history store has no recorded run of this branch yet; it is measured once runs "
+        "are recorded (testgate run records them)",
+    ),
     ("steps.", "this summary has no pipeline steps; the metric comes from 'testgate run'"),
     ("pipeline.", "this summary has no start and end time; the metric comes from 'testgate run'"),
 )
@@ -324,7 +329,7 @@ class Facts:
             elif stats.steps is not None:
                 steps = stats.steps
                 tests = compress(tests, map(steps.__contains__, map(_STEP, self.run.tests)))
-            getter = _FLAKY if key == "flaky" else _DURATION
+            getter = _FLAKY if key in ("flaky", "retried") else _DURATION
             stats.counts[key] = sum(map(getter, tests))
         return stats.counts[key]
 
@@ -382,19 +387,19 @@ class Facts:
             key = name[len("tests.") :]
             if not self.members(scope):
                 return None
-            if key in ("flaky", "duration_s"):
+            if key in ("flaky", "retried", "duration_s"):
                 return self._test_sum(scope, key)
             return self.test_stats(scope).counts.get(key)
         if name.startswith("tests@"):
             word, _, key = name[len("tests@") :].partition(".")
             if not self.has_tests(word):
                 return None
-            if key in ("flaky", "duration_s"):
+            if key in ("flaky", "retried", "duration_s"):
                 return self._test_sum(word, key)
             return self.test_stats(word).counts.get(key)
         if name.startswith("tests.") and self.run.tests:
             key = name[len("tests.") :]
-            if key in ("flaky", "duration_s"):
+            if key in ("flaky", "retried", "duration_s"):
                 return self._test_sum("", key)
             value = self.test_stats().counts.get(key)
             if value is not None:

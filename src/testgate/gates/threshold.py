@@ -35,7 +35,14 @@ _TIME_TO_MS = {"ms": 1.0, "s": 1000.0, "m": 60000.0}
 _ZERO_WORDS = frozenset({"no findings", "none", "no issues", "zero", "no vulnerabilities"})
 
 # Percentage metrics by name; everything else is a count unless its name says a unit.
-_PERCENT_SUFFIXES = (".pass_rate", ".error_rate", ".score", ".percent", ".public_api")
+_PERCENT_SUFFIXES = (
+    ".pass_rate",
+    ".error_rate",
+    ".flaky_rate",
+    ".score",
+    ".percent",
+    ".public_api",
+)
 
 
 def metric_unit(metric: str) -> str | None:

@@ -57,12 +57,13 @@ __all__ = [
 
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 
-#: the seed's names -> DESIGN.md's (flaky_rate is computed: tests.flaky / tests.total * 100)
+#: the seed's names -> DESIGN.md's; flaky_rate is the history's (tests that flipped on one
+#: commit in the branch's window), not the run's retries (tests.retried)
 ALIASES: dict[str, str] = {
     "coverage": "coverage.line",
     "execution_time": "pipeline.duration_s",
     "pass_rate": "tests.pass_rate",
-    "flaky_rate": "tests.flaky / tests.total * 100",
+    "flaky_rate": "history.flaky_rate",
 }
 
 _PERCENT_NAMES = {
@@ -70,13 +71,14 @@ _PERCENT_NAMES = {
     "duplication.percent",
     "docs.public_api",
     "mutation.score",
-    "flaky_rate",
+    "history.flaky_rate",
+    "quarantine.percent",
 }
 
 
 def is_percentage(name: str) -> bool:
     """Whether metric *name* (or alias) is a percentage (0-100)."""
-    name = ALIASES.get(name, name) if name != "flaky_rate" else name
+    name = ALIASES.get(name, name)
     return name in _PERCENT_NAMES or name.startswith("coverage.") or name.endswith(".error_rate")
 
 
@@ -205,14 +207,7 @@ Lookup = Callable[[str, bool], float]
 
 
 def _metric(metrics: Mapping[str, float], name: str) -> float | None:
-    if name in ALIASES:
-        if name == "flaky_rate":
-            flaky, total = metrics.get("tests.flaky"), metrics.get("tests.total")
-            if flaky is None or total is None:
-                return None
-            return 100.0 * flaky / total if total else 0.0
-        name = ALIASES[name]
-    return metrics.get(name)
+    return metrics.get(ALIASES.get(name, name))
 
 
 def evaluate(
@@ -389,7 +384,7 @@ def explain(result: AlertResult) -> str:
     parts = []
     for k, v in result.values.items():
         base = k.removeprefix("previous.")
-        alias = f" ({ALIASES[base]})" if base in ALIASES and base != "flaky_rate" else ""
+        alias = f" ({ALIASES[base]})" if base in ALIASES else ""
         parts.append(f"{'previous ' if k.startswith('previous.') else ''}{base}{alias} = {_fmt(v)}")
     numbers = f"{_fmt(result.left or 0.0)} {rule.op} {_fmt(result.right or 0.0)}"
     verdict = "holds" if result.status == "fired" else "does not hold"

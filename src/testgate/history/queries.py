@@ -314,6 +314,18 @@ class StoreQueries:
         rows.reverse()
         return rows
 
+    def distinct_tests(self, runs: Sequence[RunInfo]) -> int:
+        """How many different tests have a result in *runs* (skipped ones included)."""
+        pks = [r.pk for r in runs]
+        if not pks:
+            return 0
+        seen: set[int] = set()
+        with self._read() as conn:
+            for chunk in _chunks(pks):
+                q = select(S.results.c.test).distinct().where(S.results.c.run_id.in_(chunk))
+                seen.update(conn.execute(q).scalars())
+        return len(seen)
+
     def window_runs(self, branch: str | None = None, window: int = 50) -> list[RunInfo]:
         """The last *window* runs (on *branch*, or all), oldest first, without metrics."""
         q = select(*_RUN_COLUMNS)

@@ -210,6 +210,20 @@ class HistoryStore(StoreQueries):
         info.meta = meta
         return info
 
+    def set_metrics(self, run_id: str, metrics: dict[str, float]) -> None:
+        """Set (add or replace) metrics of the recorded run *run_id*: those known only once
+        it is recorded, such as ``history.flaky_rate`` over a window that includes it."""
+        info = self.get_run(run_id)
+        if info is None or info.id != run_id:
+            raise HistoryError(f"no run {run_id!r} in {self.safe_url}", slug="history-run")
+        with self._write() as conn:
+            conn.execute(
+                S.metrics.delete().where(
+                    S.metrics.c.run_id == info.pk, S.metrics.c.name.in_(list(metrics))
+                )
+            )
+            self._bulk(conn, S.metrics, [(info.pk, k, float(v)) for k, v in metrics.items()])
+
     def set_verdict(self, run_id: str, verdict: Verdict) -> RunInfo:
         """Replace the recorded verdict of run *run_id* (``testgate gate --bypass`` records its
         exception, with reason, user and time, on the run it was granted for)."""

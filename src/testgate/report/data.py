@@ -110,7 +110,8 @@ def report_data(
     """Everything the HTML report embeds, once, as JSON.
 
     Test rows are columnar and index into string tables, so 100,000 tests stay a few MB:
-    ``[suite index, class index, name, status code, duration, failure index, flaky]``.
+    ``[suite index, class index, name, status code, duration, failure index, retried]``, and an
+    eighth item, true for a test of the history's flaky table, when there is one.
     """
     suites: dict[str, int] = {}
     classes: dict[str, int] = {}
@@ -121,6 +122,7 @@ def report_data(
     codes = STATUS_CODES
     quarantined = run.quarantined()
     excused_tests, excused_steps = run.quarantine_failures()
+    flaky_ids = {f["test"] for f in (history.flaky if history else []) if f.get("kind") == "flaky"}
     for t in run.tests:
         si = suites.get(t.suite)
         if si is None:
@@ -133,7 +135,10 @@ def report_data(
         if st == "failed" or st == "error":
             fi = len(failures)
             failures.append(_failure(t, quarantined.get(t.id)))
-        add_row([si, ci, t.name, codes.get(st, 0), round(t.duration_s, 4), fi, t.flaky])
+        row = [si, ci, t.name, codes.get(st, 0), round(t.duration_s, 4), fi, t.flaky]
+        if flaky_ids and t.id in flaky_ids:
+            row.append(True)
+        add_row(row)
     cl, tl, cb, tb = run.coverage.totals()
     return {
         "run": {
@@ -173,5 +178,6 @@ def report_data(
         "history": {
             "flaky": history.flaky if history else [],
             "slow": history.slow if history else [],
+            "flaky_rate": history.flaky_rate if history else None,
         },
     }

@@ -45,7 +45,8 @@ TRENDS: tuple[tuple[str, str, str], ...] = (
     ("tests.pass_rate", "Pass rate", "%"),
     ("pipeline.duration_s", "Pipeline duration", "s"),
     ("coverage.line", "Line coverage", "%"),
-    ("tests.flaky", "Flaky tests", ""),
+    ("history.flaky_rate", "Flaky rate: tests that flipped on one commit", "%"),
+    ("tests.retried", "Tests retried within the run", ""),
 )
 
 
@@ -177,8 +178,11 @@ def create_app(
 
     @app.get("/api/flaky", summary="Flaky and broken tests")
     def api_flaky(branch: str | None = None) -> dict[str, Any]:
+        from testgate.history.flaky import flaky_rate
+
         flaky, _ = _analyses(branch)
-        return {"flaky": flaky}
+        rate = flaky_rate(store, branch=branch, window=window)
+        return {"flaky": flaky, "flaky_rate": rate.to_dict() if rate is not None else None}
 
     @app.get("/api/slow", summary="The slowest tests")
     def api_slow(branch: str | None = None) -> dict[str, Any]:
@@ -219,10 +223,14 @@ def create_app(
             if series:
                 charts.append(trend_svg(series, title, unit))
         flaky, slow = _analyses(branch)
+        from testgate.history.flaky import flaky_rate
+
+        rate = flaky_rate(store, branch=branch, window=window)
         return _page(
             "index.html.j2",
             runs=runs,
             charts=charts,
+            flaky_rate=rate.describe() if rate is not None else None,
             flaky=flaky[:20],
             slow=slow[:20],
             branch=branch,
