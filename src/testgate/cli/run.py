@@ -171,7 +171,14 @@ def command(
             from testgate.report.verdict import render_text
 
             console.print()
-            console.print(render_text(verdict, color=console.is_terminal), highlight=False)
+            # written as rendered: never through markup (test_x[a-b] stays), never re-wrapped
+            text = render_text(
+                verdict,
+                color=console.is_terminal,
+                width=console.width if console.is_terminal else None,
+            )
+            console.file.write(text)
+            console.file.flush()
     if bypass and not workflow.has_gates(loaded):
         execution.warnings.append("--bypass: the configuration has no gates; nothing to bypass")
     if verdict is None:  # the verdict's table lists its warnings itself
