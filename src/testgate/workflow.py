@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from testgate.errors import ConfigError, ExitCode, GateError, TestgateError
+from testgate.errors import ConfigError, ExitCode, GateError, TestgateError, UsageError
 from testgate.model import Run, write_summary
 
 if TYPE_CHECKING:
     from testgate.adapters.ingest import IngestResult
     from testgate.config.loader import LoadedConfig
+    from testgate.gates.backtest import Backtest
     from testgate.gates.spec import GatesSpec
     from testgate.history.alerts import AlertFired
     from testgate.history.notify import Delivery
@@ -41,12 +42,14 @@ if TYPE_CHECKING:
     from testgate.verdict import Verdict
 
 __all__ = [
+    "BacktestOptions",
     "Execution",
     "GateOptions",
     "IngestOptions",
     "Loaded",
     "PersistOptions",
     "Persisted",
+    "backtest",
     "execute",
     "exit_code",
     "final_word",
@@ -234,7 +237,6 @@ def ingest(patterns: Sequence[str], options: IngestOptions | None = None) -> Exe
     from testgate.adapters.ingest import expand_paths, git_facts, new_run_id
     from testgate.adapters.ingest import ingest as read_all
     from testgate.adapters.registry import ReadContext, default_registry
-    from testgate.errors import UsageError
 
     _plugins()
     options = options or IngestOptions()
@@ -450,6 +452,68 @@ def _user() -> str:
         return getpass.getuser()
     except (OSError, KeyError):
         return "unknown"
+
+
+@dataclass(slots=True)
+class BacktestOptions:
+    """``testgate gate --backtest``: which recorded runs to evaluate the gates over."""
+
+    #: the last N runs of the branch
+    last: int = 20
+    #: the branch (default: ``history.default_branch``, git's default branch, main/master)
+    branch: str | None = None
+    #: the history store; None: ``TESTGATE_DB``, ``history.url``, the default
+    db: str | None = None
+    env: str | None = None
+    strict: bool = False
+
+
+def backtest(loaded: Loaded, options: BacktestOptions | None = None) -> Backtest:
+    """Evaluate *loaded*'s gates over the last runs the history store recorded: the verdict
+    each would have had, which criteria decided it, and which blocked runs a later run of the
+    branch fixed. Reads the store; writes nothing."""
+    from testgate.errors import HistoryError
+    from testgate.gates.backtest import StoredRun
+    from testgate.gates.backtest import backtest as run_backtest
+    from testgate.gates.spec import gates_for_env
+    from testgate.history.branches import default_branch
+    from testgate.history.store import open_store, resolve_url
+
+    options = options or BacktestOptions()
+    if options.last < 1:
+        raise UsageError(f"--last must be at least 1, got {options.last}")
+    gates_for_env(loaded.gates, options.env)  # an unknown --env is an error before any read
+    if not loaded.gates.gates and options.env is None:
+        raise UsageError(
+            "--backtest: the configuration has no gates to back-test; add a gates: section"
+        )
+    url = resolve_url(options.db, loaded.source)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
+        raise HistoryError(
+            f"--backtest: no history store at {url[len('sqlite:///') :]} yet; runs are recorded "
+            "by 'testgate run' (or 'testgate history record')",
+            slug="history-db",
+        )
+    with open_store(url) as store:
+        choice = default_branch(
+            store,
+            branch=options.branch,
+            configured=loaded.source.config.history.default_branch,
+            root=loaded.root,
+        )
+        infos = store.runs(choice.branch, limit=options.last)
+        stored: list[StoredRun] = []
+        for info in reversed(infos):  # oldest first
+            run = store.last_run(info.id)
+            if run is None:  # pragma: no cover - recorded a moment ago
+                continue
+            totals = {p: (cl, tl) for p, cl, tl, _cb, _tb in store.run_coverage(info)}
+            stored.append(StoredRun(run, totals, info.verdict))
+    result = run_backtest(
+        loaded.gates, stored, branch=choice.branch, env=options.env, strict=options.strict
+    )
+    result.notes.append(f"{len(stored)} recorded run(s) {choice.describe()}")
+    return result
 
 
 # ------------------------------------------------------------------------------------ persist

@@ -9,10 +9,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from testgate.cli._common import config_option
+
+if TYPE_CHECKING:
+    from testgate.workflow import Loaded
 
 __all__ = ["GATE_FORMATS", "command"]
 
@@ -100,6 +104,29 @@ GATE_FORMATS = ("text", "json", "markdown", "github", "junit")
     is_flag=True,
     help="Grant the manual_approval deployment check (also TESTGATE_APPROVED=1).",
 )
+@click.option(
+    "--backtest",
+    is_flag=True,
+    help="Evaluate the gates over the runs the history store recorded instead of one summary: "
+    "per run the verdict the gates would have given and the criteria that decided it, then how "
+    "many runs they would have blocked and how many of those a later run of the branch fixed. "
+    "Formats: text, json, markdown. Exit 0 (it reports; it does not decide).",
+)
+@click.option(
+    "--last",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    metavar="N",
+    help="With --backtest: the last N recorded runs of the branch.",
+)
+@click.option(
+    "--branch",
+    default=None,
+    metavar="B",
+    help="With --backtest: the branch whose runs to evaluate (default: history.default_branch, "
+    "git's default branch, main or master).",
+)
 def command(
     config_path: str | None,
     summary_path: str | None,
@@ -112,12 +139,17 @@ def command(
     strict: bool,
     bypass: str | None,
     approve: bool,
+    backtest: bool,
+    last: int,
+    branch: str | None,
 ) -> int:
     from testgate import workflow
     from testgate.model import read_summary
     from testgate.report.registry import RenderContext
 
     loaded = workflow.load(config_path)
+    if backtest:
+        return _backtest(loaded, fmt, output, last, branch, db, env, strict)
     summary = Path(summary_path) if summary_path else loaded.state_dir / "latest" / "summary.json"
     run = read_summary(summary)
     approved = approve or os.environ.get("TESTGATE_APPROVED", "") in ("1", "true", "yes")
@@ -155,3 +187,35 @@ def command(
     else:
         workflow.render(run, [(renderer, None)], RenderContext(color=tty, config=loaded.source))
     return int(workflow.exit_code(verdict=verdict, persisted=persisted))
+
+
+def _backtest(
+    loaded: Loaded,
+    fmt: str,
+    output: str | None,
+    last: int,
+    branch: str | None,
+    db: str | None,
+    env: str | None,
+    strict: bool,
+) -> int:
+    from testgate import workflow
+    from testgate.errors import UsageError
+    from testgate.report.backtest import BACKTEST_FORMATS, render_backtest
+
+    if fmt not in BACKTEST_FORMATS:
+        raise UsageError(
+            f"--backtest --format {fmt}: a back-test is written as {', '.join(BACKTEST_FORMATS)}"
+        )
+    result = workflow.backtest(
+        loaded, workflow.BacktestOptions(last=last, branch=branch, db=db, env=env, strict=strict)
+    )
+    text = render_backtest(result, fmt)
+    if output:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(text, encoding="utf-8")
+        if fmt != "text":
+            click.echo(render_backtest(result, "text"), nl=False)
+    else:
+        click.echo(text, nl=False)
+    return 0

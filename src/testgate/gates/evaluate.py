@@ -354,6 +354,7 @@ def evaluate(
     changes: ChangedLines | None = None,
     today: _dt.date | None = None,
     approved: bool = False,
+    file_totals: dict[str, tuple[int, int]] | None = None,
 ) -> Verdict:
     """The verdict of *spec*'s gates (or of *env*'s deployment set) over *run*.
 
@@ -372,7 +373,7 @@ def evaluate(
             )
         else:
             active.append(q)
-    facts = Facts(run, quarantine=active, changes=changes)
+    facts = Facts(run, quarantine=active, changes=changes, file_totals=file_totals)
     base_facts = Facts(baseline, quarantine=active) if baseline is not None else None
     ev = _Evaluator(facts, base_facts, approved)
 

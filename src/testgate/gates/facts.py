@@ -199,12 +199,15 @@ class Facts:
         *,
         quarantine: Iterable[QuarantineEntry] = (),
         changes: ChangedLines | None = None,
+        file_totals: dict[str, tuple[int, int]] | None = None,
     ) -> None:
         self.run = run
         self.quarantine = tuple(quarantine)
         self.changes = changes
         self._tests: dict[str | Scope, _TestStats] = {}
-        self._file_totals: dict[str, tuple[int, int]] | None = None
+        #: (covered, coverable) lines by file; given for a run whose line-level coverage is not
+        #: kept (a run read back from the history store)
+        self._file_totals: dict[str, tuple[int, int]] | None = file_totals
         self._newcode: NewCode | None = None
         self._sets: dict[tuple[str, ...], tuple[int, int, list[str]]] = {}
         self._branches: tuple[int, int] | None = None
@@ -405,7 +408,7 @@ class Facts:
             if value is not None:
                 return value
         if paths and name.startswith(("coverage.component.", "coverage.paths.")):
-            if not self.run.coverage:
+            if not self.run.coverage and not self._file_totals:
                 return None
             covered, total, _ = self.coverage_of(paths)
             return 100.0 * covered / total if total else None
@@ -525,10 +528,9 @@ class Facts:
         out = []
         for p in worst:
             c, t = totals[p]
-            missed = self.run.coverage.files[p].missed()
-            out.append(
-                f"{p} {format_value(100.0 * c / t, '%')} (missing lines {compress_lines(missed)})"
-            )
+            fc = self.run.coverage.files.get(p)
+            missed = f" (missing lines {compress_lines(fc.missed())})" if fc is not None else ""
+            out.append(f"{p} {format_value(100.0 * c / t, '%')}{missed}")
         return out
 
     def new_code_misses(self, limit: int = 20) -> list[str]:

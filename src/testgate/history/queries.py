@@ -23,7 +23,7 @@ from testgate.history.rows import (
     _iso,
     _run_info,
 )
-from testgate.model import CiInfo, Run, StepResult, TestCase, VcsInfo
+from testgate.model import CiInfo, ReportRef, Run, StepResult, TestCase, VcsInfo
 from testgate.verdict import Verdict
 
 __all__ = ["StoreQueries"]
@@ -37,6 +37,17 @@ def _verdict_of(data: Any) -> Verdict | None:
         return Verdict.from_dict(data)
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _reports_of(data: Any) -> list[ReportRef]:
+    """The run's reports as recorded (a performance report keeps its own figures)."""
+    out: list[ReportRef] = []
+    for d in data if isinstance(data, list) else []:
+        try:
+            out.append(ReportRef.from_dict(d))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return out
 
 
 class StoreQueries:
@@ -207,6 +218,7 @@ class StoreQueries:
             metrics=dict(info.metrics),
             interrupted=info.interrupted,
             verdict=_verdict_of(info.meta.get("verdict")),
+            reports=_reports_of(info.meta.get("reports")),
         )
         run.steps = self.run_steps(info)
         results = self.run_results(info)
