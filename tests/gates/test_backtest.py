@@ -124,3 +124,12 @@ def test_backtest_refuses_what_it_cannot_do(project: Project) -> None:
     assert "--backtest: no history store at" in out.err
     out = project.run("gate", "--backtest", "--format", "junit").assert_code(2)
     assert "a back-test is written as text, json, markdown" in out.err
+
+
+def test_the_python_api_gives_the_same_backtest(recorded: Project) -> None:
+    from testgate import api
+
+    result = api.backtest(recorded.root / "testgate.yaml", last=10)
+    assert (len(result.rows), len(result.blocked), len(result.fixed)) == (4, 2, 2)
+    assert {s["source"] for s in api.metrics()} >= {"junit", "k6", "history"}
+    assert api.config_schema()["title"] == "testgate.yaml"
