@@ -221,7 +221,11 @@ def execute(
         pipeline=outcome,
     )
     if hook is not None:
+        before = len(execution.report_errors)
         hook.finish(execution)
+        if options.progress is not None:
+            for problem in execution.report_errors[before:]:
+                options.progress.note(problem, error=True)
     return execution
 
 

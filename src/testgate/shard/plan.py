@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from testgate.shard.balance import balance, estimate, imbalance, lower_bound
@@ -15,13 +17,27 @@ __all__ = ["PlannedShard", "ShardPlan", "file_of", "make_plan"]
 By = Literal["test", "file"]
 
 
-def file_of(test: str, files: Mapping[str, str] | None = None) -> str:
+def file_of(test: str, files: Mapping[str, str] | None = None, root: Path | None = None) -> str:
     """The file a test lives in: what the timings say, else the part of its id before
-    ``::`` (a pytest node id's path; a JUnit id's class name, which stands for its module)."""
+    ``::``: a pytest node id's path, or for a JUnit id (``pkg.test_m.TestK::t``) the module
+    file that exists under *root* (``pkg/test_m.py``), else its class name."""
     if files and test in files:
         return files[test]
     scope, sep, _ = test.partition("::")
-    return scope if sep and scope else test
+    if not (sep and scope):
+        return test
+    if root is not None and "/" not in scope and not scope.endswith(".py"):
+        parts = scope.split(".")
+        for i in range(len(parts), 0, -1):
+            candidate = "/".join(parts[:i]) + ".py"
+            if _is_file(root / candidate):
+                return candidate
+    return scope
+
+
+@functools.lru_cache(maxsize=65536)
+def _is_file(path: Path) -> bool:
+    return path.is_file()
 
 
 @dataclass(slots=True)
@@ -91,11 +107,13 @@ def make_plan(
     by: By = "test",
     files: Mapping[str, str] | None = None,
     source: str = "none",
+    root: Path | None = None,
 ) -> ShardPlan:
     """Plan *shards* shards for *tests* (default: every test *durations* knows).
 
     A test the durations do not know is estimated (the median of its file, else of the
-    suite); ``by="file"`` keeps each file's tests together and plans files.
+    suite); ``by="file"`` keeps each file's tests together and plans files (found under
+    *root* for JUnit ids).
     """
     universe = list(dict.fromkeys(tests)) if tests is not None else list(durations)
     known = {t: float(durations[t]) for t in universe if t in durations}
@@ -106,7 +124,7 @@ def make_plan(
         per_file: dict[str, float] = {}
         file_known: set[str] = set()
         for t, w in weights.items():
-            f = file_of(t, files)
+            f = file_of(t, files, root)
             per_file[f] = per_file.get(f, 0.0) + w
             if t in known:
                 file_known.add(f)

@@ -66,6 +66,8 @@ def plan_shards(options: PlanOptions) -> ShardPlan:
     if options.shards < 1:
         raise UsageError(f"--shards must be at least 1, got {options.shards}")
     root = options.config.root if options.config is not None else Path.cwd()
+    if options.durations is not None:
+        root = Path.cwd()
     timings = timings_for(options.durations, db=options.db, config=options.config, root=root)
     tests = read_test_list(options.tests) if options.tests is not None else None
     return make_plan(
@@ -75,4 +77,5 @@ def plan_shards(options: PlanOptions) -> ShardPlan:
         by=options.by,
         files=timings.files,
         source=timings.source,
+        root=root,
     )
