@@ -504,7 +504,7 @@ class DaskExecutor:
 
     @classmethod
     def connect(
-        cls, address: str, *, progress: Progress | None = None, timeout: float = 30
+        cls, address: str, *, progress: Progress | None = None, timeout: float = 10
     ) -> DaskExecutor:
         """A client of the scheduler at *address*."""
         from distributed import Client
