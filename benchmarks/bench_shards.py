@@ -122,10 +122,20 @@ def plan_process(weights: dict[str, float], reps: int) -> str:
     )
 
 
-def _sleep_all(durations: list[float]) -> float:
+def _speed(slow: dict[str, float]) -> float:
+    """How much slower the worker running this task is (a noisy neighbour, an older node)."""
+    if not slow:
+        return 1.0
+    from distributed import get_worker
+
+    return slow.get(get_worker().address, 1.0)
+
+
+def _sleep_all(durations: list[float], slow: dict[str, float]) -> float:
     t0 = time.perf_counter()
+    factor = _speed(slow)
     for d in durations:
-        time.sleep(d)
+        time.sleep(d * factor)
     return time.perf_counter() - t0
 
 
@@ -168,15 +178,18 @@ def part_b(weights: dict[str, float], plans: dict[int, list[list[str]]], reps: i
         # batches of about 1/20 of an ideal shard, longest first: work to hand out while
         # keeping Dask's per-task cost (milliseconds) small beside each task's duration
         batches = _batches(order, weights, total / n / 20)
-        for noise in ("per test", "per file"):
+        for noise in ("per test", "per file", "one worker 1.3x slower"):
             rng = random.Random(7)
-            if noise == "per test":
-                actual = {t: w * scale * rng.uniform(0.7, 1.3) for t, w in weights.items()}
-            else:
+            if noise == "per file":
                 factor = {f: rng.uniform(0.7, 1.3) for f in files}
                 actual = {t: w * scale * factor[t.partition("::")[0]] for t, w in weights.items()}
-            ideal = max(sum(actual.values()) / n, max(actual.values()))
-            computed = max(sum(actual[t] for t in b) for b in bins)
+            else:
+                actual = {t: w * scale * rng.uniform(0.7, 1.3) for t, w in weights.items()}
+            slowdown = 1.3 if noise.startswith("one worker") else 1.0
+            speeds = [slowdown] + [1.0] * (n - 1)
+            capacity = sum(1 / x for x in speeds)  # workers' combined speed
+            ideal = max(sum(actual.values()) / capacity, max(actual.values()))
+            computed = max(sum(actual[t] for t in b) * speeds[i] for i, b in enumerate(bins))
             statics: list[float] = []
             dynamics: list[float] = []
             per_test: list[float] = []
@@ -191,12 +204,14 @@ def part_b(weights: dict[str, float], plans: dict[int, list[list[str]]], reps: i
                 Client(cluster) as client,
             ):
                 workers = sorted(client.scheduler_info()["workers"])
+                slow = {workers[0]: slowdown} if slowdown != 1.0 else {}
                 for rep in range(reps):  # interleaved
                     t0 = time.perf_counter()
                     futs = [
                         client.submit(
                             _sleep_all,
                             [actual[t] for t in b],
+                            slow,
                             workers=[w],
                             allow_other_workers=False,
                             pure=False,
@@ -210,6 +225,7 @@ def part_b(weights: dict[str, float], plans: dict[int, list[list[str]]], reps: i
                         client.submit(
                             _sleep_all,
                             [actual[t] for t in b],
+                            slow,
                             priority=len(batches) - i,
                             pure=False,
                         )
@@ -342,7 +358,8 @@ in one process. The lower bound is max(total / shards, longest test) over the id
 
 The plans of (a) replayed as sleeping tasks, every test's real duration its recorded one times
 a uniform factor in [0.7, 1.3] (seeded; drawn per test, or once per file so that a whole file
-gets slower or faster), scaled so that an ideal shard takes 3 s; an in-process `LocalCluster`
+gets slower or faster; or per test with one of the workers running everything 1.3x slower, as
+a CI machine with a noisy neighbour does), scaled so that an ideal shard takes 3 s; an in-process `LocalCluster`
 with one single-threaded worker per shard. Static: each shard's tests in order on its own
 worker. Dynamic: the tests longest first in batches of about 1/20 of an ideal shard, handed to
 whichever worker is free (Dask's queueing and work stealing); and once, one task per test.

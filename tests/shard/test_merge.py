@@ -133,3 +133,17 @@ def test_a_percentile_measured_in_two_shards_cannot_be_merged() -> None:
     b.metrics["perf.api.p95_ms"] = 180.0
     with pytest.raises(InputError, match=r"perf.api.p95_ms is 100 in shard 1/2 and 180"):
         merge_runs([ShardRun("a", a), ShardRun("b", b)])
+
+
+def test_the_python_api(tmp_path: Path) -> None:
+    from testgate import api
+
+    files = _files(tmp_path, _shard(2, 2, ["b"]), _shard(1, 2, ["a"]))
+    result = api.merge(files, output=tmp_path / "merged.json")
+    assert result.exit_code == 0
+    assert result.run.metrics["tests.total"] == 2
+    assert result.summary == tmp_path / "merged.json"
+    durations = tmp_path / "d.json"
+    durations.write_text(json.dumps({"a::x": 3.0, "a::y": 2.0, "a::z": 1.0}))
+    plan = api.shard_plan(2, durations=str(durations))
+    assert [s["expected_s"] for s in plan["shards"]] == [3.0, 3.0]
