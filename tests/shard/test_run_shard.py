@@ -200,3 +200,40 @@ def test_a_pytest_that_ignores_the_plan_is_an_error(project: Project) -> None:
     out.assert_code(2)
     assert "did not follow shard 1/2's plan" in out.err
     assert "install testgate where the step's pytest runs" in out.err
+
+
+def test_node_test_files_split_with_shard_files(project: Project) -> None:
+    import shutil as sh
+
+    from .conftest import git_commit
+
+    if sh.which("node") is None:
+        pytest.skip("node is not installed here")
+    for name in ("alpha", "beta", "gamma"):
+        project.write(
+            f"test/{name}.test.js",
+            f"const t = require('node:test');\nt('{name} one', () => {{}});\n"
+            f"t('{name} two', () => {{}});\n",
+        )
+    project.write(
+        "testgate.yaml",
+        """
+        pipeline:
+          stages:
+            - name: test
+              steps:
+                - name: node
+                  run: >-
+                    node --test --test-reporter=junit
+                    --test-reporter-destination=reports/node.xml ${{ shard.files }}
+                  shard_files: "test/**/*.test.js"
+                  reports: [reports/node.xml]
+        """,
+    )
+    git_commit(project.root)
+    s1 = _shard(project, "1/2")
+    s2 = _shard(project, "2/2")
+    assert len(summary_tests(s1)) + len(summary_tests(s2)) == 6
+    project.run("merge", str(s1), str(s2), "-o", "m.json").assert_success()
+    merged = json.loads((project.root / "m.json").read_text())
+    assert merged["metrics"]["tests.total"] == 6
