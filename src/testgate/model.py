@@ -113,6 +113,9 @@ class TestCase:
     report: str | None = None
     #: set to override the derived identity (rarely needed)
     test_id: str | None = None
+    #: an error in the test's teardown reported beside its failure (pytest writes a failed
+    #: test whose teardown also failed as two entries): its message and trace, bounded
+    teardown_error: str | None = None
 
     @property
     def id(self) -> str:
@@ -146,6 +149,8 @@ class TestCase:
             d["step"] = self.step
         if self.report is not None:
             d["report"] = self.report
+        if self.teardown_error is not None:
+            d["teardown_error"] = self.teardown_error
         return d
 
     @classmethod
@@ -170,6 +175,7 @@ class TestCase:
             get("step"),
             get("report"),
             get("id"),
+            get("teardown_error"),
         )
 
 

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from testgate.adapters._attempts import merge_attempt
 from testgate.adapters._xml import local, parse_with_target
 from testgate.errors import InputError
 from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestCase, bounded
@@ -160,6 +161,10 @@ class _Target:
         self.report = str(path)
         self.tests: list[TestCase] = []
         self.suites: list[str] = []
+        #: per open <testsuite>: [index of its first case, its own `tests` count, positions of
+        #: cases that repeat the case before them, entries merged away so far] (see add() and
+        #: _suite_end())
+        self.frames: list[list[Any]] = []
         self.suite = ""  # innermost non-empty suite name
         self.seen = False
         self.attrib: dict[str, str] | None = None  # of the open <testcase>
@@ -181,10 +186,15 @@ class _Target:
         self.suite_error_text: str | None = None
         #: (suite, classname, name, file) -> index in tests, for tests that failed: a later
         #: case with the same identity in the same report is a rerun (gotestsum --rerun-fails,
-        #: pytest-rerunfailures-style reports), merged into one test with several attempts
+        #: Surefire-style reports), merged into one test with several attempts
         self.bad: dict[tuple[str, str, str, str | None], int] = {}
         #: the names in `bad`: a cheap first check, because most files have no failures
         self.bad_names: set[str] = set()
+        #: the name of the previous case: a case repeating it (same identity) is another
+        #: attempt of the same test, as pytest-rerunfailures writes them (one entry per
+        #: attempt, back to back, the failed ones with no child element). A name comparison
+        #: per case costs nothing; a set of every name would cost ~0.4 s per million cases.
+        self.prev_name: str | None = None
         self.names: dict[str, str] = {}
         #: time and line attribute text -> value: the same few values repeat, and sharing one
         #: float or int object per value saves memory on a million cases
@@ -263,6 +273,7 @@ class _Target:
             return
         if tag == "testsuite":
             self.suites.append(attrib.get("name") or "")
+            self.frames.append([len(self.tests), _int(attrib.get("tests")), None, 0])
             self._set_suite()
             self.seen = True
         elif tag == "testsuites":
@@ -281,6 +292,8 @@ class _Target:
                     self._suite_error_end()
                 if self.suites:
                     self.suites.pop()
+                if self.frames:
+                    self._suite_end(self.frames.pop())
                 self._set_suite()
             elif (
                 (tag == "error" or tag == "failure")
@@ -381,9 +394,11 @@ class _Target:
         tc.step = None
         tc.report = self.report
         tc.test_id = None
-        if st or name in self.bad_names:
+        tc.teardown_error = None
+        if st or name in self.bad_names or name == self.prev_name:
             self.add(tc)
         else:
+            self.prev_name = name
             self.tests.append(tc)
 
     def close(self) -> list[TestCase]:
@@ -543,28 +558,73 @@ class _Target:
         self.add(tc)
 
     def add(self, tc: TestCase) -> None:
-        if tc.name in self.bad_names:
-            prior = self.bad.get((tc.suite, tc.classname, tc.name, tc.file))
-            if prior is not None:
-                self._merge_rerun(prior, tc)
-                return
-        if (tc.status == "failed" or tc.status == "error") and tc.name:
+        name = tc.name
+        if name:
             # (nameless cases, as some fixtures write, cannot be told apart: never merged)
-            self.bad[tc.suite, tc.classname, tc.name, tc.file] = len(self.tests)
-            self.bad_names.add(tc.name)
+            prior: int | None = None
+            if name in self.bad_names:
+                prior = self.bad.get((tc.suite, tc.classname, name, tc.file))
+            if prior is None and name == self.prev_name and self.frames:
+                last = self.tests[-1]
+                frame = self.frames[-1]
+                if (
+                    last.classname == tc.classname
+                    and last.suite == tc.suite
+                    and last.file == tc.file
+                    and len(self.tests) > frame[0]
+                ):
+                    # the same id right after a pass: another attempt only if the suite's own
+                    # count says so (decided when the suite ends)
+                    if frame[2] is None:
+                        frame[2] = set()
+                    frame[2].add(len(self.tests))
+            if prior is not None:
+                # another attempt of the same test: merged by the one rule all readers share;
+                # the key stays in `bad` (a third attempt after a pass is still the same test)
+                merged = self.tests[prior] = merge_attempt(self.tests[prior], tc)
+                if self.frames:
+                    self.frames[-1][3] += 1
+                if merged.status == "failed" or merged.status == "error":
+                    self.bad[tc.suite, tc.classname, name, tc.file] = prior
+                    self.bad_names.add(name)
+                return
+            if tc.status == "failed" or tc.status == "error":
+                self.bad[tc.suite, tc.classname, name, tc.file] = len(self.tests)
+                self.bad_names.add(name)
+        self.prev_name = name
         self.tests.append(tc)
 
-    def _merge_rerun(self, index: int, again: TestCase) -> None:
-        """A case repeated after a failure: the same test run again; the last outcome counts."""
-        first = self.tests[index]
-        if again.status == "passed":
-            again.flaky = True
-            again.message = again.message or first.message
-            again.trace = again.trace or first.trace
-        again.attempts += first.attempts
-        again.duration_s += first.duration_s
-        # the key stays in `bad`: a third attempt after a pass is still the same test
-        self.tests[index] = again
+    def _suite_end(self, frame: list[Any]) -> None:
+        """Merge a suite's back-to-back repeats of one id when they are attempts of one test.
+
+        pytest-rerunfailures writes every attempt as its own ``<testcase>``, back to back, the
+        failed ones with no child element, and does not count the reruns in the suite's
+        ``tests``; jest's ``it.each``, mocha and TestNG data providers repeat an id for tests
+        that are distinct and count every one. The suite's own count tells which it is.
+        """
+        start, declared, repeats, merged = frame
+        entries = len(self.tests) - start + merged  # as written, before any merging
+        if not repeats or declared is None or entries <= declared:
+            if self.frames:
+                self.frames[-1][3] += merged
+            return
+        out: list[TestCase] = []
+        for i, tc in enumerate(self.tests[start:], start):
+            if i in repeats and out:
+                out[-1] = merge_attempt(out[-1], tc)
+            else:
+                out.append(tc)
+        if self.frames:
+            self.frames[-1][3] += merged + len(self.tests) - start - len(out)
+        del self.tests[start:]
+        self.tests.extend(out)
+        # positions after `start` moved: index the failed tests of the suite again
+        for key in [k for k, i in self.bad.items() if i >= start]:
+            del self.bad[key]
+        for i, tc in enumerate(out, start):
+            if tc.status == "failed" or tc.status == "error":
+                self.bad[tc.suite, tc.classname, tc.name, tc.file] = i
+                self.bad_names.add(tc.name)
 
     def _suite_error_end(self) -> None:
         """``<error>``/``<failure>`` directly under ``<testsuite>``: a class-level failure.

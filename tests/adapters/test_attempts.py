@@ -1,0 +1,175 @@
+"""Entries of one test id in one report are attempts of one test (issue 11, items 1 and 2).
+
+Each test runs the real producer (pytest with pytest-rerunfailures, pytest's own teardown
+handling) and checks testgate's reading against pytest's summary line.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from testgate.adapters._attempts import merge_attempt, merge_repeated
+from testgate.adapters.ingest import ingest
+from testgate.adapters.junit import read_junit
+from testgate.model import TestCase
+
+RERUNS = """
+import os
+
+def _attempt(name):
+    path = os.path.join(os.path.dirname(__file__), "." + name)
+    n = int(open(path).read()) + 1 if os.path.exists(path) else 1
+    open(path, "w").write(str(n))
+    return n
+
+def test_passes():
+    assert True
+
+def test_flaky():
+    assert _attempt("flaky") >= 3, "fails twice, then passes"
+
+def test_always_fails():
+    assert 1 == 2, "never passes"
+"""
+
+TEARDOWN = """
+import pytest
+
+@pytest.fixture
+def broken_teardown():
+    yield
+    raise RuntimeError("teardown exploded")
+
+def test_body_and_teardown_fail(broken_teardown):
+    assert False, "the body failed"
+
+def test_ok():
+    pass
+"""
+
+
+def _run_pytest(tmp_path: Path, source: str, *args: str) -> tuple[Path, dict[str, int]]:
+    (tmp_path / "test_sample.py").write_text(textwrap.dedent(source))
+    report = tmp_path / "junit.xml"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "junit_family=xunit2",
+            f"--junitxml={report}",
+            *args,
+            "test_sample.py",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    last = proc.stdout.strip().splitlines()[-1]
+    counts = {word: int(n) for n, word in re.findall(r"(\d+) (\w+)", last)}
+    assert counts, proc.stdout + proc.stderr
+    return report, counts
+
+
+def test_pytest_rerunfailures_attempts_are_one_test(tmp_path: Path) -> None:
+    pytest.importorskip("pytest_rerunfailures")
+    report, said = _run_pytest(tmp_path, RERUNS, "--reruns", "2")
+    assert said == {"failed": 1, "passed": 2, "rerun": 4}  # what pytest's summary line says
+    # pytest-rerunfailures writes one <testcase> per attempt, the failed ones empty
+    assert report.read_text().count("<testcase ") == 7
+
+    run = ingest([report]).run
+    m = run.metrics
+    assert m["tests.total"] == said["failed"] + said["passed"]
+    assert (m["tests.failed"], m["tests.passed"], m["tests.flaky"]) == (1, 2, 1)
+    by_name = {t.name: t for t in run.tests}
+    assert sum(t.attempts - 1 for t in run.tests) == said["rerun"]
+    flaky, failing = by_name["test_flaky"], by_name["test_always_fails"]
+    assert (flaky.status, flaky.flaky, flaky.attempts) == ("passed", True, 3)
+    assert (failing.status, failing.flaky, failing.attempts) == ("failed", False, 3)
+    assert failing.message is not None
+    assert "never passes" in failing.message
+    assert (by_name["test_passes"].attempts, by_name["test_passes"].flaky) == (1, False)
+
+
+def test_failure_plus_teardown_error_is_one_failed_test(tmp_path: Path) -> None:
+    report, said = _run_pytest(tmp_path, TEARDOWN, "-p", "no:rerunfailures")
+    assert said == {"failed": 1, "passed": 1, "error": 1}
+    run = ingest([report]).run
+    m = run.metrics
+    # pytest counts the test's failure and its teardown's error; it is one test that failed
+    assert (m["tests.total"], m["tests.failed"], m["tests.errors"]) == (2, 1, 0)
+    (bad,) = [t for t in run.tests if t.status != "passed"]
+    assert (bad.name, bad.status, bad.attempts, bad.flaky) == (
+        "test_body_and_teardown_fail",
+        "failed",
+        1,
+        False,
+    )
+    assert bad.message is not None
+    assert "the body failed" in bad.message
+    assert bad.trace is not None
+    assert "assert False" in bad.trace
+    assert bad.teardown_error is not None
+    assert "teardown exploded" in bad.teardown_error
+    # pytest's errors = testgate's errors + the teardown errors kept beside failures
+    kept = sum(1 for t in run.tests if t.teardown_error)
+    assert m["tests.errors"] + kept == said["error"]
+    # and it survives summary.json
+    again = TestCase.from_dict(bad.to_dict())
+    assert again.teardown_error == bad.teardown_error
+
+
+def test_reruns_with_teardown_errors(tmp_path: Path) -> None:
+    pytest.importorskip("pytest_rerunfailures")
+    report, said = _run_pytest(tmp_path, TEARDOWN, "--reruns", "1")
+    assert said["failed"] == 1
+    tests = {t.name: t for t in read_junit(report)}
+    assert len(tests) == 2
+    bad = tests["test_body_and_teardown_fail"]
+    assert (bad.status, bad.attempts) == ("failed", 2)
+    assert bad.teardown_error is not None
+
+
+def test_repeated_ids_with_the_suites_own_count_are_distinct_tests(tmp_path: Path) -> None:
+    # jest's it.each, mocha and TestNG data providers repeat a name for distinct tests and
+    # count every one in the suite's tests=: they stay distinct
+    f = tmp_path / "r.xml"
+    f.write_text(
+        '<testsuites><testsuite name="s" tests="3">'
+        '<testcase classname="c" name="same"/><testcase classname="c" name="same"/>'
+        '<testcase classname="c" name="other"/></testsuite></testsuites>'
+    )
+    assert [t.attempts for t in read_junit(f)] == [1, 1, 1]
+    f.write_text(f.read_text().replace('tests="3"', 'tests="2"'))
+    assert [(t.name, t.attempts, t.flaky) for t in read_junit(f)] == [
+        ("same", 2, True),
+        ("other", 1, False),
+    ]
+
+
+def test_merge_repeated_keeps_the_last_outcome_and_first_position() -> None:
+    def tc(name: str, status: str, msg: str | None = None) -> TestCase:
+        return TestCase("s", "c", name, status, 1.0, message=msg)
+
+    out = merge_repeated(
+        [tc("a", "failed", "boom"), tc("b", "passed"), tc("a", "passed"), tc("b", "error", "x")]
+    )
+    assert [(t.name, t.status, t.attempts, t.flaky, t.message) for t in out] == [
+        ("a", "passed", 2, True, "boom"),
+        ("b", "error", 2, False, "x"),
+    ]
+    assert out[0].duration_s == 2.0
+    # a skipped entry followed by a pass is not flaky
+    assert not merge_attempt(tc("z", "skipped"), tc("z", "passed")).flaky
