@@ -188,6 +188,10 @@ class FileCoverage:
     lines: dict[int, int] = field(default_factory=dict)
     #: line number -> (covered branches, total branches)
     branches: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: for partly covered branch lines whose report names its branches (coverage.py arcs,
+    #: Cobertura ``missing-branches``, lcov ``BRDA`` block/branch ids): the ids of the branches
+    #: not taken. Merging shards intersects them, as ``coverage combine`` unites the arcs.
+    missing_branches: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @property
     def covered_lines(self) -> int:
@@ -209,22 +213,57 @@ class FileCoverage:
         return sorted(n for n, h in self.lines.items() if h <= 0)
 
     def merge(self, other: FileCoverage) -> None:
-        """Merge another report of the same file: hits add up, branches take the best."""
+        """Merge another report of the same file (another shard): hits add up, and a branch
+        is covered when either report covered it.
+
+        Where both reports name a line's missed branches, the branches missed by both are
+        the ones still missed (exact, as ``coverage combine``); a line fully covered in either
+        is fully covered; otherwise the better of the two counts is kept (a lower bound: the
+        report does not say which branches it took).
+        """
         for n, h in other.lines.items():
             self.lines[n] = self.lines.get(n, 0) + h
+        mine = self.missing_branches
+        theirs = other.missing_branches
         for n, (c, t) in other.branches.items():
             old = self.branches.get(n)
             if old is None:
                 self.branches[n] = (c, t)
+                if n in theirs:
+                    mine[n] = theirs[n]
+                continue
+            oc, ot = old
+            total = max(ot, t)
+            if oc >= ot or c >= t:
+                merged: tuple[int, int] = (total, total)
+                mine.pop(n, None)
+            elif oc == 0:
+                merged = (c, t)
+                if n in theirs:
+                    mine[n] = theirs[n]
+            elif c == 0:
+                merged = old
+            elif n in mine and n in theirs:
+                missed = mine[n] & theirs[n]
+                merged = (total - len(missed), total)
+                if 0 < merged[0] < total:
+                    mine[n] = missed
+                else:
+                    del mine[n]
             else:
-                total = max(old[1], t)
-                self.branches[n] = (min(total, max(old[0], c)), total)
+                merged = (min(total, max(oc, c)), total)
+                mine.pop(n, None)
+            self.branches[n] = merged
 
     def to_dict(self) -> dict[str, Any]:
         covered = sorted(n for n, h in self.lines.items() if h > 0)
         d: dict[str, Any] = {"covered": covered, "missed": self.missed()}
         if self.branches:
             d["branches"] = [[n, c, t] for n, (c, t) in sorted(self.branches.items())]
+        if self.missing_branches:
+            d["missing_branches"] = [
+                [n, sorted(ids)] for n, ids in sorted(self.missing_branches.items())
+            ]
         return d
 
     @classmethod
@@ -232,7 +271,8 @@ class FileCoverage:
         lines = dict.fromkeys(d.get("missed", []), 0)
         lines.update(dict.fromkeys(d.get("covered", []), 1))
         branches = {int(n): (int(c), int(t)) for n, c, t in d.get("branches", [])}
-        return cls(path=path, lines=lines, branches=branches)
+        missing = {int(n): frozenset(map(str, ids)) for n, ids in d.get("missing_branches", [])}
+        return cls(path=path, lines=lines, branches=branches, missing_branches=missing)
 
 
 _POSITIVE = (0).__lt__
