@@ -93,9 +93,7 @@ def read_istanbul_final(path: Path, ctx: ReadContext) -> ReportData:
                 else:
                     missed.setdefault(n, set()).add(f"{bid}.{i}")
             branches[n] = (c, t)
-        ids = {
-            n: frozenset(m) for n, m in missed.items() if 0 < branches[n][0] < branches[n][1]
-        }
+        ids = {n: frozenset(m) for n, m in missed.items() if 0 < branches[n][0] < branches[n][1]}
         raw_path = fd.get("path") if isinstance(fd.get("path"), str) else key
         cov.add(FileCoverage(norm(str(raw_path)), lines, branches, ids))
     return ReportData(coverage=cov)
