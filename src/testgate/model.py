@@ -38,6 +38,7 @@ __all__ = [
     "VcsInfo",
     "bounded",
     "derive_metrics",
+    "distinct_vulnerabilities",
     "make_test_id",
     "read_summary",
     "write_summary",
@@ -348,6 +349,9 @@ class Finding:
     package: str | None = None
     version: str | None = None
     fixed_in: str | None = None
+    #: other ids of the same advisory (CVE, GHSA, PYSEC...): two scanners' findings of one
+    #: package version that share an id are one vulnerability (see distinct_vulnerabilities)
+    aliases: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -361,6 +365,8 @@ class Finding:
             v = getattr(self, k)
             if v is not None:
                 d[k] = v
+        if self.aliases:
+            d["aliases"] = list(self.aliases)
         return d
 
     @classmethod
@@ -376,6 +382,7 @@ class Finding:
             package=d.get("package"),
             version=d.get("version"),
             fixed_in=d.get("fixed_in"),
+            aliases=tuple(d.get("aliases") or ()),
         )
 
 
@@ -605,6 +612,52 @@ def _pct(num: float, den: float) -> float:
 _SECURITY_KEYS = ("security.critical", "security.high", "security.medium", "security.low")
 
 
+def _norm_package(name: str) -> str:
+    # PEP 503's normal form (Django, django, django_x and django.x name one package); harmless
+    # for npm, Go, Maven and OS package names
+    return "-".join(name.lower().replace("_", "-").replace(".", "-").split())
+
+
+def distinct_vulnerabilities(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per vulnerability: the findings of one package version whose advisory ids
+    (``rule`` and ``aliases``) meet are one vulnerability, at the highest severity any of them
+    gives (the first such finding stands for the group). Findings without a package (code
+    findings, misconfigurations) are each their own.
+
+    Two scanners (pip-audit and trivy, npm audit and grype) often report the same advisory
+    for the same installed package; counting it twice would double ``security.*``. Every
+    finding stays in the run (both sources are kept); only the counts use this.
+    """
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    out: list[Finding] = []
+    # (package, version) -> groups of [ids, best finding]
+    groups: dict[tuple[str, str], list[list[Any]]] = {}
+    for f in findings:
+        if not f.package:
+            out.append(f)
+            continue
+        ids = {i.strip().upper() for i in (f.rule, *f.aliases) if i and i.strip()}
+        bucket = groups.setdefault((_norm_package(f.package), (f.version or "").strip()), [])
+        hit = [g for g in bucket if g[0] & ids]
+        if not hit:
+            bucket.append([ids, f])
+            continue
+        first = hit[0]
+        first[0] |= ids
+        best = first[1]
+        for other in hit[1:]:  # this finding joins groups that were apart until now
+            first[0] |= other[0]
+            if rank.get(other[1].severity, 99) < rank.get(best.severity, 99):
+                best = other[1]
+            bucket.remove(other)
+        if rank.get(f.severity, 99) < rank.get(best.severity, 99):
+            best = f
+        first[1] = best
+    for bucket in groups.values():
+        out.extend(g[1] for g in bucket)
+    return out
+
+
 def derive_metrics(run: Run) -> dict[str, float]:
     """The metrics that follow from the run's tests, coverage, findings and steps.
 
@@ -639,7 +692,7 @@ def derive_metrics(run: Run) -> dict[str, float]:
     # (a clean scan reports zeros: a bandit run with no results gives security.* = 0, a ruff
     # SARIF gives no security.* at all). Recounting over all findings keeps several reports'
     # totals right, since Run.absorb lets the last report's per-report count win.
-    vulns = [f for f in run.findings if f.category == "vulnerability"]
+    vulns = distinct_vulnerabilities(f for f in run.findings if f.category == "vulnerability")
     if vulns or any(k in run.metrics for k in _SECURITY_KEYS):
         for sev in ("critical", "high", "medium", "low"):
             m[f"security.{sev}"] = sum(1 for f in vulns if f.severity == sev)
