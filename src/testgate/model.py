@@ -392,7 +392,7 @@ class ReportRef:
 
     path: str
     format: str
-    kind: str  # tests, coverage, perf, security, lint, complexity, duplication, mutation
+    kind: str  # tests, coverage, perf, security, lint, complexity, duplication, mutation, docs
     step: str | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -53,5 +53,6 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "testgate.adapters.lint",
     "testgate.adapters.linters",
     "testgate.adapters.quality",
+    "testgate.adapters.cognitive",
     "testgate.adapters.mutation",
 )

@@ -33,6 +33,7 @@ KINDS: tuple[str, ...] = (
     "complexity",
     "duplication",
     "mutation",
+    "docs",
 )
 
 
