@@ -27,7 +27,7 @@ def _root_totals(path: Path) -> dict[str, int]:
 
 def test_nunit_2_2_failure_is_a_failure() -> None:
     # NUnit 2.2.8: executed="True" success="False" and a <failure> child, no result= at all
-    path = CORPUS / "nunit" / "nunit-2.2.8__failure.xml"
+    path = CORPUS / "tests" / "nunit-2.2.8__failure.xml"
     own = _root_totals(path)
     data, ref = read_report(path)
     assert ref.format == "nunit"
@@ -41,7 +41,7 @@ def test_nunit_2_2_failure_is_a_failure() -> None:
 
 
 def test_nunit_2_5_not_runnable_counts_as_not_run() -> None:
-    path = CORPUS / "nunit" / "nunit-2.5.8__mock-assembly-notrunnable.xml"
+    path = CORPUS / "tests" / "nunit-2.5.8__mock-assembly-notrunnable.xml"
     own = _root_totals(path)  # total counts the tests that ran; not-run the others
     data, _ = read_report(path)
     counts = Counter(t.status for t in data.tests)
