@@ -164,8 +164,8 @@ class _Target:
         self.tests: list[TestCase] = []
         self.suites: list[str] = []
         #: per open <testsuite>: [index of its first case, its own `tests` count, positions of
-        #: cases that repeat the case before them, entries merged away so far, positions of
-        #: childless cases of time="0"] (see add() and _suite_end())
+        #: cases that repeat the case before them, entries merged away so far] (see add() and
+        #: _suite_end())
         self.frames: list[list[Any]] = []
         self.suite = ""  # innermost non-empty suite name
         self.seen = False
@@ -204,7 +204,7 @@ class _Target:
         self.names: dict[str, str] = {}
         #: time and line attribute text -> value: the same few values repeat, and sharing one
         #: float or int object per value saves memory on a million cases
-        self.times: dict[str, float] = {}
+        self.times: dict[str, float] = {"0": parse_time("0")}
         self.lines: dict[str, int | None] = {}
         self.amp = _amp_quirk()
         #: whether the one-call readers of a <testcase>'s attributes still apply (see end())
@@ -281,7 +281,7 @@ class _Target:
             return
         if tag == "testsuite":
             self.suites.append(attrib.get("name") or "")
-            self.frames.append([len(self.tests), _int(attrib.get("tests")), None, 0, []])
+            self.frames.append([len(self.tests), _int(attrib.get("tests")), None, 0])
             self._set_suite()
             self.seen = True
         elif tag == "testsuites":
@@ -353,10 +353,6 @@ class _Target:
                 duration = parse_time(raw)
                 if len(self.times) < 65536:
                     self.times[raw] = duration
-            if raw == "0" and self.frames:
-                # jest-junit writes a test.todo as a childless case of time="0" and leaves
-                # it out of the suite's tests= count (see _suite_end)
-                self.frames[-1][4].append(len(self.tests))
         else:
             duration = 0.0
         if raw_line:
@@ -619,16 +615,24 @@ class _Target:
         ``tests``; jest's ``it.each``, mocha and TestNG data providers repeat an id for tests
         that are distinct and count every one. The suite's own count tells which it is.
         """
-        start, declared, repeats, merged, zeros = frame
+        start, declared, repeats, merged = frame
         entries = len(self.tests) - start + merged  # as written, before any merging
-        if declared is not None and entries > declared and len(zeros) == entries - declared:
+        if declared is not None and entries > declared:
             # jest-junit: each test.todo is a childless case of time="0" that the suite's
-            # count leaves out; exactly that many such cases are the todos
-            for i in zeros:
-                tc = self.tests[i]
-                tc.status = "skipped"
-                tc.message = "todo"
-            repeats = None
+            # count leaves out; exactly that many such cases are the todos. Childless cases
+            # share the time cache's float per time text, so `is` finds those of "0" (not
+            # "0.000", as pytest writes) with no cost on the read's hot path
+            zero = self.times["0"]
+            zeros = [
+                tc
+                for tc in self.tests[start:]
+                if tc.duration_s is zero and tc.status == "passed" and tc.attempts == 1
+            ]
+            if zeros and len(zeros) == entries - declared:
+                for tc in zeros:
+                    tc.status = "skipped"
+                    tc.message = "todo"
+                repeats = None
         if not repeats or declared is None or entries <= declared:
             if self.frames:
                 self.frames[-1][3] += merged
