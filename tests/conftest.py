@@ -5,7 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from testgate.plugins import get_plugins
 from testgate.testing import Project
+
+# the registries (adapters, renderers, gate criteria) are leaves that the plugin manager fills;
+# the commands build it through the workflow, tests that call a reader directly need it too
+get_plugins()
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

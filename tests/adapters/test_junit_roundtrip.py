@@ -8,8 +8,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from testgate.adapters.junit import read_junit, write_junit
+from testgate.adapters.junit import read_junit
 from testgate.model import TestCase
+from testgate.report.junit import write_junit
 
 # Every character XML 1.0 can hold (no control characters, surrogates or non-characters),
 # with the ones that need escaping made likely.

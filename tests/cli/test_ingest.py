@@ -38,7 +38,9 @@ def test_ingest_merges_reports_into_one_summary(project: Project) -> None:
     )
     run = read_summary(project.root / "out" / "summary.json")
     assert run.metrics["tests.total"] == 17
-    assert run.metrics["tests.failed"] == 6
+    # tests.failed counts failures and errors; tests.failures and tests.errors give the split
+    assert run.metrics["tests.failed"] == 7
+    assert run.metrics["tests.failures"] == 6
     assert run.metrics["tests.errors"] == 1
     assert run.metrics["tests.skipped"] == 4
     assert run.vcs.commit == "abc123"

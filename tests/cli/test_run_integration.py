@@ -9,7 +9,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from testgate.cli.run import combine_exit_codes
 from testgate.testing import Project
 
 PASSING_JUNIT = (
@@ -128,23 +127,6 @@ notify:
     project.write("testgate.yaml", _config(FAILING_JUNIT, extra=alerts, exit_code=1))
     out = project.run("run").assert_code(1)
     assert f"webhook {url} not delivered" in out.err
-
-
-@pytest.mark.parametrize(
-    ("pipeline", "gate", "other", "expected"),
-    [
-        (0, None, None, 0),
-        (1, None, None, 1),
-        (1, 3, None, 3),
-        (0, 3, 2, 2),
-        (130, 3, None, 130),
-        (2, None, None, 2),
-    ],
-)
-def test_exit_code_precedence(
-    pipeline: int, gate: int | None, other: int | None, expected: int
-) -> None:
-    assert combine_exit_codes(pipeline, gate, other) == expected
 
 
 def test_a_failing_step_that_printed_nothing_says_so(project: Project) -> None:

@@ -126,15 +126,15 @@ def test_input_and_config_errors_exit_2(project: Project) -> None:
     assert "missing.json: no such summary file" in out.err
 
 
-def test_evaluate_for_run_stores_the_verdict_in_the_run(project: Project) -> None:
-    from testgate.cli.gate import GateOptions, evaluate_for_run
+def test_the_workflow_gate_stores_the_verdict_in_the_run(project: Project) -> None:
+    from testgate import workflow
 
     setup(project, failed=True)
-    loaded = load_config(project.root / "testgate.yaml")
+    loaded = workflow.load(project.root / "testgate.yaml")
     run = make_run(failed=[("t", "x")])
-    verdict = evaluate_for_run(loaded, run, GateOptions())
-    assert run.verdict == verdict.to_dict()
-    assert run.verdict["verdict"] == "fail"
+    verdict = workflow.gate(loaded, run, workflow.GateOptions())
+    assert run.verdict is verdict
+    assert run.verdict.verdict == "fail"
     assert run.to_dict()["verdict"]["criteria"][0]["gate"] == "tests_gate"
 
 

@@ -7,7 +7,8 @@ import json
 from lxml import etree
 
 from testgate.gates.evaluate import Verdict, evaluate
-from testgate.gates.render import (
+from testgate.gates.spec import parse_gates
+from testgate.report.verdict import (
     escape_markdown,
     github_escape_data,
     github_escape_property,
@@ -17,7 +18,6 @@ from testgate.gates.render import (
     render_markdown,
     render_text,
 )
-from testgate.gates.spec import parse_gates
 from tests.gates.runs import gates_yaml, make_run
 
 HOSTILE = "test_<img src=x onerror=alert(1)>|`rm -rf`|100%\r\n::error::pwned"

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from testgate import workflow
 from testgate.config.loader import load_config
 from testgate.pipeline.runner import PipelineOutcome, RunOptions, execute_pipeline
 from testgate.testing import Project
@@ -59,6 +60,16 @@ def run_lib(project: Project) -> Runner:
     def run(**kw: object) -> PipelineOutcome:
         loaded = load_config(project.root / "testgate.yaml")
         opts = RunOptions(grace=kw.pop("grace", 0.5), **kw)  # type: ignore[arg-type]
-        return execute_pipeline(loaded, opts)
+        outcome = execute_pipeline(loaded, opts)
+        # the one exit code, as testgate run decides it
+        execution = workflow.Execution(
+            run=outcome.run,
+            run_dir=outcome.run_dir,
+            report_errors=outcome.report_errors,
+            allow_failure=outcome.allow_failure,
+            pipeline=outcome,
+        )
+        outcome.exit_code = int(workflow.exit_code(execution))  # type: ignore[attr-defined]
+        return outcome
 
     return run

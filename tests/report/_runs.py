@@ -56,7 +56,7 @@ def hostile_run(n_passing: int = 20) -> Run:
     cov.add(FileCoverage("src/cart.py", dict.fromkeys(range(1, 11), 1), {5: (1, 2)}))
     run.absorb(
         ReportData(tests=tests, coverage=cov, metrics={"perf.checkout.p95_ms": 180.0}),
-        ReportRef("reports/junit.xml", "junit", "tests", step="pytest"),
+        ReportRef("reports/junit.xml", "junit", "tests", step="unit/pytest"),
     )
     run.findings.append(
         Finding(

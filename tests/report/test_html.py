@@ -5,8 +5,10 @@ import re
 
 from lxml import html as lxml_html
 
-from testgate.report.data import HistoryView, line_ranges
+from testgate.history.view import HistoryView
+from testgate.report.data import line_ranges
 from testgate.report.html import embed_json, render_html
+from testgate.verdict import CriterionResult, Verdict
 
 from ._runs import XSS_MESSAGE, XSS_NAME, hostile_run
 
@@ -56,20 +58,22 @@ def test_report_is_self_contained() -> None:
 
 def test_verdict_and_trends_render() -> None:
     run = hostile_run()
-    run.verdict = {
-        "verdict": "fail",
-        "criteria": [
-            {
-                "gate": "coverage_gate",
-                "criterion": "overall",
-                "metric": "coverage.line",
-                "actual": 71.0,
-                "expected": ">= 80%",
-                "status": "fail",
-                "hint": "least covered: src/cart.py",
-            },
+    run.verdict = Verdict(
+        passed=False,
+        results=[
+            CriterionResult(
+                gate="coverage_gate",
+                criterion="overall",
+                metric="coverage.line",
+                actual=71.0,
+                expected=">= 80%",
+                status="fail",
+                hint="least covered: src/cart.py",
+            )
         ],
-    }
+        gates={"coverage_gate": "fail"},
+        blocking={"coverage_gate": True},
+    )
     hist = HistoryView(trends={"tests.pass_rate": [("r1", 90.0), ("r2", 95.0)]})
     page = render_html(run, history=hist)
     doc = lxml_html.fromstring(page)

@@ -39,7 +39,9 @@ def make_run(i: int, *, fail_xss: bool) -> Run:
             message="AssertionError: wobble" if i % 3 == 0 else None,
         )
     )
-    run.absorb(ReportData(tests=tests), ReportRef("junit.xml", "junit", "tests", step="pytest"))
+    run.absorb(
+        ReportData(tests=tests), ReportRef("junit.xml", "junit", "tests", step="unit/pytest")
+    )
     run.steps.append(
         StepResult(
             "unit",

@@ -89,6 +89,6 @@ def test_serve_refuses_a_public_address_without_a_token(project: Project) -> Non
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
 def test_loopback_addresses(host: str) -> None:
-    from testgate.cli.serve import is_loopback
+    from testgate.server.app import is_loopback
 
     assert is_loopback(host)

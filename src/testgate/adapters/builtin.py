@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from testgate.plugins.spec import hookimpl
+from testgate.hookspec import hookimpl
 
 if TYPE_CHECKING:
     from testgate.adapters.registry import AdapterRegistry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -19,6 +20,7 @@ __all__ = [
     "default_registry",
     "read_head",
     "read_report",
+    "set_default_registry",
 ]
 
 #: How much of a file detection looks at.
@@ -141,17 +143,30 @@ class AdapterRegistry:
 
 
 _DEFAULT: AdapterRegistry | None = None
+_FILL: Callable[[], AdapterRegistry] | None = None
+
+
+def set_default_registry(fill: Callable[[], AdapterRegistry]) -> None:
+    """Install how the default registry is filled (called by :mod:`testgate.plugins`, which
+    fills it on first use, so that a command that reads no report imports no reader)."""
+    global _DEFAULT, _FILL
+    _DEFAULT, _FILL = None, fill
 
 
 def default_registry() -> AdapterRegistry:
-    """The registry filled by every plugin (built-ins and entry points), built once."""
+    """The registry every plugin (built-ins and entry points) filled.
+
+    This module is a leaf: it never builds the plugin manager. Commands, the workflow and
+    :mod:`testgate.api` build it (``testgate.plugins.get_plugins()``) first.
+    """
     global _DEFAULT
     if _DEFAULT is None:
-        from testgate.plugins import get_plugins
-
-        reg = AdapterRegistry()
-        get_plugins().register_adapters(reg)
-        _DEFAULT = reg
+        if _FILL is None:
+            raise RuntimeError(
+                "report adapters are not registered yet: build "
+                "the plugin manager first (testgate.plugins.get_plugins())"
+            )
+        _DEFAULT = _FILL()
     return _DEFAULT
 
 

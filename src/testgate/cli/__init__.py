@@ -56,6 +56,11 @@ class LazyGroup(click.Group):
         entry = COMMANDS.get(cmd_name)
         if entry is None or not _available(entry[0]):
             return None
+        # every command sees the adapters, renderers and criteria that plugins add (the
+        # registries are filled on first use, so this costs little)
+        from testgate.plugins import get_plugins
+
+        get_plugins()
         cmd = importlib.import_module(entry[0]).command
         assert isinstance(cmd, click.Command)
         return cmd

@@ -6,128 +6,19 @@ failed or warned), 2 a configuration, input or usage error.
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from testgate.cli._common import config_option
 
-if TYPE_CHECKING:
-    from testgate.config.loader import LoadedConfig
-    from testgate.errors import ConfigError
-    from testgate.gates.evaluate import Verdict
-    from testgate.gates.spec import GatesSpec
-    from testgate.model import Run
+__all__ = ["GATE_FORMATS", "command"]
 
-__all__ = ["GateOptions", "command", "evaluate_for_run", "load_gates"]
-
-_FORMATS = ("text", "json", "markdown", "github", "junit")
-
-
-@dataclass(slots=True)
-class GateOptions:
-    """How to evaluate: the options of ``testgate gate`` (``testgate run`` passes its own)."""
-
-    baseline: str | None = None
-    base: str | None = None
-    env: str | None = None
-    strict: bool = False
-    bypass: str | None = None
-    approved: bool = False
-    #: for quarantine expiry; None means today
-    today: _dt.date | None = None
-    #: where relative --baseline paths are read from; None means the current directory
-    cwd: Path | None = None
-
-
-def _needs_new_code(spec: object) -> bool:
-    from testgate.gates.spec import GatesSpec
-
-    assert isinstance(spec, GatesSpec)
-    return any(c.metric == "coverage.new_code" for g in spec.gates.values() for c in g.criteria)
-
-
-def _located(loaded: LoadedConfig, exc: ConfigError) -> ConfigError:
-    """*exc* with each problem prefixed by ``file:line:`` of its key path."""
-    import re
-
-    from testgate.errors import ConfigError
-
-    try:
-        name = str(loaded.path.relative_to(Path.cwd()))
-    except ValueError:
-        name = str(loaded.path)
-    out = []
-    for problem in exc.problems:
-        key = re.sub(r"\[(\d+)\]", r".\1", problem.split(": ", 1)[0])
-        line = None
-        while key:
-            if key in loaded.lines:
-                line = loaded.lines[key]
-                break
-            key = key.rpartition(".")[0]
-        out.append(f"{name}:{line}: {problem}" if line else f"{name}: {problem}")
-    return ConfigError(out[0], problems=out, slug=exc.slug)
-
-
-def load_gates(loaded: LoadedConfig) -> GatesSpec:
-    """The gate specs of *loaded*; problems name ``file:line: key.path`` (for ``validate`` too)."""
-    from testgate.errors import ConfigError
-    from testgate.gates.spec import parse_gates
-
-    cfg = loaded.config
-    try:
-        return parse_gates(cfg.gates, cfg.deployment_gates, cfg.quarantine)
-    except ConfigError as exc:
-        raise _located(loaded, exc) from None
-
-
-def evaluate_for_run(loaded: LoadedConfig, run: Run, options: GateOptions) -> Verdict:
-    """Evaluate *loaded*'s gates over *run* and store the verdict in ``run.verdict``.
-
-    The I/O the pure evaluation needs happens here: reading a baseline, running git for
-    new-code coverage, reading today's date for quarantine expiry.
-    """
-    from testgate.errors import GateError
-    from testgate.gates.baseline import baseline_provider
-    from testgate.gates.evaluate import evaluate
-
-    spec = load_gates(loaded)
-    baseline = None
-    if options.baseline:
-        provider = baseline_provider(options.baseline, cwd=options.cwd or Path.cwd(), loaded=loaded)
-        baseline = provider.load()
-    changes = None
-    problem = None
-    if (options.base or _needs_new_code(spec)) and run.coverage:
-        from testgate.gates.newcode import changed_lines
-
-        try:
-            changes = changed_lines(loaded.root, options.base)
-        except GateError as exc:
-            if options.base:
-                raise
-            problem = str(exc)
-    verdict = evaluate(
-        spec,
-        run,
-        baseline=baseline,
-        env=options.env,
-        strict=options.strict,
-        bypass=options.bypass,
-        changes=changes,
-        today=options.today or _dt.date.today(),
-        approved=options.approved,
-    )
-    if problem:
-        verdict.notes.append(problem)
-    run.verdict = verdict.to_dict()
-    return verdict
+#: the short names ``gate --format`` takes for the verdict renderers (``gate-<name>``);
+#: any other registered renderer (sarif, a plugin's) is taken by its own name
+GATE_FORMATS = ("text", "json", "markdown", "github", "junit")
 
 
 @click.command(
@@ -150,11 +41,12 @@ def evaluate_for_run(loaded: LoadedConfig, run: Run, options: GateOptions) -> Ve
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(_FORMATS),
     default="text",
     show_default=True,
-    help="Output: a text table, JSON, Markdown (PR comments, $GITHUB_STEP_SUMMARY), GitHub "
-    "annotations, or JUnit XML with one test case per criterion.",
+    metavar="FORMAT",
+    help="Output: text (a table), json, markdown (PR comments, $GITHUB_STEP_SUMMARY), github "
+    "(annotations), junit (one test case per criterion), or any renderer that "
+    "'testgate report --list' shows (plugins included).",
 )
 @click.option(
     "-o",
@@ -209,27 +101,27 @@ def command(
     bypass: str | None,
     approve: bool,
 ) -> int:
-    from testgate.config.loader import load_config
-    from testgate.gates.render import render, render_text
+    from testgate import workflow
     from testgate.model import read_summary
+    from testgate.report.registry import RenderContext
 
-    loaded = load_config(config_path)
+    loaded = workflow.load(config_path)
     summary = Path(summary_path) if summary_path else loaded.state_dir / "latest" / "summary.json"
     run = read_summary(summary)
     approved = approve or os.environ.get("TESTGATE_APPROVED", "") in ("1", "true", "yes")
-    verdict = evaluate_for_run(
+    verdict = workflow.gate(
         loaded,
         run,
-        GateOptions(
+        workflow.GateOptions(
             baseline=baseline, base=base, env=env, strict=strict, bypass=bypass, approved=approved
         ),
     )
+    renderer = f"gate-{fmt}" if fmt in GATE_FORMATS else fmt
     tty = sys.stdout.isatty()
-    text = render(verdict, fmt, color=tty and fmt == "text" and not output)
     if output:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
-        Path(output).write_text(text, encoding="utf-8")
-        click.echo(render_text(verdict, color=tty), nl=False)
+        workflow.render(run, [(renderer, Path(output))], RenderContext())
+        if renderer != "gate-text":
+            workflow.render(run, [("gate-text", None)], RenderContext(color=tty))
     else:
-        click.echo(text, nl=False)
-    return verdict.exit_code
+        workflow.render(run, [(renderer, None)], RenderContext(color=tty))
+    return int(workflow.exit_code(verdict=verdict))

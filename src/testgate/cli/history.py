@@ -34,14 +34,23 @@ def record_cmd(
     Recording the same run twice does nothing. The configured alerts are evaluated against
     the previous run on the same branch; the fired ones are printed and sent to the webhooks.
     """
-    from testgate.history.recording import record_and_alert
+    from testgate import workflow
+    from testgate.cli._hist import load_optional_config
+    from testgate.errors import HistoryError
     from testgate.model import read_summary
 
     run = read_summary(summary)
-    store, loaded = open_for_cli(db, config_path)
-    with store:
-        outcome = record_and_alert(store, loaded, run, send=not no_notify)
-        url = store.safe_url
+    source = load_optional_config(config_path)
+    loaded = workflow.Loaded(source=source, gates=workflow.load_gates(source)) if source else None
+    persisted = workflow.persist(
+        loaded,
+        run,
+        workflow.PersistOptions(write=False, db=db, notify=not no_notify),
+    )
+    if persisted.outcome is None:
+        raise HistoryError("; ".join(persisted.errors) or "run not recorded")
+    outcome = persisted.outcome
+    url = persisted.store
     if as_json:
         doc = {
             "run": run.id,
@@ -120,6 +129,49 @@ def list_cmd(
             fmt_num(r.duration_s, 1),
         )
     print_table(tbl)
+    return 0
+
+
+@command.command("mark")
+@click.argument("run_ref", metavar="RUN")
+@db_options
+@click.option(
+    "--outage",
+    "outage",
+    metavar="REASON",
+    default=None,
+    help="Mark RUN as an outage (the infrastructure failed, not the code): flaky/broken "
+    "analysis leaves it out and alerts do not compare against it.",
+)
+@click.option("--clear-outage", is_flag=True, help="Remove RUN's outage mark.")
+def mark_cmd(
+    db: str | None,
+    config_path: str | None,
+    run_ref: str,
+    outage: str | None,
+    clear_outage: bool,
+) -> int:
+    """Put a mark on a recorded run after the fact. RUN is a run id, a unique prefix of one,
+    or 'latest'."""
+    import datetime as _dt
+    import getpass
+
+    from testgate.errors import UsageError
+
+    if (outage is None) == (not clear_outage):
+        raise UsageError("history mark: give --outage REASON or --clear-outage")
+    store, _ = open_for_cli(db, config_path, create=False)
+    with store:
+        value = None
+        if outage is not None:
+            value = {
+                "reason": outage,
+                "by": getpass.getuser(),
+                "at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            }
+        info = store.mark_run(run_ref, "outage", value)
+    what = f"marked as an outage: {outage}" if value else "no longer marked as an outage"
+    click.echo(f"run {info.id} {what}")
     return 0
 
 

@@ -77,12 +77,8 @@ def command(
     Exit codes: 0 read, 2 a report could not be read (with --keep-going the others are still
     written).
     """
-    from datetime import datetime, timezone
-
-    from testgate.adapters.ingest import expand_paths, git_facts, ingest, new_run_id
-    from testgate.adapters.registry import ReadContext, default_registry
-    from testgate.errors import ExitCode, UsageError
-    from testgate.model import Run, write_summary
+    from testgate import workflow
+    from testgate.cli import DOCS_ERRORS
 
     patterns = [
         *files,
@@ -91,46 +87,31 @@ def command(
         *performance_reports,
         *security_reports,
     ]
-    if not patterns:
-        raise UsageError("ingest: give at least one report FILE (or a glob such as '*.xml')")
-    registry = default_registry()
-    if format_name is not None:
-        registry.get(format_name)  # unknown: the error lists the supported formats
-    root_dir = Path(root).resolve() if root else Path.cwd()
-    paths = expand_paths(patterns)
-
-    vcs = git_facts(Path.cwd())
-    if commit:
-        vcs.commit = commit
-    if branch:
-        vcs.branch = branch
-    run = Run(
-        id=new_run_id(),
-        project=project_name,
-        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        vcs=vcs,
+    execution = workflow.ingest(
+        patterns,
+        workflow.IngestOptions(
+            format=format_name,
+            root=Path(root) if root else None,
+            project=project_name,
+            commit=commit,
+            branch=branch,
+            keep_going=keep_going,
+        ),
     )
-    result = ingest(
-        paths,
-        format=format_name,
-        ctx=ReadContext(root=root_dir),
-        registry=registry,
-        keep_going=keep_going,
-        run=run,
-    )
-    from testgate.cli import DOCS_ERRORS
-
+    result = execution.ingested
+    assert result is not None
     for _path, exc in result.errors:
         hint = f" (see {DOCS_ERRORS}#{exc.slug})" if exc.slug else ""
         click.echo(f"testgate: error: {exc}{hint}", err=True)
-    target = write_summary(result.run, output)
+    persisted = workflow.persist(
+        None, execution.run, workflow.PersistOptions(summary=Path(output), record=False)
+    )
     _print_table(result)
-    click.echo(f"summary written to {target}")
+    click.echo(f"summary written to {persisted.summary}")
     if result.errors:
         bad = ", ".join(p for p, _ in result.errors)
         click.echo(f"testgate: {len(result.errors)} report(s) could not be read: {bad}", err=True)
-        return int(ExitCode.USAGE_ERROR)
-    return int(ExitCode.OK)
+    return int(workflow.exit_code(execution))
 
 
 def _print_table(result: IngestResult) -> None:

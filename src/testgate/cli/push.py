@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from testgate.cli._common import config_option
+from testgate.cli._common import config_option, default_summary
 
 __all__ = ["command"]
 
@@ -38,7 +38,6 @@ def command(
 ) -> int:
     from prometheus_client import CollectorRegistry, push_to_gateway
 
-    from testgate.cli.report import default_summary
     from testgate.errors import InputError
     from testgate.model import read_summary
     from testgate.server.prom import aggregate_run, metric_families

@@ -7,24 +7,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from testgate.cli._common import config_option
+from testgate.cli._common import config_option, default_summary
 
 if TYPE_CHECKING:
-    from testgate.report.data import HistoryView
+    from testgate.history.view import HistoryView
 
-__all__ = ["command", "default_summary", "history_for", "run_dir_of"]
-
-
-def default_summary(config_path: str | None) -> Path:
-    """``.testgate/latest/summary.json`` beside the config (found upward), else here."""
-    from testgate.config import find_config
-    from testgate.errors import ConfigError
-
-    try:
-        cfg = Path(config_path) if config_path else find_config()
-        return cfg.resolve().parent / ".testgate" / "latest" / "summary.json"
-    except ConfigError:
-        return Path(".testgate") / "latest" / "summary.json"
+__all__ = ["command", "history_for", "run_dir_of"]
 
 
 def run_dir_of(summary: Path, run_id: str) -> Path | None:
@@ -39,7 +27,7 @@ def run_dir_of(summary: Path, run_id: str) -> Path | None:
 def history_for(db: str | None, config_path: str | None, branch: str | None) -> HistoryView | None:
     """The history of *branch* from the store the options name, or None when there is none."""
     from testgate.cli._hist import open_for_cli
-    from testgate.report.history_view import history_view
+    from testgate.history.view import history_view
 
     store, loaded = open_for_cli(db, config_path, create=False)
     try:
@@ -111,29 +99,30 @@ def command(
 ) -> int:
     import os
 
+    from testgate import workflow
     from testgate.model import read_summary
+    from testgate.plugins import get_plugins
     from testgate.report.data import log_tails
     from testgate.report.registry import RenderContext, default_renderers
 
+    get_plugins()
     registry = default_renderers()
     if list_formats:
         for name in registry.names():
-            click.echo(f"{name:10} {registry.get(name).description}")
+            click.echo(f"{name:14} {registry.get(name).description}")
         return 0
-    renderer = registry.get(fmt)
+    registry.get(fmt)  # an unknown format is refused before anything is read
     summary = Path(summary_path) if summary_path else default_summary(config_path)
     run = read_summary(summary)
     ctx = RenderContext(logs=log_tails(run, run_dir_of(summary, run.id)))
     if fmt == "html" and not no_history:
         ctx.history = history_for(db, config_path, run.vcs.branch)
-    written = renderer.write(run, Path(output) if output else None, ctx)
+    written = workflow.render(run, [(fmt, Path(output) if output else None)], ctx)
     for p in written:
         click.echo(f"wrote {p}", err=True)
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary and target:
-        from testgate.report.markdown import render_markdown
-
-        with open(target, "a", encoding="utf-8") as fh:
-            fh.write(render_markdown(run))
+        ctx.append = True
+        workflow.render(run, [("markdown", Path(target))], ctx)
         click.echo(f"appended Markdown to {target}", err=True)
     return 0

@@ -1,4 +1,7 @@
-"""``testgate run``: run the pipeline, read its reports, write the run's summary."""
+"""``testgate run``: run the pipeline, read its reports, gate, record and render the run.
+
+Options, one call per workflow step (:mod:`testgate.workflow`), and printing.
+"""
 
 from __future__ import annotations
 
@@ -7,87 +10,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from testgate import workflow
 from testgate.cli._common import config_option
+from testgate.errors import TestgateError
 
 if TYPE_CHECKING:
-    from testgate.config.loader import LoadedConfig
-    from testgate.gates.evaluate import Verdict
-    from testgate.model import Run
-    from testgate.report.data import HistoryView
+    from rich.console import Console
 
-__all__ = ["combine_exit_codes", "command", "evaluate_gates", "record_history"]
-
-
-def evaluate_gates(loaded: LoadedConfig, run: Run) -> tuple[int | None, Verdict | None]:
-    """Evaluate the configuration's gates over the finished *run* (before its summary is written).
-
-    Sets ``run.verdict`` and returns ``(ExitCode.GATE_FAILED, verdict)`` when a blocking gate
-    failed, ``(None, verdict)`` when the gates passed, and ``(None, None)`` without gates. A
-    gate definition error is printed and gives exit code 2; the run's summary is still written.
-    """
-    cfg = loaded.config
-    if not cfg.gates:
-        return None, None
-    import os
-
-    from testgate.cli.gate import GateOptions, evaluate_for_run
-    from testgate.errors import ExitCode, TestgateError
-
-    approved = os.environ.get("TESTGATE_APPROVED", "") in ("1", "true", "yes")
-    try:
-        verdict = evaluate_for_run(loaded, run, GateOptions(approved=approved))
-    except TestgateError as exc:
-        click.echo(f"testgate: error: gates not evaluated: {exc}", err=True)
-        return int(ExitCode.USAGE_ERROR), None
-    return (None if verdict.passed else int(ExitCode.GATE_FAILED)), verdict
-
-
-def record_history(
-    loaded: LoadedConfig, run: Run, db: str | None, *, with_view: bool = False
-) -> tuple[int | None, HistoryView | None]:
-    """Record the written run in the history store, print the alerts it fired and, with
-    *with_view*, return the branch's history for the HTML report from the same open store.
-
-    A store that cannot be opened is one error line and exit code 2; the summary is already
-    written, so nothing of the run is lost.
-    """
-    from testgate.errors import ExitCode, TestgateError
-    from testgate.history.recording import record_and_alert
-    from testgate.history.store import open_store, resolve_url
-    from testgate.report.history_view import history_view
-
-    view = None
-    try:
-        with open_store(resolve_url(db, loaded)) as store:
-            fired = record_and_alert(store, loaded, run).fired
-            if with_view:
-                hist = loaded.config.history
-                view = history_view(
-                    store, branch=run.vcs.branch, window=hist.window, min_runs=hist.min_runs
-                )
-    except TestgateError as exc:
-        click.echo(f"testgate: error: run not recorded in the history: {exc}", err=True)
-        return int(ExitCode.USAGE_ERROR), None
-    for alert in fired:
-        click.echo(f"alert [{alert.severity}] {alert.name}: {alert.message}", err=True)
-        for d in alert.deliveries:
-            if not getattr(d, "ok", True):
-                why = d.error or f"HTTP {d.status}"
-                click.echo(
-                    f"  webhook {d.url} not delivered after {d.attempts} attempt(s): {why}",
-                    err=True,
-                )
-    return None, view
-
-
-def combine_exit_codes(pipeline: int, gate: int | None, other: int | None) -> int:
-    """One exit code: interrupted, then a usage/config/report error, then a failed blocking
-    gate (its table says why), then failed steps or tests, then success."""
-    codes = [c for c in (pipeline, gate, other) if c]
-    for code in (130, 2, 3, 1):
-        if code in codes:
-            return code
-    return max(codes, default=0)
+__all__ = ["command"]
 
 
 def _workers(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
@@ -174,19 +104,13 @@ def command(
     Exit codes: 0 every step and test passed, 1 a step or test failed, 2 a configuration or
     report error, 3 a blocking gate failed, 130 interrupted (the summary is still written).
     """
-    from testgate.config.loader import load_config
-    from testgate.pipeline.output import make_console, make_progress, render_end
-    from testgate.pipeline.runner import RunOptions, execute_pipeline
+    from testgate.pipeline.output import make_console, make_progress, render_steps
+    from testgate.pipeline.runner import RunOptions
 
-    loaded = load_config(config_path)
+    loaded = workflow.load(config_path)
     console = make_console()
     err = make_console(stderr=True)
-    gate: list[tuple[int | None, Verdict | None]] = [(None, None)]
-
-    def gates(run: Run) -> None:
-        gate[0] = evaluate_gates(loaded, run)
-
-    outcome = execute_pipeline(
+    execution = workflow.execute(
         loaded,
         RunOptions(
             workers=workers,
@@ -194,29 +118,83 @@ def command(
             stages=stages,
             steps=steps,
             progress=make_progress(console, err, quiet=quiet),
-            before_write=gates,
         ),
     )
-    render_end(console, outcome, quiet=quiet)
-    gate_code, verdict = gate[0]
-    if verdict is not None and not quiet:
-        from testgate.gates.render import render_text
+    run = execution.run
+    errors: list[str] = []
+    verdict = None
+    if workflow.has_gates(loaded):
+        import os
 
-        console.print()
-        console.print(render_text(verdict, color=console.is_terminal), highlight=False)
-    other: int | None = None
-    history = None
-    if not no_record:
-        other, history = record_history(loaded, outcome.run, db, with_view=bool(html_path))
+        approved = os.environ.get("TESTGATE_APPROVED", "") in ("1", "true", "yes")
+        try:
+            verdict = workflow.gate(loaded, run, workflow.GateOptions(approved=approved))
+        except TestgateError as exc:
+            errors.append(f"gates not evaluated: {exc}")
+    persisted = workflow.persist(
+        loaded,
+        run,
+        workflow.PersistOptions(
+            record=not no_record, db=db, history_view=bool(html_path) and not no_record
+        ),
+    )
+    errors.extend(persisted.errors)
+    if not quiet:
+        render_steps(console, run, execution.run_dir)
+        if verdict is not None:
+            from testgate.report.verdict import render_text
+
+            console.print()
+            console.print(render_text(verdict, color=console.is_terminal), highlight=False)
+    for line in errors:
+        err.print(f"testgate: error: {line}", markup=False, highlight=False)
+    _print_alerts(err, persisted)
+    written: list[Path] = []
     if html_path:
         from testgate.report.data import log_tails
-        from testgate.report.html import render_html
+        from testgate.report.registry import RenderContext
 
-        target = Path(html_path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        logs = log_tails(outcome.run, outcome.run_dir)
-        html = render_html(outcome.run, history=history, logs=logs)
-        target.write_text(html, encoding="utf-8")
-        if not quiet:
-            console.print(f"HTML report: {target}")
-    return combine_exit_codes(outcome.exit_code, gate_code, other)
+        ctx = RenderContext(history=persisted.history, logs=log_tails(run, execution.run_dir))
+        try:
+            written = workflow.render(run, [("html", Path(html_path))], ctx)
+        except TestgateError as exc:
+            errors.append(f"report not written: {exc}")
+            err.print(f"testgate: error: report not written: {exc}", markup=False)
+    code = workflow.exit_code(execution, verdict, persisted, errors=errors)
+    if not quiet:
+        for path in written:
+            console.print(f"HTML report: {path}", markup=False, highlight=False)
+    console.print(final_line(execution, code, persisted), markup=False, highlight=False)
+    return int(code)
+
+
+def _print_alerts(err: Console, persisted: workflow.Persisted) -> None:
+    for alert in persisted.fired:
+        err.print(f"alert [{alert.severity}] {alert.name}: {alert.message}", markup=False)
+        for d in alert.deliveries:
+            if not getattr(d, "ok", True):
+                why = d.error or f"HTTP {d.status}"
+                err.print(
+                    f"  webhook {d.url} not delivered after {d.attempts} attempt(s): {why}",
+                    markup=False,
+                )
+
+
+def final_line(execution: workflow.Execution, code: int, persisted: workflow.Persisted) -> str:
+    """The last line of ``testgate run``: the final outcome, gates included."""
+    from testgate.pipeline.output import run_counts, shown_path
+
+    run = execution.run
+    parts = run_counts(run)
+    if run.verdict is not None:
+        v = run.verdict
+        failed = sum(1 for r in v.results if r.status == "fail" and r.blocking)
+        state = f"{failed} blocking failed" if not v.passed else "passed"
+        state = "bypassed" if v.bypassed else state
+        parts.append(f"gates: {state}")
+    n = len(execution.report_errors)
+    if n:
+        parts.append(f"{n} report{'s' if n != 1 else ''} could not be read")
+    if persisted.summary is not None:
+        parts.append(f"summary: {shown_path(persisted.summary)}")
+    return f"testgate: {workflow.final_word(code)} · {' · '.join(parts)}"

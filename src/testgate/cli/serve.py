@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 
 import click
 
 from testgate.cli._hist import db_options
+from testgate.server.app import is_loopback
 
-__all__ = ["command", "is_loopback"]
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+__all__ = ["command"]
 
 
 @click.command(

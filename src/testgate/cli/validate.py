@@ -27,9 +27,9 @@ def command(config_path: str | None, fmt: str) -> int:
 
     Exits 0 when the configuration is valid and 2 when it is not.
     """
-    from testgate.cli.gate import load_gates
     from testgate.config.loader import InvalidConfig, load_config
     from testgate.errors import ConfigError
+    from testgate.workflow import load_gates
 
     if fmt == "text":
         # problems propagate as a ConfigError: testgate.cli.main prints each on its own line

@@ -241,6 +241,11 @@ class StepSpec(_Strict):
     allow_failure: bool = Field(
         default=False, description="A failure of this step does not fail its stage."
     )
+    clean_reports: bool = Field(
+        default=True,
+        description="Delete the files named by reports: before the step runs, so that a report "
+        "left by an earlier run can never be read as this run's.",
+    )
 
     @field_validator("env", mode="before")
     @classmethod
@@ -310,6 +315,12 @@ class HistorySpec(_Strict):
     )
     window: int = Field(default=50, ge=2, description="Runs to look back over for flaky/slow.")
     min_runs: int = Field(default=5, ge=1, description="Runs needed before a flaky verdict.")
+    default_branch: str | None = Field(
+        default=None,
+        description="The branch flaky/broken analysis, insights and trends look at unless "
+        "--branch or --all-branches says otherwise (default: git's default branch, else "
+        "main or master).",
+    )
 
 
 class Config(_Strict):

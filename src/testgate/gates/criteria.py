@@ -24,6 +24,7 @@ from testgate.gates.threshold import Threshold
 __all__ = [
     "SHORTHAND",
     "Criterion",
+    "Emit",
     "Kind",
     "Level",
     "OnMissing",
@@ -31,6 +32,8 @@ __all__ = [
     "parse_criteria",
     "parse_criterion_list",
     "problem",
+    "simple",
+    "zero",
 ]
 
 Kind = Literal["threshold", "trend", "baseline", "unmeasurable", "approval", "gates"]
@@ -70,6 +73,7 @@ class Criterion:
 # The shorthand map. A handler gets (gate, group, key, value, where) and returns criteria.
 
 _Emit = Callable[[str, str, str, Any, str], list[Criterion]]
+Emit = _Emit
 
 
 def _simple(metric: str, default_op: str = "<=") -> _Emit:
@@ -132,7 +136,8 @@ def _lint(gate: str, group: str, key: str, value: Any, where: str) -> list[Crite
     return _zero("lint.errors")(gate, group, key, value, where)
 
 
-#: (group, key) -> handler. ``*`` as group matches any group.
+#: testgate's own shorthand: (group, key) -> handler, ``*`` as group matches any group.
+#: Registered through the ``testgate_register_criteria`` hook by :mod:`testgate.gates.builtin`.
 SHORTHAND: dict[tuple[str, str], _Emit] = {
     ("linting", "pass_rate"): _lint,
     ("linting", "severity_threshold"): _lint,
@@ -453,8 +458,14 @@ def _baseline_comparison(gate: str, name: str, body: Any, where: str) -> list[Cr
 
 def _group(gate: str, group: str, body: Any, where: str) -> list[Criterion]:
     """Criteria from one entry of ``criteria:`` (explicit or shorthand)."""
+    from testgate.gates.registry import default_criteria
+
+    registry = default_criteria()
     if isinstance(body, dict) and "metric" in body:
         return _explicit(gate, group, body, where)
+    plugged = registry.group(group)
+    if plugged is not None:
+        return plugged(gate, group, body, where)
     if group == "baseline_comparison":
         return _baseline_comparison(gate, group, body, where)
     if group in ("critical_paths", "by_component"):
@@ -464,7 +475,7 @@ def _group(gate: str, group: str, body: Any, where: str) -> list[Criterion]:
     if not isinstance(body, dict):
         if isinstance(body, list):
             return []  # a list of names is context, not a criterion
-        handler = SHORTHAND.get(("*", group))
+        handler = registry.shorthand("*", group)
         if handler:
             return handler(gate, group, group, body, where)
         if "." in group:  # `coverage.line: ">= 80%"`: a metric name as key
@@ -527,7 +538,7 @@ def _group(gate: str, group: str, body: Any, where: str) -> list[Criterion]:
         if key == "baseline_comparison":
             out.extend(_baseline_comparison(gate, f"{group}.{key}", value, here))
             continue
-        handler = SHORTHAND.get((group, key)) or SHORTHAND.get(("*", key))
+        handler = registry.shorthand(group, key)
         if handler is None and key == "pass_rate":
             handler = _simple("tests.pass_rate", ">=")
         if handler is None:
@@ -569,3 +580,13 @@ def parse_criteria(gate: str, raw: Any, where: str) -> list[Criterion]:
 def parse_criterion_list(gate: str, name: str, body: Any, where: str) -> list[Criterion]:
     """A gate-level ``baseline_comparison`` block."""
     return _baseline_comparison(gate, name, body, where)
+
+
+def simple(metric: str, default_op: str = "<=") -> Emit:
+    """A shorthand handler: the value is a threshold on *metric* (for plugins)."""
+    return _simple(metric, default_op)
+
+
+def zero(metric: str) -> Emit:
+    """A shorthand handler whose only meaning is "*metric* == 0" (for plugins)."""
+    return _zero(metric)

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from testgate.errors import ExitCode, GateError
-from testgate.gates.facts import ChangedLines, Facts, format_value, missing_hint
+from testgate.errors import GateError
+from testgate.gates.facts import ChangedLines, Facts, missing_hint
 from testgate.gates.spec import (
     Criterion,
     GateSpec,
@@ -24,106 +23,13 @@ from testgate.gates.spec import (
 )
 from testgate.gates.threshold import Threshold, metric_unit
 from testgate.model import Run
+from testgate.verdict import VERDICT_SCHEMA, CriterionResult, Verdict, format_value
+from testgate.verdict import CriterionStatus as Status
 
 __all__ = ["VERDICT_SCHEMA", "Result", "Verdict", "evaluate"]
 
-#: the shape of ``Verdict.to_dict()`` (also stored as ``verdict`` in summary.json)
-VERDICT_SCHEMA = "testgate.verdict/1"
-
-Status = Literal["pass", "fail", "warn", "not_measured", "skipped"]
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    """The outcome of one criterion."""
-
-    gate: str
-    criterion: str
-    metric: str | None
-    actual: float | None
-    expected: str
-    status: Status
-    level: str = "error"
-    blocking: bool = True
-    #: the first thing to look at (a failure) or why it was not measured
-    hint: str | None = None
-    #: more of the same, for Markdown details and JSON
-    details: tuple[str, ...] = ()
-    unit: str | None = None
-    baseline: float | None = None
-    #: shown instead of the number when the actual is not a metric (a gate set, an approval)
-    label: str | None = None
-
-    @property
-    def actual_text(self) -> str:
-        if self.label is not None:
-            return self.label
-        text = format_value(self.actual, self.unit)
-        if self.baseline is not None:
-            text += f" (baseline {format_value(self.baseline, self.unit)})"
-        return text
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "gate": self.gate,
-            "criterion": self.criterion,
-            "metric": self.metric,
-            "actual": self.actual,
-            "actual_text": self.actual_text,
-            "expected": self.expected,
-            "status": self.status,
-            "level": self.level,
-            "blocking": self.blocking,
-            "hint": self.hint,
-            "details": list(self.details),
-        }
-        if self.unit is not None:
-            d["unit"] = self.unit
-        if self.baseline is not None:
-            d["baseline"] = self.baseline
-        return d
-
-
-@dataclass(slots=True)
-class Verdict:
-    passed: bool
-    results: list[Result]
-    gates: dict[str, str]
-    blocking: dict[str, bool]
-    strict: bool = False
-    env: str | None = None
-    bypass: dict[str, Any] | None = None
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    new_code_base: dict[str, str] | None = None
-    baseline_run: str | None = None
-
-    @property
-    def exit_code(self) -> int:
-        return int(ExitCode.OK if self.passed else ExitCode.GATE_FAILED)
-
-    @property
-    def verdict(self) -> str:
-        return "pass" if self.passed else "fail"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema": VERDICT_SCHEMA,
-            "verdict": self.verdict,
-            "exit_code": self.exit_code,
-            "strict": self.strict,
-            "env": self.env,
-            "gates": [
-                {"gate": g, "status": s, "blocking": self.blocking[g]}
-                for g, s in self.gates.items()
-            ],
-            "criteria": [r.to_dict() for r in self.results],
-            "bypass": self.bypass,
-            "warnings": list(self.warnings),
-            "notes": list(self.notes),
-            "new_code_base": self.new_code_base,
-            "baseline_run": self.baseline_run,
-        }
+#: kept for the name the gates used before the verdict moved beside the model
+Result = CriterionResult
 
 
 def _worst(th: Threshold, values: list[tuple[str, float]]) -> tuple[str, float]:

@@ -9,10 +9,9 @@ path globs or a diff change (``tests.*``, ``coverage.component.*``, ``coverage.n
 from __future__ import annotations
 
 import fnmatch
-import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from heapq import nsmallest
@@ -21,6 +20,7 @@ from operator import attrgetter
 
 from testgate.gates.spec import QuarantineEntry
 from testgate.model import Run, TestCase
+from testgate.verdict import compress_lines, format_value
 
 __all__ = [
     "ChangedLines",
@@ -108,38 +108,6 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
             out.append(re.escape(c))
         i += 1
     return re.compile("".join(out) + r"\Z")
-
-
-def compress_lines(lines: Sequence[int], limit: int = 8) -> str:
-    """``[1, 2, 3, 7]`` -> ``1-3, 7`` (at most *limit* ranges, then ``…``)."""
-    ranges: list[str] = []
-    start = prev = None
-    for n in lines:
-        if start is None:
-            start = prev = n
-        elif prev is not None and n == prev + 1:
-            prev = n
-        else:
-            ranges.append(f"{start}-{prev}" if start != prev else str(start))
-            start = prev = n
-    if start is not None:
-        ranges.append(f"{start}-{prev}" if start != prev else str(start))
-    if len(ranges) > limit:
-        return ", ".join(ranges[:limit]) + ", …"
-    return ", ".join(ranges)
-
-
-def format_value(value: float | None, unit: str | None) -> str:
-    """A metric value for people. Percentages are floored, so 99.999 never shows as 100%."""
-    if value is None:
-        return "not measured"
-    if not math.isfinite(value):
-        return f"{'-' if value < 0 else ''}∞{unit or ''}"  # a regression from a zero baseline
-    if unit == "%":
-        shown = math.floor(value * 100) / 100
-        return f"{shown:.2f}".rstrip("0").rstrip(".") + "%"
-    text = f"{value:.3f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
-    return f"{text}{unit}" if unit in ("ms", "s") else (f"{text} rps" if unit == "rps" else text)
 
 
 #: for a metric no report provided: (metric prefix, what is missing, the --format names of the
@@ -329,7 +297,10 @@ class Facts:
         counts: dict[str, float] = {
             "total": sum(by_status.values()),
             "passed": passed,
-            "failed": failed,
+            # as in the summary: tests.failed is failures and errors, so "tests.failed == 0"
+            # cannot pass a run in which every test errored
+            "failed": failed + errors,
+            "failures": failed,
             "errors": errors,
             "skipped": by_status["skipped"],
             "quarantined": len(quarantined),

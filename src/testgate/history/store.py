@@ -68,12 +68,9 @@ def _run_status(run: Run) -> str:
 
 def _verdict(run: Run) -> str | None:
     v = run.verdict
-    if not isinstance(v, dict):
+    if v is None:
         return None
-    for key in ("status", "verdict", "outcome", "result"):
-        if isinstance(v.get(key), str):
-            return str(v[key])[:32]
-    return None
+    return "pass (bypassed)" if v.bypassed else v.verdict
 
 
 def _merge_duplicate(old: TestCase, new: TestCase) -> TestCase:
@@ -150,14 +147,22 @@ class HistoryStore(StoreQueries):
 
         return make_url(self.url).render_as_string(hide_password=True)
 
+    def _schema_revision(self) -> str | None:
+        """The schema's alembic revision, read directly: importing alembic to read one row
+        would cost every history command a tenth of a second."""
+        try:
+            with self._read() as conn:
+                row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        except (SQLAlchemyError, HistoryError):
+            return None  # no table yet: a new store
+        return None if row is None else str(row[0])
+
     def migrate(self) -> None:
         """Bring the schema to :data:`~testgate.history.schema.HEAD_REVISION` (idempotent)."""
-        from alembic.runtime.migration import MigrationContext
-
-        with self._read() as conn:
-            if MigrationContext.configure(conn).get_current_revision() == S.HEAD_REVISION:
-                return
+        if self._schema_revision() == S.HEAD_REVISION:
+            return
         from alembic import command
+        from alembic.runtime.migration import MigrationContext
         from alembic.config import Config
 
         with self._write() as conn:
@@ -183,6 +188,25 @@ class HistoryStore(StoreQueries):
 
     # ------------------------------------------------------------------ recording
 
+    def mark_run(self, ref: str, key: str, value: Any) -> RunInfo:
+        """Set ``meta[key]`` of the run *ref* (an id, a unique prefix, ``latest``) to *value*
+        (``None`` removes it): a mark people put on a run after the fact, such as an outage."""
+        info = self.get_run(ref)
+        if info is None:
+            raise HistoryError(
+                f"no run {ref!r} in {self.safe_url}; 'testgate history list' shows the runs",
+                slug="history-run",
+            )
+        meta = dict(info.meta)
+        if value is None:
+            meta.pop(key, None)
+        else:
+            meta[key] = value
+        with self._write() as conn:
+            conn.execute(S.runs.update().where(S.runs.c.id == info.pk).values(meta=meta))
+        info.meta = meta
+        return info
+
     def record(self, run: Run) -> None:
         """Record *run* in one transaction; recording a run id already stored does nothing."""
         uid = run.id
@@ -204,9 +228,9 @@ class HistoryStore(StoreQueries):
             "reports": [r.to_dict() for r in run.reports],
         }
         if run.verdict is not None:
-            meta["verdict"] = run.verdict
+            meta["verdict"] = run.verdict.to_dict()
         # the run's share of the cumulative Prometheus metrics served at /metrics
-        from testgate.server.prom import aggregate_run
+        from testgate.history.prom import aggregate_run
 
         meta["prom"] = aggregate_run(run).to_dict()
         run_row = {

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -20,9 +18,6 @@ from testgate.model import Run, StepResult
 from testgate.pipeline.plan import Plan, PlannedStep
 from testgate.pipeline.services import log_tail
 
-if TYPE_CHECKING:
-    from testgate.pipeline.runner import PipelineOutcome
-
 __all__ = [
     "TAIL_LINES",
     "LiveProgress",
@@ -30,7 +25,9 @@ __all__ = [
     "QuietProgress",
     "make_console",
     "make_progress",
-    "render_end",
+    "render_steps",
+    "run_counts",
+    "shown_path",
 ]
 
 #: Lines of a failing step's log shown at the end.
@@ -231,90 +228,82 @@ def _tests_cell(c: dict[str, int] | None) -> str:
     return ", ".join(parts)
 
 
-def _shown(path: Path) -> str:
+def shown_path(path: Path) -> str:
     try:
         return os.path.relpath(path)
     except ValueError:
         return str(path)
 
 
-def render_end(
-    console: Console,
-    outcome: PipelineOutcome,
-    *,
-    quiet: bool = False,
-    verdict: Callable[[PipelineOutcome], str] | None = None,
-) -> None:
-    """The table of steps, the tail of each failing step's log, and the verdict line."""
-    run = outcome.run
+def render_steps(console: Console, run: Run, run_dir: Path | None) -> None:
+    """The table of steps and the tail of each failing step's log."""
     counts = _test_counts(run)
-    if not quiet and run.steps:
-        table = Table(title=None, show_edge=False, pad_edge=False, box=None, header_style="bold")
-        table.add_column("stage")
-        table.add_column("step")
-        table.add_column("status")
-        table.add_column("duration", justify="right")
-        table.add_column("tests")
-        for s in run.steps:
-            key = f"{s.stage}/{s.name}"
-            dur = _secs(s.duration_s) if s.status not in ("skipped",) and s.attempts else ""
-            table.add_row(
-                Text(s.stage),
-                Text(s.name),
-                Text(s.status, style=_STYLE.get(s.status, "")),
-                dur,
-                _tests_cell(counts.get(key)),
-            )
-        console.print()
-        if console.is_terminal:
-            console.print(table)
-        else:
-            # no padding at the ends of lines: logs and tests compare lines
-            with console.capture() as cap:
-                console.print(table)
-            for line in cap.get().splitlines():
-                console.print(line.rstrip(), markup=False)
-        for s in run.steps:
-            if s.status not in ("failed", "timed_out") or not s.log:
-                continue
-            log = outcome.run_dir / s.log
-            console.print()
-            console.print(
-                Text(f"── {s.stage}/{s.name} {s.status}: last lines of {_shown(log)}", style="bold")
-            )
-            tail = log_tail(log, TAIL_LINES)
-            if not tail:
-                console.print(Text("(the step printed nothing)", style="dim"))
-            for line in tail:
-                console.print(Text(line), soft_wrap=True)
+    if not run.steps:
+        return
+    table = Table(title=None, show_edge=False, pad_edge=False, box=None, header_style="bold")
+    table.add_column("stage")
+    table.add_column("step")
+    table.add_column("status")
+    table.add_column("duration", justify="right")
+    table.add_column("tests")
+    for s in run.steps:
+        key = f"{s.stage}/{s.name}"
+        dur = _secs(s.duration_s) if s.status not in ("skipped",) and s.attempts else ""
+        table.add_row(
+            Text(s.stage),
+            Text(s.name),
+            Text(s.status, style=_STYLE.get(s.status, "")),
+            dur,
+            _tests_cell(counts.get(key)),
+        )
     console.print()
-    console.print(verdict(outcome) if verdict is not None else verdict_line(outcome), markup=False)
+    if console.is_terminal:
+        console.print(table)
+    else:
+        # no padding at the ends of lines: logs and tests compare lines
+        with console.capture() as cap:
+            console.print(table)
+        for line in cap.get().splitlines():
+            console.print(line.rstrip(), markup=False, highlight=False)
+    for s in run.steps:
+        if s.status not in ("failed", "timed_out") or not s.log or run_dir is None:
+            continue
+        log = run_dir / s.log
+        console.print()
+        console.print(
+            Text(f"── {s.stage}/{s.name} {s.status}: last lines of {shown_path(log)}", style="bold")
+        )
+        tail = log_tail(log, TAIL_LINES)
+        if not tail:
+            console.print(Text("(the step printed nothing)", style="dim"))
+        for line in tail:
+            console.print(Text(line), soft_wrap=True)
 
 
-def verdict_line(outcome: PipelineOutcome) -> str:
-    run = outcome.run
+def run_counts(run: Run) -> list[str]:
+    """``["3 steps: 2 passed, 1 failed", "10 tests: 7 passed, 1 failed, 2 errors", "4.2s"]``:
+    the words of the summary's metrics (failures and errors apart, as in ``tests.*``)."""
     by = dict.fromkeys(("passed", "failed", "timed_out", "skipped", "cancelled"), 0)
     for s in run.steps:
         by[s.status] = by.get(s.status, 0) + 1
     m = run.metrics
     parts: list[str] = []
-    parts.append(f"{len(run.steps)} steps: {by['passed']} passed")
-    for st in ("failed", "timed_out", "skipped", "cancelled"):
-        if by[st]:
-            parts[-1] += f", {by[st]} {st.replace('_', ' ')}"
+    if run.steps:
+        parts.append(f"{len(run.steps)} steps: {by['passed']} passed")
+        for st in ("failed", "timed_out", "skipped", "cancelled"):
+            if by[st]:
+                parts[-1] += f", {by[st]} {st.replace('_', ' ')}"
     if "tests.total" in m:
-        t = f"{int(m['tests.total'])} tests: {int(m['tests.passed'])} passed"
-        failed = int(m.get("tests.failed", 0) + m.get("tests.errors", 0))
-        if failed:
-            t += f", {failed} failed"
+        t = f"{int(m['tests.total'])} tests: {int(m.get('tests.passed', 0))} passed"
+        failures = int(m.get("tests.failures", 0))
+        errors = int(m.get("tests.errors", 0))
+        if failures:
+            t += f", {failures} failed"
+        if errors:
+            t += f", {errors} error{'s' if errors != 1 else ''}"
         if m.get("tests.skipped"):
             t += f", {int(m['tests.skipped'])} skipped"
         parts.append(t)
     if "pipeline.duration_s" in m:
         parts.append(_secs(m["pipeline.duration_s"]))
-    code = outcome.exit_code
-    word = {0: "PASSED", 1: "FAILED", 2: "ERROR", 130: "INTERRUPTED"}.get(code, "FAILED")
-    if outcome.report_errors:
-        n = len(outcome.report_errors)
-        parts.append(f"{n} report{'s' if n != 1 else ''} could not be read")
-    return f"testgate: {word} · {' · '.join(parts)} · summary: {_shown(outcome.summary_path)}"
+    return parts

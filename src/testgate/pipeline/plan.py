@@ -63,6 +63,8 @@ class PlannedStep:
     resources: dict[str, int] = field(default_factory=dict)
     services: list[str] = field(default_factory=list)
     allow_failure: bool = False
+    #: delete the declared reports before the step runs
+    clean_reports: bool = True
     #: keys of the steps that must finish before this one starts
     deps: list[str] = field(default_factory=list)
     #: the previous step of a ``parallel: false`` stage; its failure skips this one
@@ -274,6 +276,7 @@ def build_plan(
                     resources=dict(spec.resources),
                     services=list(spec.services),
                     allow_failure=spec.allow_failure,
+                    clean_reports=spec.clean_reports,
                 )
                 if step.key in keys:
                     raise ConfigError(

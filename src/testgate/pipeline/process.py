@@ -19,25 +19,17 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from testgate.model import StepResult
-
-if TYPE_CHECKING:
-    from testgate.pipeline.plan import PlannedStep
 
 __all__ = [
     "DEFAULT_KILL_GRACE",
     "HURRY",
     "ProcessHandle",
-    "StepExecution",
     "alive",
     "become_subreaper",
     "children_of",
-    "kill_handles",
     "proc_table",
     "reap_orphans",
     "spawn",
@@ -257,15 +249,6 @@ class ProcessHandle:
         return self.proc.wait()
 
 
-def kill_handles(handles: Sequence[ProcessHandle], grace: float = DEFAULT_KILL_GRACE) -> None:
-    """Kill trees whose kill was claimed with :meth:`ProcessHandle.claim_kill`, all together."""
-    try:
-        terminate_trees([h.pid for h in handles], grace)
-    finally:
-        for h in handles:
-            h.kill_done()
-
-
 # Like make, a command with nothing for a shell to do is executed directly: one exec instead
 # of two. Anything with a shell metacharacter, or starting with a shell word, goes to /bin/sh.
 _SHELL_CHARS = frozenset("#;\"'*?[]&|<>(){}$`^~!=%\\\n\r\t")
@@ -322,157 +305,3 @@ def spawn(
                 close_fds=True,
             )
     return ProcessHandle(proc, grace=grace)
-
-
-def _now_iso() -> str:
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-class StepExecution:
-    """Runs one planned step to its end: services, attempts, timeout; cancellable from outside.
-
-    ``prepare`` (services) runs in the worker thread before the first attempt and returns a
-    reason when the step cannot start.
-    """
-
-    def __init__(
-        self,
-        step: PlannedStep,
-        *,
-        log: Path,
-        log_name: str,
-        env: Mapping[str, str],
-        grace: float = DEFAULT_KILL_GRACE,
-        prepare: Callable[[PlannedStep], str | None] | None = None,
-    ) -> None:
-        self.step = step
-        self.log = log
-        self.log_name = log_name
-        self.env = env
-        self.grace = grace
-        self.prepare = prepare
-        self._lock = threading.Lock()
-        self._cancel_reason: str | None = None
-        self._handle: ProcessHandle | None = None
-
-    def cancel(self, reason: str) -> ProcessHandle | None:
-        """Stop the step: no further attempt starts; the running tree (returned) must be killed.
-
-        The caller kills the returned handle's tree (several at once, one grace for all).
-        """
-        with self._lock:
-            if self._cancel_reason is None:
-                self._cancel_reason = reason
-            handle = self._handle
-        if handle is not None and handle.claim_kill():
-            return handle
-        return None
-
-    def _result(self, status: str, **kw: object) -> StepResult:
-        return StepResult(
-            stage=self.step.stage,
-            name=self.step.name,
-            status=status,
-            log=self.log_name,
-            command=self.step.display_command,
-            **kw,  # type: ignore[arg-type]
-        )
-
-    def run(self) -> StepResult:
-        step = self.step
-        started_at = _now_iso()
-        t0 = time.monotonic()
-        if self.prepare is not None and step.services:
-            problem = self.prepare(step)
-            if problem is not None:
-                self._note(f"testgate: step not started: {problem}\n")
-                with self._lock:
-                    cancelled = self._cancel_reason
-                if cancelled:
-                    return self._result("cancelled", reason=cancelled, started_at=started_at)
-                return self._result(
-                    "failed",
-                    reason=problem.splitlines()[0],
-                    started_at=started_at,
-                    duration_s=round(time.monotonic() - t0, 3),
-                )
-        attempts = 0
-        code: int | None = None
-        status = "failed"
-        reason: str | None = None
-        total = step.retries + 1
-        while attempts < total:
-            header = None
-            if attempts:
-                header = f"\n=== testgate: attempt {attempts + 1} of {total} ===\n"
-            with self._lock:
-                if self._cancel_reason is not None:
-                    break
-                try:
-                    handle = spawn(
-                        step.command,
-                        cwd=step.cwd,
-                        env=self.env,
-                        log=self.log,
-                        grace=self.grace,
-                        header=header,
-                    )
-                except OSError as exc:
-                    what = exc.strerror or str(exc)
-                    target = exc.filename or step.display_command
-                    reason = f"cannot start: {what}: {target}"
-                    self._note(f"testgate: {reason}\n")
-                    attempts += 1
-                    code = 127
-                    break
-                self._handle = handle
-            attempts += 1
-            code = handle.wait(step.timeout)
-            with self._lock:
-                self._handle = None
-            if handle.cancelled:
-                break
-            if handle.timed_out:
-                status, reason = "timed_out", f"timed out after {_secs(step.timeout)}"
-                self._note(f"\ntestgate: {reason}; its process tree was killed\n")
-            elif code == 0:
-                status, reason = "passed", None
-                break
-            else:
-                status, reason = "failed", None
-        duration = round(time.monotonic() - t0, 3)
-        with self._lock:
-            cancelled = self._cancel_reason
-        if cancelled is not None and status != "passed":
-            return self._result(
-                "cancelled",
-                reason=cancelled,
-                exit_code=code,
-                attempts=attempts,
-                duration_s=duration,
-                started_at=started_at,
-            )
-        return self._result(
-            status,
-            reason=reason,
-            exit_code=code,
-            attempts=attempts,
-            duration_s=duration,
-            started_at=started_at,
-        )
-
-    def _note(self, text: str) -> None:
-        try:
-            self.log.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.log, "a", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError:
-            pass
-
-
-def _secs(value: float | None) -> str:
-    if value is None:
-        return "?"
-    return f"{value:g}s"

@@ -1,11 +1,12 @@
-"""``run_pipeline``: plan, start services, schedule the steps, read their reports, write the run.
+"""``execute_pipeline``: plan, start services, schedule the steps on an executor, read their
+reports into one :class:`~testgate.model.Run`.
 
 The files of a run live under ``.testgate/`` beside the configuration::
 
-    .testgate/runs/<id>/summary.json          the run (schema testgate.summary/1)
-    .testgate/runs/<id>/logs/<stage>__<step>.log
+    .testgate/runs/<id>/logs/<stage>__<step>.log   written here, while the steps run
     .testgate/runs/<id>/logs/services/<name>.log
-    .testgate/latest/summary.json             a copy of the last run's summary
+    .testgate/runs/<id>/summary.json               written by the workflow's persist step
+    .testgate/latest/summary.json                  a copy of the last run's summary
 """
 
 from __future__ import annotations
@@ -16,24 +17,24 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from testgate.errors import ExitCode, InputError
-from testgate.model import ReportData, ReportRef, Run, StepResult, write_summary
+from testgate.errors import InputError
+from testgate.model import ReportData, ReportRef, Run, StepResult
 from testgate.pipeline import facts
+from testgate.pipeline.executor import Executor, StepHandle, StepRequest, StepRun
+from testgate.pipeline.local import LocalExecutor
 from testgate.pipeline.plan import Plan, PlannedStep, build_plan
 from testgate.pipeline.process import (
     DEFAULT_KILL_GRACE,
     HURRY,
-    ProcessHandle,
-    StepExecution,
     become_subreaper,
     children_of,
     reap_orphans,
@@ -52,7 +53,6 @@ __all__ = [
     "execute_pipeline",
     "expected_durations",
     "new_run_id",
-    "run_pipeline",
 ]
 
 
@@ -81,42 +81,29 @@ class RunOptions:
     #: seconds between SIGTERM and SIGKILL when a tree is killed
     grace: float = DEFAULT_KILL_GRACE
     progress: Progress | None = None
-    #: called with the finalised run before its summary is written (gates plug in here)
-    before_write: Callable[[Run], None] | None = None
+    #: where steps run; None: a :class:`~testgate.pipeline.local.LocalExecutor`
+    executor: Executor | None = None
     #: install SIGINT/SIGTERM handlers (only possible in the main thread)
     handle_signals: bool = True
 
 
 @dataclass
 class PipelineOutcome:
-    """A finished run and what the command needs to render it and choose its exit code."""
+    """A finished run (its reports read, its summary not yet written) and what the workflow
+    needs to gate, persist and render it."""
 
     run: Run
     run_dir: Path
-    summary_path: Path
     plan: Plan
-    #: one line per report that could not be read
+    #: one line per report that could not be read, or was not this run's
     report_errors: list[str] = field(default_factory=list)
     #: step key -> allow_failure
     allow_failure: dict[str, bool] = field(default_factory=dict)
 
     @property
-    def exit_code(self) -> int:
-        """130 interrupted, 2 an unreadable report, 1 a step or test failed, else 0."""
-        if self.run.interrupted:
-            return int(ExitCode.INTERRUPTED)
-        if self.report_errors:
-            return int(ExitCode.USAGE_ERROR)
-        tolerated = {k for k, v in self.allow_failure.items() if v}
-        for s in self.run.steps:
-            if f"{s.stage}/{s.name}" in tolerated:
-                continue
-            if s.status in ("failed", "timed_out", "cancelled"):
-                return int(ExitCode.TESTS_FAILED)
-        for t in self.run.tests:
-            if t.status in ("failed", "error") and t.step not in tolerated:
-                return int(ExitCode.TESTS_FAILED)
-        return int(ExitCode.OK)
+    def summary_path(self) -> Path:
+        """Where the workflow writes this run's summary."""
+        return self.run_dir / "summary.json"
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -133,18 +120,18 @@ def expected_durations(state_dir: Path) -> dict[str, float]:
     """Step key -> duration in the last run's summary (empty when there is none)."""
     path = state_dir / "latest" / "summary.json"
     try:
-        text = path.read_text(encoding="utf-8")
-        # a summary can hold a million tests; decode only its steps when the compact layout
-        # written by write_summary makes them easy to find (a quote inside a string value is
-        # escaped, so this marker can only be the top-level key)
-        at = text.find(',"steps":[')
-        if at >= 0:
-            steps, _ = json.JSONDecoder().raw_decode(text, at + len(',"steps":'))
-        else:
-            steps = json.loads(text).get("steps", [])
+        # a summary can hold a million tests; its steps are in the head, on the first line
+        # (testgate.model.write_summary), so only that line is decoded
+        marker = b',"tests":[\n'
+        with open(path, "rb") as fh:
+            first = fh.readline()
+            if first.endswith(marker):
+                doc = json.loads(first[: -len(marker)] + b"}")
+            else:  # another layout (indented by hand, an older testgate): read it whole
+                doc = json.loads(first + fh.read())
         return {
             f"{s['stage']}/{s['name']}": float(s["duration_s"])
-            for s in steps
+            for s in doc.get("steps", [])
             if s.get("status") in ("passed", "failed") and s.get("duration_s") is not None
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -170,24 +157,71 @@ def _log_names(plan: Plan) -> dict[str, str]:
 
 
 class _StepJob:
-    """A step's execution plus reading its reports, in the worker thread."""
+    """A step in a worker thread: its services, its run on the executor, its reports read."""
 
-    def __init__(self, step: PlannedStep, execution: StepExecution, root: Path) -> None:
+    def __init__(
+        self,
+        step: PlannedStep,
+        request: StepRequest,
+        executor: Executor,
+        prepare: Callable[[PlannedStep], str | None],
+    ) -> None:
         self.step = step
-        self.execution = execution
-        self.root = root
+        self.request = request
+        self.executor = executor
+        self.prepare = prepare
         self.read: list[tuple[ReportData, ReportRef]] = []
         self.missing: list[str] = []
         self.errors: list[str] = []
+        self._lock = threading.Lock()
+        self._cancel_reason: str | None = None
+        self._handle: StepHandle | None = None
 
-    def cancel(self, reason: str) -> ProcessHandle | None:
-        return self.execution.cancel(reason)
+    def cancel(self, reason: str) -> None:
+        with self._lock:
+            if self._cancel_reason is None:
+                self._cancel_reason = reason
+            handle = self._handle
+        if handle is not None:
+            handle.cancel(reason)
+
+    def _result(self, status: str, **kw: object) -> StepResult:
+        return StepResult(
+            stage=self.step.stage,
+            name=self.step.name,
+            status=status,
+            log=self.request.log_name,
+            command=self.step.display_command,
+            **kw,  # type: ignore[arg-type]
+        )
 
     def run(self) -> StepResult:
+        started_at = _iso_now()
+        t0 = time.monotonic()
+        if self.step.services:
+            problem = self.prepare(self.step)
+            if problem is not None:
+                _append(self.request.log, f"testgate: step not started: {problem}\n")
+                with self._lock:
+                    cancelled = self._cancel_reason
+                if cancelled:
+                    return self._result("cancelled", reason=cancelled, started_at=started_at)
+                return self._result(
+                    "failed",
+                    reason=problem.splitlines()[0],
+                    started_at=started_at,
+                    duration_s=round(time.monotonic() - t0, 3),
+                )
         self._make_report_dirs()
-        result = self.execution.run()
+        with self._lock:
+            if self._cancel_reason is not None:
+                return self._result("cancelled", reason=self._cancel_reason)
+            handle = self.executor.start(self.request)
+            self._handle = handle
+        step_run = handle.wait()
+        result = step_run.result
         if result.status in ("passed", "failed", "timed_out") and result.attempts:
-            self._read_reports(result, quiet_missing=result.status == "timed_out")
+            self._read_reports(step_run, quiet_missing=result.status == "timed_out")
         return result
 
     def _make_report_dirs(self) -> None:
@@ -196,39 +230,59 @@ class _StepJob:
             parent = Path(rp.written).expanduser().parent
             if not glob.has_magic(str(parent)):
                 with contextlib.suppress(OSError):
-                    (self.root / parent).mkdir(parents=True, exist_ok=True)
+                    (self.request.root / parent).mkdir(parents=True, exist_ok=True)
 
-    def _read_reports(self, result: StepResult, *, quiet_missing: bool) -> None:
+    def _read_reports(self, step_run: StepRun, *, quiet_missing: bool) -> None:
         from testgate.adapters import ReadContext, read_report
 
-        ctx = ReadContext(root=self.root, step=self.step.key)
-        for rp in self.step.reports:
-            if os.path.isabs(rp.written):
-                matches = glob.glob(rp.written, recursive=True)
-            else:
-                # root_dir: brackets or stars in the project's own path are not a pattern
-                found = glob.glob(rp.written, root_dir=self.root, recursive=True)
-                matches = [str(self.root / m) for m in found]
-            files = sorted(m for m in matches if os.path.isfile(m))
-            if not files:
-                if not quiet_missing:
-                    self.missing.append(rp.written)
+        result = step_run.result
+        root = self.request.root
+        formats = {rp.written: rp.format for rp in self.step.reports}
+        ctx = ReadContext(root=root, step=self.step.key)
+        if not quiet_missing:
+            self.missing.extend(step_run.missing)
+        for path in step_run.stale:
+            self.errors.append(
+                f"{self.step.key}: stale report: {_rel(path, root)} was last written before the "
+                "step started, so it is not this run's (the step did not write it)"
+            )
+        for f in step_run.reports:
+            rel = _rel(f, root)
+            fmt = _format_for(f, root, formats)
+            try:
+                data, ref = read_report(f, format=fmt, ctx=ctx)
+            except InputError as exc:
+                self.errors.append(f"{self.step.key}: report {rel}: {exc}")
                 continue
-            for f in files:
-                rel = _rel(Path(f), self.root)
-                try:
-                    data, ref = read_report(f, format=rp.format, ctx=ctx)
-                except InputError as exc:
-                    self.errors.append(f"{self.step.key}: report {rel}: {exc}")
-                    continue
-                ref.path = rel
-                self.read.append((data, ref))
-                result.reports.append(rel)
+            ref.path = rel
+            self.read.append((data, ref))
+            result.reports.append(rel)
         if self.missing:
             listed = ", ".join(f"'{m}'" for m in self.missing)
             note = f"report {listed} was not written" if len(self.missing) == 1 else ""
             note = note or f"reports {listed} were not written"
             result.reason = f"{result.reason}; {note}" if result.reason else note
+
+
+def _format_for(path: Path, root: Path, formats: dict[str, str | None]) -> str | None:
+    """The ``format:`` declared for the report pattern that names *path*, if any."""
+    if len(formats) == 1:
+        return next(iter(formats.values()))
+    from testgate.pipeline.executor import match_reports
+
+    for pattern, fmt in formats.items():
+        if fmt is not None and path in match_reports(pattern, root):
+            return fmt
+    return None
+
+
+def _append(log: Path, text: str) -> None:
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError:
+        pass
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -255,7 +309,11 @@ def _signals(enabled: bool, handler: Callable[[int], None]) -> Iterator[None]:
 
 
 def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) -> PipelineOutcome:
-    """Run the pipeline of *loaded* and write its summary; see :class:`PipelineOutcome`."""
+    """Run the pipeline of *loaded* on the executor and read every report into one run.
+
+    Writes only the steps' and services' logs (under ``.testgate/runs/<id>/logs``); the
+    summary, ``latest/`` and the history are the workflow's ``persist`` step.
+    """
     options = options or RunOptions()
     root = loaded.root
     env = dict(os.environ)
@@ -281,13 +339,13 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
     services = ServiceManager(
         loaded.config.services, root=root, logs=run_dir / "logs", env=base_env, grace=options.grace
     )
+    executor: Executor = options.executor or LocalExecutor()
     log_names = _log_names(plan)
     jobs: dict[str, _StepJob] = {}
     progress = options.progress
     outcome = PipelineOutcome(
         run=run,
         run_dir=run_dir,
-        summary_path=run_dir / "summary.json",
         plan=plan,
         allow_failure={s.key: s.allow_failure for s in plan.steps},
     )
@@ -302,15 +360,24 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
             "TESTGATE_STEP": step.key,
             "TESTGATE_STAGE": step.stage,
         }
-        execution = StepExecution(
-            step,
+        request = StepRequest(
+            key=step.key,
+            stage=step.stage,
+            name=step.name,
+            command=step.command,
+            cwd=step.cwd,
+            root=root,
+            env=step_env,
             log=run_dir / log_names[step.key],
             log_name=log_names[step.key],
-            env=step_env,
+            timeout=step.timeout,
+            retries=step.retries,
+            reports=[rp.written for rp in step.reports],
+            clean_reports=step.clean_reports,
             grace=options.grace,
-            prepare=prepare,
+            display_command=step.display_command,
         )
-        job = _StepJob(step, execution, root)
+        job = _StepJob(step, request, executor, prepare)
         jobs[step.key] = job
         return job
 
@@ -370,23 +437,10 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
                     stop_subreaper()
                 if progress is not None:
                     progress.end()
+                if options.executor is None:
+                    executor.close()
         # an interrupt while services stop still ends the run as interrupted
         run.interrupted = scheduler.signalled is not None
         run.finished_at = _iso_now()
         run.finalize()
-        if options.before_write is not None:
-            options.before_write(run)
-        write_summary(run, outcome.summary_path)
-        latest = state / "latest"
-        latest.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(outcome.summary_path, latest / ".summary.json.tmp")
-        os.replace(latest / ".summary.json.tmp", latest / "summary.json")
-    from testgate.plugins import get_plugins
-
-    get_plugins().run_finished(run)
     return outcome
-
-
-def run_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) -> Run:
-    """Run the pipeline of *loaded*, write ``summary.json`` and return the :class:`Run`."""
-    return execute_pipeline(loaded, options).run

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from testgate.model import StepResult
 from testgate.pipeline.plan import Plan, PlannedStep
-from testgate.pipeline.process import DEFAULT_KILL_GRACE, HURRY, ProcessHandle, kill_handles
+from testgate.pipeline.process import DEFAULT_KILL_GRACE, HURRY
 
 __all__ = ["Job", "Scheduler", "priorities"]
 
@@ -34,7 +34,9 @@ class Job(Protocol):
 
     def run(self) -> StepResult: ...
 
-    def cancel(self, reason: str) -> ProcessHandle | None: ...
+    def cancel(self, reason: str) -> None:
+        """Stop the step: nothing new starts, its running tree is killed (without blocking)."""
+        ...
 
 
 @dataclass(slots=True)
@@ -272,9 +274,9 @@ class Scheduler:
             self.events.put(_Event("done", key=step.key, result=result))
 
     def _stop(self, reason: str) -> None:
-        """Cancel everything that has not finished; kill running trees (one grace for all)."""
+        """Cancel everything that has not finished; running trees are killed all at once (each
+        job kills its own in the background, so one grace covers them all)."""
         self._stop_reason = reason
-        handles = [h for job in self._running.values() if (h := job.cancel(reason)) is not None]
+        for job in list(self._running.values()):
+            job.cancel(reason)
         self._dispatch()
-        if handles:
-            kill_handles(handles, self.grace)

@@ -1,4 +1,10 @@
-"""The plugin manager, with a typed facade so callers never reach into ``pm.hook`` directly."""
+"""The plugin manager, with a typed facade so callers never reach into ``pm.hook`` directly.
+
+It sits above the parts it fills: building it registers testgate's built-in adapters,
+renderers and gate criteria (through the same hooks a third-party package implements), then
+the entry points, and installs the filled registries as the process-wide defaults. The
+registries themselves are leaves that never import this module.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +15,23 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
+from testgate import hookspec
 from testgate.errors import UsageError
-from testgate.plugins import spec
 
 if TYPE_CHECKING:
     from testgate.adapters.registry import AdapterRegistry
+    from testgate.gates.registry import CriteriaRegistry
     from testgate.model import Run
     from testgate.report.registry import RendererRegistry
 
-__all__ = ["BUILTIN_PLUGINS", "ENTRY_POINT_GROUPS", "Plugins", "get_plugins"]
+__all__ = ["BUILTIN_PLUGINS", "DISABLE_ENV", "ENTRY_POINT_GROUPS", "Plugins", "get_plugins"]
 
 #: Modules of testgate itself that implement hooks; registered like any third-party plugin.
-BUILTIN_PLUGINS: tuple[str, ...] = ("testgate.adapters.builtin", "testgate.report.builtin")
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "testgate.adapters.builtin",
+    "testgate.report.builtin",
+    "testgate.gates.builtin",
+)
 
 #: Entry-point groups a third-party package can use.
 ENTRY_POINT_GROUPS: tuple[str, ...] = ("testgate.adapters", "testgate")
@@ -33,7 +44,7 @@ class Plugins:
 
     def __init__(self, builtins: Iterable[str] = BUILTIN_PLUGINS, *, entry_points: bool = True):
         self._pm = pluggy.PluginManager("testgate")
-        self._pm.add_hookspecs(spec)
+        self._pm.add_hookspecs(hookspec)
         blocked = {n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()}
         for name in blocked:
             self._pm.set_blocked(name)
@@ -46,7 +57,7 @@ class Plugins:
                     self._pm.load_setuptools_entrypoints(group)
             self._pm.check_pending()  # a misspelt hook fails now, not mid-run
         except pluggy.PluginValidationError as exc:
-            known = ", ".join(sorted(n for n in dir(spec) if n.startswith("testgate_")))
+            known = ", ".join(sorted(n for n in dir(hookspec) if n.startswith("testgate_")))
             raise UsageError(
                 f"plugin {self._pm.get_name(exc.plugin) or exc.plugin!r} is not valid: {exc}; "
                 f"testgate's hooks are: {known}. Fix the plugin, or disable it with "
@@ -64,16 +75,47 @@ class Plugins:
     def register_renderers(self, registry: RendererRegistry) -> None:
         self._pm.hook.testgate_register_renderers(registry=registry)
 
+    def register_criteria(self, registry: CriteriaRegistry) -> None:
+        self._pm.hook.testgate_register_criteria(registry=registry)
+
     def run_finished(self, run: Run) -> None:
         self._pm.hook.testgate_run_finished(run=run)
+
+    def fill_registries(self) -> None:
+        """Make the adapter, renderer and criteria registries the defaults, each filled
+        through its hook on first use."""
+        from testgate.adapters.registry import AdapterRegistry, set_default_registry
+        from testgate.gates.registry import CriteriaRegistry, set_default_criteria
+        from testgate.report.registry import RendererRegistry, set_default_renderers
+
+        def adapters() -> AdapterRegistry:
+            reg = AdapterRegistry()
+            self.register_adapters(reg)
+            return reg
+
+        def renderers() -> RendererRegistry:
+            reg = RendererRegistry()
+            self.register_renderers(reg)
+            return reg
+
+        def criteria() -> CriteriaRegistry:
+            reg = CriteriaRegistry()
+            self.register_criteria(reg)
+            return reg
+
+        set_default_registry(adapters)
+        set_default_renderers(renderers)
+        set_default_criteria(criteria)
 
 
 _PLUGINS: Plugins | None = None
 
 
 def get_plugins() -> Plugins:
-    """The process-wide plugin manager, built on first use."""
+    """The process-wide plugin manager, built (and the registries filled) on first use."""
     global _PLUGINS
     if _PLUGINS is None:
-        _PLUGINS = Plugins()
+        plugins = Plugins()
+        plugins.fill_registries()
+        _PLUGINS = plugins
     return _PLUGINS

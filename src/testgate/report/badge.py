@@ -70,7 +70,7 @@ def run_badges(run: Run) -> dict[str, str]:
     m = run.metrics
     out: dict[str, str] = {}
     if "tests.total" in m:
-        failed = int(m.get("tests.failed", 0) + m.get("tests.errors", 0))
+        failed = int(m.get("tests.failed", 0))
         msg = f"{int(m['tests.passed'])} passed"
         if failed:
             msg += f", {failed} failed"
@@ -80,8 +80,8 @@ def run_badges(run: Run) -> dict[str, str]:
     if "coverage.line" in m:
         pct = m["coverage.line"]
         out["coverage"] = badge_svg("coverage", f"{pct:.0f}%", _coverage_color(pct))
-    if run.verdict:
-        ok = run.verdict.get("verdict") == "pass"
+    if run.verdict is not None:
+        ok = run.verdict.passed
         out["gate"] = badge_svg(
             "quality gate", "passing" if ok else "failing", GREEN if ok else RED
         )

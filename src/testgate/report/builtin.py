@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+from testgate.errors import UsageError
+from testgate.hookspec import hookimpl
 from testgate.model import Run
-from testgate.plugins.spec import hookimpl
 from testgate.report.registry import RenderContext, RendererRegistry, write_text
+from testgate.verdict import Verdict
 
-__all__ = ["BadgeRenderer", "HtmlRenderer", "JUnitRenderer", "MarkdownRenderer"]
+__all__ = [
+    "BadgeRenderer",
+    "HtmlRenderer",
+    "JUnitRenderer",
+    "MarkdownRenderer",
+    "VerdictRenderer",
+]
 
 
 class HtmlRenderer:
@@ -31,7 +40,7 @@ class MarkdownRenderer:
     def write(self, run: Run, output: Path | None, ctx: RenderContext) -> list[Path]:
         from testgate.report.markdown import render_markdown
 
-        return write_text(render_markdown(run), output)
+        return write_text(render_markdown(run), output, append=ctx.append)
 
 
 class BadgeRenderer:
@@ -55,7 +64,7 @@ class JUnitRenderer:
     def write(self, run: Run, output: Path | None, ctx: RenderContext) -> list[Path]:
         import tempfile
 
-        from testgate.adapters.junit import write_junit
+        from testgate.report.junit import write_junit
 
         name = run.project or "testgate"
         if output is not None and str(output) != "-":
@@ -66,7 +75,55 @@ class JUnitRenderer:
             return write_text(path.read_text(encoding="utf-8"), None)
 
 
+class VerdictRenderer:
+    """The gate verdict of a run in one format (``testgate gate --format``)."""
+
+    default_output: str | None = None
+
+    def __init__(self, name: str, description: str, fn: Callable[[Verdict], str]) -> None:
+        self.name = name
+        self.description = description
+        self._fn = fn
+
+    def write(self, run: Run, output: Path | None, ctx: RenderContext) -> list[Path]:
+        if run.verdict is None:
+            raise UsageError(
+                f"format {self.name!r} renders the gate verdict, and run {run.id} has none "
+                "(the configuration has no gates, or they were not evaluated)",
+                slug="no-verdict",
+            )
+        if self.name == "gate-text":
+            from testgate.report.verdict import render_text
+
+            text = render_text(run.verdict, color=ctx.color and output is None)
+        else:
+            text = self._fn(run.verdict)
+        return write_text(text, output, append=ctx.append)
+
+
+def _verdict_renderers() -> list[VerdictRenderer]:
+    from testgate.report import verdict as v
+
+    return [
+        VerdictRenderer("gate-text", "the gate verdict as a text table", v.render_text),
+        VerdictRenderer(
+            "gate-json", "the gate verdict as JSON (testgate.verdict/1)", v.render_json
+        ),
+        VerdictRenderer(
+            "gate-markdown", "the gate verdict as Markdown (pull requests)", v.render_markdown
+        ),
+        VerdictRenderer(
+            "gate-github", "GitHub workflow annotations for failing criteria", v.render_github
+        ),
+        VerdictRenderer(
+            "gate-junit", "JUnit XML with one test case per gate criterion", v.render_junit
+        ),
+    ]
+
+
 @hookimpl
 def testgate_register_renderers(registry: RendererRegistry) -> None:
     for r in (HtmlRenderer(), MarkdownRenderer(), BadgeRenderer(), JUnitRenderer()):
         registry.register(r)
+    for vr in _verdict_renderers():
+        registry.register(vr)

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from testgate.model import Run, TestCase
 
+if TYPE_CHECKING:
+    from testgate.history.view import HistoryView
+
 __all__ = [
     "STATUS_CODES",
-    "HistoryView",
     "coverage_rows",
     "line_ranges",
     "log_tails",
@@ -30,19 +31,9 @@ STATUS_CODES: dict[str, int] = {"passed": 0, "failed": 1, "error": 2, "skipped":
 LOG_TAIL_LINES = 40
 
 
-@dataclass(slots=True)
-class HistoryView:
-    """What the history store contributes to a report: trend series, flaky and slow tests."""
-
-    #: metric name -> [(label, value)] oldest first (label: run start or id)
-    trends: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
-    flaky: list[dict[str, Any]] = field(default_factory=list)
-    slow: list[dict[str, Any]] = field(default_factory=list)
-
-
 def line_ranges(lines: Iterable[int]) -> str:
     """``[1, 2, 3, 7, 9, 10]`` -> ``"1-3, 7, 9-10"``, every range (the gates' hints cut theirs)."""
-    from testgate.gates.facts import compress_lines
+    from testgate.verdict import compress_lines
 
     return compress_lines(sorted(lines), limit=sys.maxsize)
 
@@ -150,7 +141,7 @@ def report_data(
             "interrupted": run.interrupted,
         },
         "metrics": run.metrics,
-        "verdict": run.verdict,
+        "verdict": run.verdict.to_dict() if run.verdict is not None else None,
         "steps": [s.to_dict() for s in run.steps],
         "tests": {"suites": list(suites), "classes": list(classes), "rows": rows},
         "failures": failures,

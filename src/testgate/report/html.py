@@ -14,12 +14,15 @@ import hashlib
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
 from testgate.model import Run
-from testgate.report.data import HistoryView, report_data
+from testgate.report.data import report_data
+
+if TYPE_CHECKING:
+    from testgate.history.view import HistoryView
 
 __all__ = ["embed_json", "render_html", "static_asset", "trend_svg"]
 
@@ -124,7 +127,7 @@ def render_html(
             series = history.trends.get(metric)
             if series:
                 charts.append(trend_svg(series, label, unit))
-    verdict = run.verdict or {}
+    verdict = run.verdict.to_dict() if run.verdict is not None else {}
     return str(
         _template().render(
             title=title or f"testgate: {run.project or 'run'} {run.id}",

@@ -45,10 +45,10 @@ def _fmt(value: Any) -> str:
 
 def render_markdown(run: Run, *, limit: int = GITHUB_COMMENT_LIMIT, max_failures: int = 50) -> str:
     m = run.metrics
-    failed = int(m.get("tests.failed", 0) + m.get("tests.errors", 0))
-    verdict = run.verdict or {}
-    if verdict:
-        ok = verdict.get("verdict") == "pass"
+    failed = int(m.get("tests.failed", 0))
+    verdict = run.verdict
+    if verdict is not None:
+        ok = verdict.passed
         head = "✅ **Quality gate passed**" if ok else "❌ **Quality gate failed**"
     else:
         ok = failed == 0 and not m.get("steps.failed") and not run.interrupted
@@ -87,8 +87,8 @@ def render_markdown(run: Run, *, limit: int = GITHUB_COMMENT_LIMIT, max_failures
     if totals:
         parts += ["- " + t for t in totals] + [""]
 
-    criteria = verdict.get("criteria") or []
-    if criteria:
+    criteria = verdict.results if verdict is not None else []
+    if verdict is not None and criteria:
         parts += [
             "### Quality gates",
             "",
@@ -97,22 +97,20 @@ def render_markdown(run: Run, *, limit: int = GITHUB_COMMENT_LIMIT, max_failures
         ]
         icon = {"pass": "✅", "fail": "❌", "warn": "⚠️", "not_measured": "⬜", "skipped": "⏭️"}
         for c in criteria:
-            st = str(c.get("status", ""))
-            actual = c.get("actual_text") or _fmt(c.get("actual"))
+            st = c.status
             parts.append(
-                f"| {icon.get(st, '')} | {md_cell(c.get('gate'))} | {md_cell(c.get('criterion'))} "
-                f"| {md_cell(actual)} | {md_cell(c.get('expected'))} "
+                f"| {icon.get(st, '')} | {md_cell(c.gate)} | {md_cell(c.criterion)} "
+                f"| {md_cell(c.actual_text)} | {md_cell(c.expected)} "
                 f"| {md_cell(st.replace('_', ' '))} |"
             )
-        details = [c for c in criteria if c.get("status") == "fail" and c.get("hint")]
+        details = [c for c in criteria if c.status == "fail" and c.hint]
         if details:
             parts += ["", "**What to look at**", ""]
             parts += [
-                f"- {md_cell(c.get('gate'))} / {md_cell(c.get('criterion'))}: {md_cell(c['hint'])}"
-                for c in details
+                f"- {md_cell(c.gate)} / {md_cell(c.criterion)}: {md_cell(c.hint)}" for c in details
             ]
-        if verdict.get("bypass"):
-            parts += ["", f"> Bypassed: {md_cell(verdict['bypass'])}"]
+        if verdict.bypass:
+            parts += ["", f"> Bypassed: {md_cell(verdict.bypass)}"]
         parts.append("")
 
     bad_steps = [s for s in run.steps if s.status in ("failed", "timed_out")]

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from testgate.errors import UsageError
 from testgate.model import Run
-from testgate.report.data import HistoryView
 
-__all__ = ["RenderContext", "Renderer", "RendererRegistry", "default_renderers", "write_text"]
+if TYPE_CHECKING:
+    from testgate.history.view import HistoryView
+
+__all__ = [
+    "RenderContext",
+    "Renderer",
+    "RendererRegistry",
+    "default_renderers",
+    "set_default_renderers",
+    "write_text",
+]
 
 
 @dataclass(slots=True)
@@ -21,6 +31,10 @@ class RenderContext:
     history: HistoryView | None = None
     #: ``stage/step`` -> the tail of that failed step's log
     logs: dict[str, str] = field(default_factory=dict)
+    #: colour for text written to a terminal
+    color: bool = False
+    #: text renderers append to an existing output file (``$GITHUB_STEP_SUMMARY``)
+    append: bool = False
 
 
 @runtime_checkable
@@ -35,13 +49,15 @@ class Renderer(Protocol):
     def write(self, run: Run, output: Path | None, ctx: RenderContext) -> list[Path]: ...
 
 
-def write_text(text: str, output: Path | None) -> list[Path]:
-    """Write *text* to *output*, or to standard output when it is None or ``-``."""
+def write_text(text: str, output: Path | None, *, append: bool = False) -> list[Path]:
+    """Write *text* to *output* (appending with *append*), or to standard output when it is
+    None or ``-``."""
     if output is None or str(output) == "-":
         sys.stdout.write(text)
         return []
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    with open(output, "a" if append else "w", encoding="utf-8") as fh:
+        fh.write(text)
     return [output]
 
 
@@ -65,14 +81,28 @@ class RendererRegistry:
 
 
 _DEFAULT: RendererRegistry | None = None
+_FILL: Callable[[], RendererRegistry] | None = None
+
+
+def set_default_renderers(fill: Callable[[], RendererRegistry]) -> None:
+    """Install how the default registry is filled (called by :mod:`testgate.plugins`, which
+    fills it on first use, so that a command that reads no report imports no reader)."""
+    global _DEFAULT, _FILL
+    _DEFAULT, _FILL = None, fill
 
 
 def default_renderers() -> RendererRegistry:
+    """The registry every plugin (built-ins and entry points) filled.
+
+    This module is a leaf: it never builds the plugin manager. Commands, the workflow and
+    :mod:`testgate.api` build it (``testgate.plugins.get_plugins()``) first.
+    """
     global _DEFAULT
     if _DEFAULT is None:
-        from testgate.plugins import get_plugins
-
-        reg = RendererRegistry()
-        get_plugins().register_renderers(reg)
-        _DEFAULT = reg
+        if _FILL is None:
+            raise RuntimeError(
+                "renderers are not registered yet: build "
+                "the plugin manager first (testgate.plugins.get_plugins())"
+            )
+        _DEFAULT = _FILL()
     return _DEFAULT

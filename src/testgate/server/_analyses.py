@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from testgate.report.history_view import flaky_and_slow
-from testgate.server.prom import Aggregate
+from testgate.history.prom import Aggregate
+from testgate.history.view import flaky_and_slow
 
 if TYPE_CHECKING:
     from testgate.history.store import HistoryStore

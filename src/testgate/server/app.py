@@ -9,6 +9,7 @@ and ``/metrics`` for Prometheus. When a token is set every request must carry it
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,18 @@ from testgate.report.html import static_asset, trend_svg
 if TYPE_CHECKING:
     from testgate.history.store import HistoryStore, RunInfo
 
-__all__ = ["TOKEN_COOKIE", "create_app"]
+__all__ = ["TOKEN_COOKIE", "create_app", "is_loopback"]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether *host* is a loopback address (the dashboard binds only those without a token)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
 
 TOKEN_COOKIE = "testgate_token"
 #: dashboard pages carry no script at all

@@ -1,15 +1,16 @@
-"""What the history store adds to a report or the dashboard: trends, flaky and slow tests."""
+"""What the history store adds to a report or the dashboard: trends, flaky and slow tests.
+
+The HTML report, the Markdown summary and the dashboard read the history through this view."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-from testgate.report.data import HistoryView
 
 if TYPE_CHECKING:
     from testgate.history.store import HistoryStore
 
-__all__ = ["TREND_METRICS", "flaky_and_slow", "history_view"]
+__all__ = ["TREND_METRICS", "HistoryView", "flaky_and_slow", "history_view"]
 
 #: the series a report charts
 TREND_METRICS: tuple[str, ...] = (
@@ -18,6 +19,16 @@ TREND_METRICS: tuple[str, ...] = (
     "coverage.line",
     "tests.flaky",
 )
+
+
+@dataclass(slots=True)
+class HistoryView:
+    """What the history store contributes to a report: trend series, flaky and slow tests."""
+
+    #: metric name -> [(label, value)] oldest first (label: run start or id)
+    trends: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    flaky: list[dict[str, Any]] = field(default_factory=list)
+    slow: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _evidence(v: dict[str, Any]) -> str:

@@ -12,7 +12,8 @@ import io
 import json
 from collections.abc import Callable
 
-from testgate.gates.evaluate import Result, Verdict
+from testgate.verdict import CriterionResult as Result
+from testgate.verdict import Verdict
 
 __all__ = [
     "FORMATS",

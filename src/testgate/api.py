@@ -1,0 +1,222 @@
+"""testgate's Python API: what the commands do, as functions.
+
+Every function here is one or a few calls of the workflow (:mod:`testgate.workflow`), the same
+ones the command line makes, without printing. Errors a user can cause raise
+:class:`~testgate.errors.TestgateError` (with ``exit_code`` and a docs ``slug``)::
+
+    from testgate import api
+
+    result = api.run("testgate.yaml", html="report.html")
+    print(result.exit_code, result.run.metrics["tests.total"])
+    verdict = api.gate("testgate.yaml", summary=".testgate/latest/summary.json")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from testgate import workflow
+from testgate.errors import ExitCode
+from testgate.model import ReportData, ReportRef, Run, read_summary
+from testgate.verdict import Verdict
+
+__all__ = [
+    "RunResult",
+    "dashboard",
+    "gate",
+    "ingest",
+    "read_report",
+    "record",
+    "render",
+    "run",
+    "serve",
+]
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What :func:`run` and :func:`ingest` did."""
+
+    run: Run
+    exit_code: ExitCode
+    #: the summary file written
+    summary: Path | None = None
+    verdict: Verdict | None = None
+    #: files the renderers wrote (the HTML report...)
+    written: list[Path] = field(default_factory=list)
+    #: problems that did not stop the command: unreadable reports, a store not reached
+    errors: list[str] = field(default_factory=list)
+
+
+def run(
+    config: str | Path | None = None,
+    *,
+    workers: int | None = None,
+    fail_fast: bool = False,
+    stages: Sequence[str] = (),
+    steps: Sequence[str] = (),
+    record: bool = True,
+    db: str | None = None,
+    html: str | Path | None = None,
+) -> RunResult:
+    """``testgate run``: run the pipeline of *config*, gate the run, write its summary, record
+    it in the history and (with *html*) write its HTML report.
+
+    Signal handlers are installed only when called from the main thread.
+    """
+    from testgate.pipeline.runner import RunOptions
+    from testgate.report.data import log_tails
+    from testgate.report.registry import RenderContext
+
+    loaded = workflow.load(config)
+    execution = workflow.execute(
+        loaded, RunOptions(workers=workers, fail_fast=fail_fast, stages=stages, steps=steps)
+    )
+    verdict = workflow.gate(loaded, execution.run) if workflow.has_gates(loaded) else None
+    persisted = workflow.persist(
+        loaded,
+        execution.run,
+        workflow.PersistOptions(record=record, db=db, history_view=bool(html) and record),
+    )
+    written: list[Path] = []
+    if html:
+        ctx = RenderContext(
+            history=persisted.history, logs=log_tails(execution.run, execution.run_dir)
+        )
+        written = workflow.render(execution.run, [("html", Path(html))], ctx)
+    errors = [*execution.report_errors, *persisted.errors]
+    return RunResult(
+        run=execution.run,
+        exit_code=workflow.exit_code(execution, verdict, persisted),
+        summary=persisted.summary,
+        verdict=verdict,
+        written=written,
+        errors=errors,
+    )
+
+
+def ingest(
+    patterns: Sequence[str],
+    *,
+    output: str | Path = "summary.json",
+    format: str | None = None,
+    root: str | Path | None = None,
+    keep_going: bool = False,
+) -> RunResult:
+    """``testgate ingest``: read report files made elsewhere (paths or globs) into one run
+    and write its summary to *output*."""
+    execution = workflow.ingest(
+        patterns,
+        workflow.IngestOptions(
+            format=format, root=Path(root) if root else None, keep_going=keep_going
+        ),
+    )
+    persisted = workflow.persist(
+        None, execution.run, workflow.PersistOptions(summary=Path(output), record=False)
+    )
+    return RunResult(
+        run=execution.run,
+        exit_code=workflow.exit_code(execution),
+        summary=persisted.summary,
+        errors=list(execution.report_errors),
+    )
+
+
+def gate(
+    config: str | Path | None = None,
+    *,
+    summary: str | Path | None = None,
+    baseline: str | None = None,
+    base: str | None = None,
+    env: str | None = None,
+    strict: bool = False,
+) -> Verdict:
+    """``testgate gate``: the verdict of *config*'s gates over a run summary (default: the
+    last run's, ``.testgate/latest/summary.json`` beside the configuration)."""
+    loaded = workflow.load(config)
+    path = Path(summary) if summary else loaded.state_dir / "latest" / "summary.json"
+    run_ = read_summary(path)
+    return workflow.gate(
+        loaded,
+        run_,
+        workflow.GateOptions(baseline=baseline, base=base, env=env, strict=strict),
+    )
+
+
+def record(
+    summary: str | Path, *, config: str | Path | None = None, db: str | None = None
+) -> workflow.Persisted:
+    """``testgate history record``: record a run summary in the history store and fire the
+    configured alerts. Problems reaching the store are in ``Persisted.errors``."""
+    loaded = workflow.load(config) if config is not None else None
+    return workflow.persist(
+        loaded, read_summary(summary), workflow.PersistOptions(write=False, db=db)
+    )
+
+
+def render(summary: str | Path, format: str, output: str | Path | None = None) -> list[Path]:
+    """``testgate report``: render a run summary in any registered format (``html``,
+    ``markdown``, ``badge``, ``junit``, ``gate-json``, a plugin's); returns the files written."""
+    return workflow.render(
+        read_summary(summary), [(format, Path(output) if output is not None else None)]
+    )
+
+
+def read_report(
+    path: str | Path, *, format: str | None = None, root: str | Path | None = None
+) -> tuple[ReportData, ReportRef]:
+    """Read one report file (its format detected from its content unless *format* is given)."""
+    from testgate.adapters.registry import ReadContext
+    from testgate.adapters.registry import read_report as _read
+    from testgate.plugins import get_plugins
+
+    get_plugins()
+    ctx = ReadContext(root=Path(root)) if root is not None else None
+    return _read(path, format=format, ctx=ctx)
+
+
+def dashboard(
+    *, db: str | None = None, config: str | Path | None = None, token: str | None = None
+) -> Any:
+    """The dashboard as an ASGI application (FastAPI) over the history store *db* (default:
+    ``TESTGATE_DB``, ``history.url`` of *config*, ``.testgate/history.db`` beside it), for
+    embedding in a server of your own. With *token*, every request must present it."""
+    from testgate.history.store import open_store, resolve_url
+    from testgate.server.app import create_app
+
+    loaded = workflow.load(config) if config is not None else None
+    source = loaded.source if loaded is not None else None
+    store = open_store(resolve_url(db, source))
+    hist = source.config.history if source is not None else None
+    return create_app(
+        store,
+        token=token,
+        window=hist.window if hist else 50,
+        min_runs=hist.min_runs if hist else 5,
+    )
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    db: str | None = None,
+    config: str | Path | None = None,
+    token: str | None = None,
+) -> None:
+    """``testgate serve``: serve the dashboard, its JSON API and Prometheus metrics until
+    interrupted. Any address other than loopback needs a *token*."""
+    import uvicorn
+
+    from testgate.errors import UsageError
+    from testgate.server.app import is_loopback
+
+    if not is_loopback(host) and not token:
+        raise UsageError(
+            f"refusing to serve on {host}: the dashboard binds only loopback addresses unless "
+            "a token is set"
+        )
+    uvicorn.run(dashboard(db=db, config=config, token=token), host=host, port=port)

@@ -1,0 +1,485 @@
+"""The spine of testgate as plain functions, in the order a run goes through them.
+
+::
+
+    load(config)                  config + gates, every problem located; plugins loaded
+    execute(loaded, options)      the pipeline on an Executor, reports read into a Run
+    ingest(paths, options)        reports made elsewhere read into a Run
+    gate(loaded, run, options)    the verdict (with its baseline); sets run.verdict
+    persist(loaded, run, options) summary.json, latest/, history record, alerts, roll-ups
+    render(run, targets, ctx)     every output through the renderer registry
+    exit_code(...)                the one exit code, in ExitCode terms
+
+Each step is testable alone and none of them prints: commands (:mod:`testgate.cli`) are
+options, one call per step, and printing. :mod:`testgate.api` exposes the same functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from testgate.errors import ConfigError, ExitCode, GateError, TestgateError
+from testgate.model import Run, write_summary
+
+if TYPE_CHECKING:
+    from testgate.adapters.ingest import IngestResult
+    from testgate.config.loader import LoadedConfig
+    from testgate.gates.spec import GatesSpec
+    from testgate.history.alerts import AlertFired
+    from testgate.history.notify import Delivery
+    from testgate.history.recording import RecordOutcome
+    from testgate.history.view import HistoryView
+    from testgate.pipeline.runner import PipelineOutcome, RunOptions
+    from testgate.report.registry import RenderContext
+    from testgate.verdict import Verdict
+
+__all__ = [
+    "Execution",
+    "GateOptions",
+    "IngestOptions",
+    "Loaded",
+    "PersistOptions",
+    "Persisted",
+    "execute",
+    "exit_code",
+    "final_word",
+    "gate",
+    "has_gates",
+    "ingest",
+    "load",
+    "load_gates",
+    "persist",
+    "render",
+    "run_failed",
+]
+
+
+# --------------------------------------------------------------------------------------- load
+
+
+@dataclass(slots=True)
+class Loaded:
+    """A validated configuration with its gates."""
+
+    #: the configuration and where it came from (file, root, key lines)
+    source: LoadedConfig
+    #: the gates, deployment gates and quarantine, parsed
+    gates: GatesSpec
+
+    @property
+    def root(self) -> Path:
+        return self.source.root
+
+    @property
+    def state_dir(self) -> Path:
+        return self.source.state_dir
+
+    @property
+    def path(self) -> Path:
+        return self.source.path
+
+
+def _plugins() -> None:
+    from testgate.plugins import get_plugins
+
+    get_plugins()
+
+
+def _located(source: LoadedConfig, exc: ConfigError) -> ConfigError:
+    """*exc* with each problem prefixed by ``file:line:`` of its key path."""
+    try:
+        name = str(source.path.relative_to(Path.cwd()))
+    except ValueError:
+        name = str(source.path)
+    out = []
+    for problem in exc.problems:
+        key = re.sub(r"\[(\d+)\]", r".\1", problem.split(": ", 1)[0])
+        line = None
+        while key:
+            if key in source.lines:
+                line = source.lines[key]
+                break
+            key = key.rpartition(".")[0]
+        out.append(f"{name}:{line}: {problem}" if line else f"{name}: {problem}")
+    return ConfigError(out[0], problems=out, slug=exc.slug)
+
+
+def load_gates(source: LoadedConfig) -> GatesSpec:
+    """The gate specs of *source*; problems name ``file:line: key.path``."""
+    from testgate.gates.spec import parse_gates
+
+    _plugins()
+    cfg = source.config
+    try:
+        return parse_gates(cfg.gates, cfg.deployment_gates, cfg.quarantine)
+    except ConfigError as exc:
+        raise _located(source, exc) from None
+
+
+def load(config: str | Path | None = None) -> Loaded:
+    """Load the configuration (found upward from here when *config* is None) and its gates.
+
+    Builds the plugin manager first, so that every adapter, renderer and criterion a plugin
+    provides is known. Raises :class:`~testgate.errors.ConfigError` naming file and line.
+    """
+    from testgate.config.loader import load_config
+
+    _plugins()
+    source = load_config(config)
+    return Loaded(source=source, gates=load_gates(source))
+
+
+# ------------------------------------------------------------------------------------ execute
+
+
+@dataclass(slots=True)
+class Execution:
+    """A finished pipeline run or ingest: the run and what the later steps need."""
+
+    run: Run
+    #: where the run's files live (logs; the summary goes here): ``.testgate/runs/<id>``
+    run_dir: Path | None = None
+    #: one line per report that could not be read or was not this run's
+    report_errors: list[str] = field(default_factory=list)
+    #: step key -> allow_failure
+    allow_failure: dict[str, bool] = field(default_factory=dict)
+    #: the pipeline's own outcome (plan, ...), when a pipeline ran
+    pipeline: PipelineOutcome | None = None
+    #: the ingest's per-report table, when reports were ingested
+    ingested: IngestResult | None = None
+
+
+def execute(loaded: Loaded, options: RunOptions | None = None) -> Execution:
+    """Run the pipeline of *loaded* on its executor and read every report into one run.
+
+    Writes nothing but the steps' logs; the run is finalised (metrics derived) but not gated.
+    """
+    from testgate.pipeline.runner import execute_pipeline
+
+    outcome = execute_pipeline(loaded.source, options)
+    return Execution(
+        run=outcome.run,
+        run_dir=outcome.run_dir,
+        report_errors=list(outcome.report_errors),
+        allow_failure=dict(outcome.allow_failure),
+        pipeline=outcome,
+    )
+
+
+@dataclass(slots=True)
+class IngestOptions:
+    """``testgate ingest``: what to read and the facts of the run it becomes."""
+
+    format: str | None = None
+    root: Path | None = None
+    project: str = ""
+    commit: str | None = None
+    branch: str | None = None
+    keep_going: bool = False
+
+
+def ingest(patterns: Sequence[str], options: IngestOptions | None = None) -> Execution:
+    """Read report files made elsewhere (paths or globs) into one run."""
+    from testgate.adapters.ingest import expand_paths, git_facts, new_run_id
+    from testgate.adapters.ingest import ingest as read_all
+    from testgate.adapters.registry import ReadContext, default_registry
+    from testgate.errors import UsageError
+
+    _plugins()
+    options = options or IngestOptions()
+    if not patterns:
+        raise UsageError("ingest: give at least one report FILE (or a glob such as '*.xml')")
+    registry = default_registry()
+    if options.format is not None:
+        registry.get(options.format)  # unknown: the error lists the supported formats
+    root = options.root.resolve() if options.root else Path.cwd()
+    paths = expand_paths(list(patterns))
+    vcs = git_facts(Path.cwd())
+    if options.commit:
+        vcs.commit = options.commit
+    if options.branch:
+        vcs.branch = options.branch
+    run = Run(
+        id=new_run_id(),
+        project=options.project,
+        started_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        vcs=vcs,
+    )
+    result = read_all(
+        paths,
+        format=options.format,
+        ctx=ReadContext(root=root),
+        registry=registry,
+        keep_going=options.keep_going,
+        run=run,
+    )
+    errors = [f"{exc}" for _path, exc in result.errors]
+    return Execution(run=result.run, report_errors=errors, ingested=result)
+
+
+# --------------------------------------------------------------------------------------- gate
+
+
+@dataclass(slots=True)
+class GateOptions:
+    """How to evaluate the gates (``testgate gate``'s options; ``testgate run`` passes its own)."""
+
+    #: a summary file or a git ref whose last recorded run is the baseline; None: none
+    baseline: str | None = None
+    #: base of new-code coverage (default: the upstream branch, else main, else master)
+    base: str | None = None
+    #: evaluate ``deployment_gates.ENV`` instead of every gate
+    env: str | None = None
+    strict: bool = False
+    #: pass despite failing gates where ``bypass_allowed``; the reason is recorded
+    bypass: str | None = None
+    #: grant the ``manual_approval`` deployment check
+    approved: bool = False
+    #: for quarantine expiry; None means today
+    today: _dt.date | None = None
+    #: where relative baseline paths are read from; None means the current directory
+    cwd: Path | None = None
+
+
+def _needs_new_code(spec: GatesSpec) -> bool:
+    return any(c.metric == "coverage.new_code" for g in spec.gates.values() for c in g.criteria)
+
+
+def has_gates(loaded: Loaded) -> bool:
+    """Whether the configuration defines any gate (``testgate run`` gates only then)."""
+    return bool(loaded.gates.gates)
+
+
+def gate(loaded: Loaded, run: Run, options: GateOptions | None = None) -> Verdict:
+    """Evaluate *loaded*'s gates over *run*, set ``run.verdict`` and return it.
+
+    The I/O the pure evaluation needs happens here: reading a baseline, running git for
+    new-code coverage, reading today's date for quarantine expiry.
+    """
+    from testgate.gates.baseline import baseline_provider
+    from testgate.gates.evaluate import evaluate
+
+    options = options or GateOptions()
+    spec = loaded.gates
+    baseline = None
+    if options.baseline:
+        provider = baseline_provider(
+            options.baseline, cwd=options.cwd or Path.cwd(), loaded=loaded.source
+        )
+        baseline = provider.load()
+    changes = None
+    problem = None
+    if (options.base or _needs_new_code(spec)) and run.coverage:
+        from testgate.gates.newcode import changed_lines
+
+        try:
+            changes = changed_lines(loaded.root, options.base)
+        except GateError as exc:
+            if options.base:
+                raise
+            problem = str(exc)
+    verdict = evaluate(
+        spec,
+        run,
+        baseline=baseline,
+        env=options.env,
+        strict=options.strict,
+        bypass=options.bypass,
+        changes=changes,
+        today=options.today or _dt.date.today(),
+        approved=options.approved,
+    )
+    if problem:
+        verdict.notes.append(problem)
+    run.verdict = verdict
+    return verdict
+
+
+# ------------------------------------------------------------------------------------ persist
+
+
+@dataclass(slots=True)
+class PersistOptions:
+    """Where a run goes."""
+
+    #: write the summary (``history record`` of a summary made elsewhere does not)
+    write: bool = True
+    #: the summary file; None: ``.testgate/runs/<id>/summary.json`` beside the configuration
+    summary: Path | None = None
+    #: also copy the summary to ``.testgate/latest/summary.json``
+    latest: bool = True
+    #: record the run in the history store (and fire its alerts)
+    record: bool = True
+    #: the store URL; None: ``TESTGATE_DB``, ``history.url``, ``.testgate/history.db``
+    db: str | None = None
+    #: send fired alerts to the configured webhooks
+    notify: bool = True
+    #: also read the branch's history for the HTML report (from the same open store)
+    history_view: bool = False
+
+
+@dataclass(slots=True)
+class Persisted:
+    """What :func:`persist` wrote, and what went wrong without losing anything."""
+
+    summary: Path | None = None
+    recorded: bool = False
+    #: the store's URL without its password
+    store: str | None = None
+    fired: list[AlertFired] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    #: the whole outcome of recording (alert results, the previous run), when recorded
+    outcome: RecordOutcome | None = None
+    #: one line each: a store that cannot be opened, a config error in alerts...
+    errors: list[str] = field(default_factory=list)
+    history: HistoryView | None = None
+
+
+def persist(loaded: Loaded | None, run: Run, options: PersistOptions | None = None) -> Persisted:
+    """Write the run's summary (and ``latest/``), record it in the history and fire its alerts.
+
+    The summary is written first: a store that cannot be opened is one line in
+    ``Persisted.errors`` (exit code 2), and nothing of the run is lost. Never decides.
+    """
+    options = options or PersistOptions()
+    out = Persisted()
+    if options.write and (options.summary is not None or loaded is not None):
+        target = options.summary
+        if target is None:
+            assert loaded is not None
+            target = loaded.state_dir / "runs" / run.id / "summary.json"
+        out.summary = write_summary(run, target)
+        if options.latest and loaded is not None:
+            _update_latest(out.summary, loaded.state_dir / "latest" / "summary.json")
+    if options.record:
+        _record(loaded, run, options, out)
+    from testgate.plugins import get_plugins
+
+    get_plugins().run_finished(run)
+    return out
+
+
+def _update_latest(summary: Path, latest: Path) -> None:
+    """Copy *summary* to *latest* atomically (a unique temporary name, then a rename)."""
+    import shutil
+    import tempfile
+
+    latest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".summary.", suffix=".tmp", dir=latest.parent)
+    try:
+        with os.fdopen(fd, "wb") as dst, open(summary, "rb") as src:
+            shutil.copyfileobj(src, dst)
+        os.replace(tmp, latest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _record(loaded: Loaded | None, run: Run, options: PersistOptions, out: Persisted) -> None:
+    from testgate.history.recording import record_and_alert
+    from testgate.history.store import open_store, resolve_url
+
+    source = loaded.source if loaded is not None else None
+    try:
+        with open_store(resolve_url(options.db, source)) as store:
+            outcome = record_and_alert(store, source, run, send=options.notify)
+            out.recorded = outcome.recorded
+            out.store = store.safe_url
+            out.fired = outcome.fired
+            out.deliveries = outcome.deliveries
+            out.outcome = outcome
+            if options.history_view:
+                from testgate.history.view import history_view
+
+                hist = source.config.history if source is not None else None
+                out.history = history_view(
+                    store,
+                    branch=run.vcs.branch,
+                    window=hist.window if hist else 50,
+                    min_runs=hist.min_runs if hist else 5,
+                )
+    except TestgateError as exc:
+        out.errors.append(f"run not recorded in the history: {exc}")
+
+
+# ------------------------------------------------------------------------------------- render
+
+
+def render(
+    run: Run,
+    targets: Iterable[tuple[str, Path | None]],
+    ctx: RenderContext | None = None,
+) -> list[Path]:
+    """Write *run* in each ``(format, output)`` of *targets* through the renderer registry
+    (built-in and plugin renderers alike); ``None`` or ``-`` as output is standard output."""
+    from testgate.report.registry import RenderContext, default_renderers
+
+    _plugins()
+    registry = default_renderers()
+    ctx = ctx or RenderContext()
+    written: list[Path] = []
+    for fmt, output in targets:
+        written.extend(registry.get(fmt).write(run, output, ctx))
+    return written
+
+
+# ---------------------------------------------------------------------------------- exit code
+
+
+def run_failed(run: Run, allow_failure: dict[str, bool] | None = None) -> bool:
+    """Whether a step or a test failed: the one definition of a failed run.
+
+    Steps marked ``allow_failure`` and their tests do not count.
+    """
+    tolerated = {k for k, v in (allow_failure or {}).items() if v}
+    for s in run.steps:
+        if f"{s.stage}/{s.name}" in tolerated:
+            continue
+        if s.status in ("failed", "timed_out", "cancelled"):
+            return True
+    return any(t.status in ("failed", "error") and t.step not in tolerated for t in run.tests)
+
+
+def exit_code(
+    execution: Execution | None = None,
+    verdict: Verdict | None = None,
+    persisted: Persisted | None = None,
+    *,
+    errors: Sequence[str] = (),
+) -> ExitCode:
+    """The one exit code of a command, by precedence: interrupted (130), an input, report,
+    configuration or store error (2), a failed blocking gate (3; its table says why), failed
+    steps or tests (1), else 0."""
+    run = execution.run if execution is not None else None
+    if run is not None and run.interrupted:
+        return ExitCode.INTERRUPTED
+    if errors or (execution is not None and execution.report_errors):
+        return ExitCode.USAGE_ERROR
+    if persisted is not None and persisted.errors:
+        return ExitCode.USAGE_ERROR
+    if verdict is not None and not verdict.passed:
+        return ExitCode.GATE_FAILED
+    ran = execution is not None and execution.pipeline is not None
+    if ran and execution is not None and run_failed(execution.run, execution.allow_failure):
+        return ExitCode.TESTS_FAILED
+    return ExitCode.OK
+
+
+def final_word(code: int) -> str:
+    """The word the last line of ``testgate run`` starts with, for an exit code."""
+    words: dict[int, str] = {
+        ExitCode.OK: "PASSED",
+        ExitCode.TESTS_FAILED: "FAILED",
+        ExitCode.USAGE_ERROR: "ERROR",
+        ExitCode.GATE_FAILED: "GATE FAILED",
+        ExitCode.INTERRUPTED: "INTERRUPTED",
+    }
+    return words.get(int(code), "ERROR")
