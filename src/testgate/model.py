@@ -635,10 +635,11 @@ def _norm_package(name: str) -> str:
 
 
 def distinct_vulnerabilities(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per vulnerability: the findings of one package version whose advisory ids
-    (``rule`` and ``aliases``) meet are one vulnerability, at the highest severity any of them
-    gives (the first such finding stands for the group). Findings without a package (code
-    findings, misconfigurations) are each their own.
+    """One finding per vulnerability: findings of different scanners on one package version
+    whose advisory ids (``rule`` and ``aliases``) meet are one vulnerability, at the highest
+    severity any of them gives (that finding stands for the group). One scanner's repeats stay
+    as it counts them; findings without a package (code findings, misconfigurations) are each
+    their own.
 
     Two scanners (pip-audit and trivy, npm audit and grype) often report the same advisory
     for the same installed package; counting it twice would double ``security.*``. Every
@@ -646,7 +647,7 @@ def distinct_vulnerabilities(findings: Iterable[Finding]) -> list[Finding]:
     """
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     out: list[Finding] = []
-    # (package, version) -> groups of [ids, best finding]
+    # (package, version) -> groups of [ids, tools, best finding]
     groups: dict[tuple[str, str], list[list[Any]]] = {}
     for f in findings:
         if not f.package:
@@ -654,23 +655,18 @@ def distinct_vulnerabilities(findings: Iterable[Finding]) -> list[Finding]:
             continue
         ids = {i.strip().upper() for i in (f.rule, *f.aliases) if i and i.strip()}
         bucket = groups.setdefault((_norm_package(f.package), (f.version or "").strip()), [])
-        hit = [g for g in bucket if g[0] & ids]
-        if not hit:
-            bucket.append([ids, f])
+        # a scanner's own repeats (one package in two images or lock files) count as it
+        # counts them: a finding joins only a group that has no finding of its tool yet
+        group = next((g for g in bucket if g[0] & ids and f.tool not in g[1]), None)
+        if group is None:
+            bucket.append([ids, {f.tool}, f])
             continue
-        first = hit[0]
-        first[0] |= ids
-        best = first[1]
-        for other in hit[1:]:  # this finding joins groups that were apart until now
-            first[0] |= other[0]
-            if rank.get(other[1].severity, 99) < rank.get(best.severity, 99):
-                best = other[1]
-            bucket.remove(other)
-        if rank.get(f.severity, 99) < rank.get(best.severity, 99):
-            best = f
-        first[1] = best
+        group[0] |= ids
+        group[1].add(f.tool)
+        if rank.get(f.severity, 99) < rank.get(group[2].severity, 99):
+            group[2] = f
     for bucket in groups.values():
-        out.extend(g[1] for g in bucket)
+        out.extend(g[2] for g in bucket)
     return out
 
 

@@ -73,6 +73,9 @@ def test_highest_severity_wins_and_unrelated_advisories_stay_apart() -> None:
             vuln("trivy", "CVE-1", "high", version="2.0"),  # another version
         ]
     )
+    # one scanner's own repeats (one package in two images) stay as it counts them
+    same_tool = [vuln("trivy", "CVE-7", "low"), vuln("trivy", "CVE-7", "low")]
+    assert len(distinct_vulnerabilities(same_tool)) == 2
     # one group per advisory and version, represented by its most severe finding
     assert sorted((f.tool, f.severity, f.version) for f in got) == [
         ("grype", "critical", "1.0"),

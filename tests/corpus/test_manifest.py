@@ -22,7 +22,7 @@ OWN = {"MANIFEST.md", "make_corpus.py", "test_manifest.py", "__init__.py"}
 ALIASES = {
     "total": "tests.total",
     "passed": "tests.passed",
-    "failed": "tests.failed",
+    "failed": "tests.failures",
     "errors": "tests.errors",
     "skipped": "tests.skipped",
     "flaky": "tests.flaky",
