@@ -173,3 +173,76 @@ def test_merge_repeated_keeps_the_last_outcome_and_first_position() -> None:
     assert out[0].duration_s == 2.0
     # a skipped entry followed by a pass is not flaky
     assert not merge_attempt(tc("z", "skipped"), tc("z", "passed")).flaky
+
+
+GO_TESTS = """\
+package calc
+
+import (
+\t"os"
+\t"path/filepath"
+\t"strconv"
+\t"testing"
+)
+
+func attempt(name string) int {
+\tpath := filepath.Join(os.Getenv("ATTEMPTS_DIR"), name)
+\tb, _ := os.ReadFile(path)
+\tn, _ := strconv.Atoi(string(b))
+\tn++
+\tos.WriteFile(path, []byte(strconv.Itoa(n)), 0o644)
+\treturn n
+}
+
+func TestAdds(t *testing.T) {
+\tif 1+1 != 2 {
+\t\tt.Fatal("arithmetic")
+\t}
+}
+
+func TestFlaky(t *testing.T) {
+\tif attempt("flaky")%2 == 1 {
+\t\tt.Fatal("fails on odd attempts")
+\t}
+}
+
+func TestFails(t *testing.T) { t.Error("always") }
+"""
+
+
+def test_go_test_count_runs_are_attempts_of_one_test(tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    if shutil.which("go") is None:
+        pytest.skip("go is not installed")
+    (tmp_path / "go.mod").write_text("module example.com/calc\n\ngo 1.19\n")
+    (tmp_path / "calc_test.go").write_text(GO_TESTS)
+    env = {**os.environ, "ATTEMPTS_DIR": str(tmp_path), "GOPROXY": "off", "GOFLAGS": "-mod=mod"}
+    proc = subprocess.run(
+        ["go", "test", "-json", "-count=2", "./..."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    report = tmp_path / "go.jsonl"
+    report.write_text(proc.stdout)
+    # go's own record: each test ran twice; TestFlaky failed once and passed once
+    ends = [
+        line
+        for line in proc.stdout.splitlines()
+        if '"Action":"pass"' in line or '"Action":"fail"' in line
+    ]
+    assert sum('"Test":"TestFlaky"' in line for line in ends) == 2
+    by_name = {t.name: t for t in ingest([report]).run.tests}
+    assert sorted(by_name) == ["TestAdds", "TestFails", "TestFlaky"]
+    assert (by_name["TestAdds"].attempts, by_name["TestAdds"].flaky) == (2, False)
+    flaky = by_name["TestFlaky"]
+    assert (flaky.status, flaky.attempts, flaky.flaky) == ("passed", 2, True)
+    assert flaky.message is not None
+    assert "fails on odd attempts" in flaky.message
+    fails = by_name["TestFails"]
+    assert (fails.status, fails.attempts, fails.message) == ("failed", 2, "calc_test.go:31: always")

@@ -9,9 +9,10 @@ an ``<error>`` entry. Every test reader hands such pairs to :func:`merge_attempt
 ``tests.total`` counts each test once whatever the format:
 
 - the **last** attempt's outcome is the test's status;
-- a test that passed in the end after more than one attempt is **flaky** (a rerun only
-  happens after a failure, even where the producer wrote the failed attempt without its
-  failure, as pytest-rerunfailures does);
+- a test that passed in the end after a failed attempt is **flaky**; one that passed every
+  time it ran (``go test -count=2``) is not. pytest-rerunfailures writes its failed attempts
+  without their failure: the JUnit reader knows them as reruns from the suite's own count and
+  hands them over as failed attempts;
 - a failed test keeps its failure's message and trace; a flaky one keeps the first failure's;
 - ``attempts`` and ``duration_s`` add up;
 - pytest's teardown error (``failed on teardown with "..."``) after a failed attempt is part of
@@ -58,11 +59,10 @@ def merge_attempt(first: TestCase, again: TestCase) -> TestCase:
         return first
     again.attempts += first.attempts
     again.duration_s += first.duration_s
-    if again.status == "passed" and (first.status != "skipped" or first.flaky):
+    if again.status == "passed" and (first.status in _BAD or first.flaky):
         again.flaky = True
-        if first.status in _BAD or first.flaky:
-            again.message = again.message or first.message
-            again.trace = again.trace or first.trace
+        again.message = again.message or first.message
+        again.trace = again.trace or first.trace
     return again
 
 

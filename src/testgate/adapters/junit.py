@@ -642,7 +642,13 @@ class _Target:
         out: list[TestCase] = []
         for i, tc in enumerate(self.tests[start:], start):
             if i in repeats and out:
-                out[-1] = merge_attempt(out[-1], tc)
+                before = out[-1]
+                if before.status == "passed":
+                    # a rerun follows only a failed attempt: pytest-rerunfailures writes the
+                    # failed attempt as an empty case
+                    before.status = "failed"
+                    before.message = before.message or "failed (rerun)"
+                out[-1] = merge_attempt(before, tc)
             else:
                 out.append(tc)
         if self.frames:
