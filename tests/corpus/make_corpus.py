@@ -654,6 +654,54 @@ def static_producers(work: Path, modules: Path | None) -> None:
     )
 
 
+GO_TESTS = """\
+package calc
+
+import (
+\t"os"
+\t"path/filepath"
+\t"strconv"
+\t"testing"
+)
+
+func attempt(name string) int {
+\tpath := filepath.Join(os.Getenv("ATTEMPTS_DIR"), name)
+\tb, _ := os.ReadFile(path)
+\tn, _ := strconv.Atoi(string(b))
+\tn++
+\tos.WriteFile(path, []byte(strconv.Itoa(n)), 0o644)
+\treturn n
+}
+
+func TestAdds(t *testing.T) {
+\tif 1+1 != 2 {
+\t\tt.Fatal("arithmetic")
+\t}
+}
+
+func TestFlaky(t *testing.T) {
+\tif attempt("flaky")%2 == 1 {
+\t\tt.Fatal("fails on odd attempts")
+\t}
+}
+
+func TestSkips(t *testing.T) { t.Skip("not today") }
+
+func TestFails(t *testing.T) { t.Error("always") }
+"""
+
+
+def go_producers(work: Path) -> None:
+    d = work / "go"
+    d.mkdir()
+    (d / "go.mod").write_text("module example.com/calc\n\ngo 1.19\n")
+    (d / "calc_test.go").write_text(GO_TESTS)
+    env = {"ATTEMPTS_DIR": str(d), "GOPROXY": "off", "GOFLAGS": "-mod=mod"}
+    sh("go test -json -count=2 ./... > go.jsonl", d, env=env)
+    v = sh("go version", d).stdout.strip()
+    keep(d / "go.jsonl", OUT / "tests", "go-test__json-count2.jsonl", f"{v}; -count=2")
+
+
 if __name__ == "__main__":
     OUT = Path(sys.argv[1]).resolve()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -665,5 +713,6 @@ if __name__ == "__main__":
         cpp_producers(work)
         coverage_producers(work)
         static_producers(work, modules)
+        go_producers(work)
     (OUT / "summaries.txt").write_text("\n".join(SUMMARIES) + "\n")
     print("\n".join(SUMMARIES))
