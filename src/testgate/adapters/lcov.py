@@ -246,7 +246,8 @@ class _LazyIds(dict[int, frozenset[str]]):
     __slots__ = ("_src",)
 
     def __init__(self, rec: str, branches: _Branches, bnums: list[int], taken: dict[int, int]):
-        super().__init__()
+        # (dict's own __init__ has nothing to do for an empty dict: not called, as it runs
+        # once per record of a report)
         self._src: tuple[str, _Branches, list[int], dict[int, int]] | None = (
             rec,
             branches,
@@ -428,8 +429,10 @@ def read_lcov(path: Path, ctx: ReadContext) -> ReportData:
             fast = _read_slow(path, missing)
         norm = PathNormalizer(ctx.root)
         cov = Coverage()
+        get = missing.get
         for raw, (ls, bs) in fast.items():
-            cov.add(FileCoverage(norm(raw), ls, bs, missing.get(raw, {})))
+            ids = get(raw)
+            cov.add(FileCoverage(norm(raw), ls, bs, {} if ids is None else ids))
     return ReportData(coverage=cov)
 
 
