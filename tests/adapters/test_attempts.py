@@ -246,3 +246,23 @@ def test_go_test_count_runs_are_attempts_of_one_test(tmp_path: Path) -> None:
     assert "fails on odd attempts" in flaky.message
     fails = by_name["TestFails"]
     assert (fails.status, fails.attempts, fails.message) == ("failed", 2, "calc_test.go:31: always")
+
+
+def test_jest_junit_todos_when_a_real_test_also_took_no_time(tmp_path: Path) -> None:
+    # jest-junit 17 writes test.todo as a childless case of time="0" and leaves it out of the
+    # suite's tests=; a test that passed in 0 ms looks the same
+    f = tmp_path / "junit.xml"
+    suite = (
+        '<testsuites name="jest tests" tests="{n}"><testsuite name="calc" tests="{n}">'
+        '<testcase classname="calc adds" name="calc adds" time="{t}"></testcase>'
+        '<testcase classname="calc later" name="calc later" time="0"></testcase>'
+        "</testsuite></testsuites>"
+    )
+    f.write_text(suite.format(n=1, t="0.004"))
+    assert [(t.name, t.status) for t in read_junit(f)] == [
+        ("calc adds", "passed"),
+        ("calc later", "skipped"),
+    ]
+    # ambiguous: two cases of time="0" for one todo; none is guessed
+    f.write_text(suite.format(n=1, t="0"))
+    assert [t.status for t in read_junit(f)] == ["passed", "passed"]

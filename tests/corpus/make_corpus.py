@@ -200,14 +200,18 @@ module.exports = { add, sign };
 
 JEST_TESTS = """\
 const { add, sign } = require('./calc');
+// every test takes a few milliseconds: jest-junit writes a test.todo as time="0", like a
+// test that took no time at all, so a 0 ms test would make the todos ambiguous (see
+// docs/formats-tests.md)
+const spin = () => { const t = Date.now(); while (Date.now() - t < 3) {} };
 describe('calc', () => {
-  test('adds', () => { expect(add(1, 2)).toBe(3); });
-  test('fails', () => { expect(add(1, 2)).toBe(4); });
+  test('adds', () => { spin(); expect(add(1, 2)).toBe(3); });
+  test('fails', () => { spin(); expect(add(1, 2)).toBe(4); });
   test.todo('divides some day');
   test.skip('skipped', () => {});
-  test.each([[1, 1], [-3, -1]])('sign(%i)', (n, s) => { expect(sign(n)).toBe(s); });
+  test.each([[1, 1], [-3, -1]])('sign(%i)', (n, s) => { spin(); expect(sign(n)).toBe(s); });
 });
-test('top level', () => {});
+test('top level', () => { spin(); });
 """
 
 MOCHA_TESTS = """\
