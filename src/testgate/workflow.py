@@ -47,6 +47,7 @@ __all__ = [
     "Loaded",
     "PersistOptions",
     "Persisted",
+    "ScaleOptions",
     "execute",
     "exit_code",
     "final_word",
@@ -55,6 +56,7 @@ __all__ = [
     "ingest",
     "load",
     "load_gates",
+    "merge",
     "persist",
     "render",
     "run_failed",
@@ -156,21 +158,75 @@ class Execution:
     ingested: IngestResult | None = None
 
 
-def execute(loaded: Loaded, options: RunOptions | None = None) -> Execution:
+@dataclass(slots=True)
+class ScaleOptions:
+    """Scale-out (docs/scale-out.md): which shard this machine runs, and where steps run."""
+
+    #: ``I/N`` (1-based) or ``auto`` (from the CI's variables); None: not sharded
+    shard: str | None = None
+    #: the number of shards where the CI knows only the index (a Kubernetes Indexed Job)
+    shards: int | None = None
+    #: per-test durations to split by (a ``.test_durations`` file or report globs);
+    #: None: the history store
+    durations: str | None = None
+    #: the history store to read durations from; None: the usual resolution
+    db: str | None = None
+    #: ``local``, ``dask-local:N`` or ``tcp://HOST:PORT``; None: ``executor:`` in the config
+    executor: str | None = None
+
+
+def execute(
+    loaded: Loaded, options: RunOptions | None = None, scale: ScaleOptions | None = None
+) -> Execution:
     """Run the pipeline of *loaded* on its executor and read every report into one run.
 
     Writes nothing but the steps' logs; the run is finalised (metrics derived) but not gated.
+    With *scale*, only one shard's part runs (``shard``) and steps may run on a Dask cluster
+    (``executor``; ``executor:`` in the configuration otherwise).
     """
-    from testgate.pipeline.runner import execute_pipeline
+    import dataclasses
 
-    outcome = execute_pipeline(loaded.source, options)
-    return Execution(
+    from testgate.pipeline.runner import RunOptions, execute_pipeline
+
+    options = dataclasses.replace(options) if options is not None else RunOptions()
+    scale = scale or ScaleOptions()
+    hook = None
+    if scale.shard is not None:
+        from testgate.shard.ci import parse_shard
+        from testgate.shard.planning import timings_for
+        from testgate.shard.steps import ShardHook, timings_summary
+
+        spec = parse_shard(scale.shard, os.environ, scale.shards)
+        timings = timings_for(scale.durations, db=scale.db, config=loaded.source, root=loaded.root)
+        hook = ShardHook(spec, timings, loaded.root)
+        options.plan_hooks = [*options.plan_hooks, hook]
+        if options.progress is not None:
+            options.progress.note(timings_summary(timings, spec))
+    owned = None
+    where = scale.executor or loaded.source.config.executor
+    if options.executor is None and where not in (None, "", "local"):
+        from testgate.shard.executors import make_executor
+
+        owned = options.executor = make_executor(where, progress=options.progress)
+    try:
+        outcome = execute_pipeline(loaded.source, options)
+    finally:
+        if owned is not None:
+            owned.close()
+    execution = Execution(
         run=outcome.run,
         run_dir=outcome.run_dir,
         report_errors=list(outcome.report_errors),
         allow_failure=dict(outcome.allow_failure),
         pipeline=outcome,
     )
+    if hook is not None:
+        before = len(execution.report_errors)
+        hook.finish(execution)
+        if options.progress is not None:
+            for problem in execution.report_errors[before:]:
+                options.progress.note(problem, error=True)
+    return execution
 
 
 @dataclass(slots=True)
@@ -222,6 +278,18 @@ def ingest(patterns: Sequence[str], options: IngestOptions | None = None) -> Exe
     )
     errors = [f"{exc}" for _path, exc in result.errors]
     return Execution(run=result.run, report_errors=errors, ingested=result)
+
+
+def merge(summaries: Sequence[str | Path]) -> Execution:
+    """Merge the summaries of a sharded run's shards (``testgate run --shard I/N``) into one
+    run: each test once, coverage merged line by line, findings, report metrics and steps.
+    A missing or doubled shard, or shards that split the tests differently, is an
+    :class:`~testgate.errors.InputError` naming it."""
+    from testgate.model import read_summary
+    from testgate.shard.merge import ShardRun, merge_runs
+
+    shards = [ShardRun(str(p), read_summary(p)) for p in summaries]
+    return Execution(run=merge_runs(shards))
 
 
 # --------------------------------------------------------------------------------------- gate

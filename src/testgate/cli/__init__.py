@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "insights": ("testgate.cli.insights", "An improvement plan from the history."),
     "serve": ("testgate.cli.serve", "Serve the dashboard and Prometheus metrics."),
     "push": ("testgate.cli.push", "Push a run's metrics to a Prometheus Pushgateway."),
+    "shard": ("testgate.cli.shard", "Plan balanced shards from known test durations."),
+    "merge": ("testgate.cli.merge", "Merge the summaries of a run's shards into one run."),
 }
 
 

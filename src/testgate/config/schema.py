@@ -318,11 +318,27 @@ class StepSpec(_Strict):
         description="Delete the files named by reports: before the step runs, so that a report "
         "left by an earlier run can never be read as this run's.",
     )
+    every_shard: bool = Field(
+        default=False,
+        description="Sharding (testgate run --shard I/N): run this step in every shard. Test "
+        "steps (pytest, jest, vitest, playwright) and steps using ${{ shard.* }} always do; "
+        "any other step runs in shard 1 only unless this is true. See docs/scale-out.md.",
+    )
+    shard_files: list[str] = Field(
+        default_factory=list,
+        description="Sharding: globs (relative to the step's cwd) of the test files that "
+        "${{ shard.files }} splits between the shards, balanced by their recorded durations.",
+    )
 
     @field_validator("env", mode="before")
     @classmethod
     def _env_strings(cls, v: Any) -> Any:
         return _stringify_env(v)
+
+    @field_validator("shard_files", mode="before")
+    @classmethod
+    def _one_glob(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
 
     @field_validator("resources", mode="before")
     @classmethod
@@ -419,4 +435,10 @@ class Config(_Strict):
         default_factory=list, description="Tests whose failures do not block."
     )
     history: HistorySpec = Field(default_factory=HistorySpec, description="The history store.")
+    executor: str | None = Field(
+        default=None,
+        description="Where steps run: local (default), dask-local:N (a Dask cluster of N "
+        "workers on this machine) or tcp://HOST:PORT (a running Dask scheduler); "
+        "testgate run --executor wins. See docs/scale-out.md.",
+    )
     notify: dict[str, Any] = Field(default_factory=dict, description="Webhooks for alerts.")

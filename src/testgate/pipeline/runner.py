@@ -31,7 +31,14 @@ from testgate.model import ReportData, ReportRef, Run, StepResult
 from testgate.pipeline import facts
 from testgate.pipeline.executor import Executor, StepHandle, StepRequest, StepRun
 from testgate.pipeline.local import LocalExecutor
-from testgate.pipeline.plan import Plan, PlannedStep, build_plan
+from testgate.pipeline.plan import (
+    Plan,
+    PlannedStep,
+    build_plan,
+    shard_file_list,
+    substitute_shard,
+    uses_shard,
+)
 from testgate.pipeline.process import (
     DEFAULT_KILL_GRACE,
     HURRY,
@@ -47,12 +54,14 @@ if TYPE_CHECKING:
     from testgate.config.loader import LoadedConfig
 
 __all__ = [
+    "PYTEST_PLAN_ENV",
     "PipelineOutcome",
     "Progress",
     "RunOptions",
     "execute_pipeline",
     "expected_durations",
     "new_run_id",
+    "write_pytest_plan",
 ]
 
 
@@ -87,6 +96,9 @@ class RunOptions:
     executor: Executor | None = None
     #: install SIGINT/SIGTERM handlers (only possible in the main thread)
     handle_signals: bool = True
+    #: called with the plan before anything runs, in order (sharding, selection): they may
+    #: skip steps, rewrite commands and fill ``PlannedStep.pytest_plan``
+    plan_hooks: Sequence[Callable[[Plan], None]] = ()
 
 
 @dataclass
@@ -141,6 +153,22 @@ def expected_durations(state_dir: Path) -> dict[str, float]:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+#: the variable that switches testgate's pytest plugin on (see testgate.pytest_plugin)
+PYTEST_PLAN_ENV = "TESTGATE_PYTEST_PLAN"
+PYTEST_PLAN_SCHEMA = "testgate.pytest-plan/1"
+
+
+def write_pytest_plan(plan: dict[str, object], folder: Path, log_name: str) -> Path:
+    """Write a step's pytest plan to ``<folder>/<step>.json``; the plugin writes what it did
+    to ``<step>.result.json`` beside it (``result``), so that testgate can tell whether the
+    step's pytest followed the plan at all."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{Path(log_name).stem}.json"
+    doc = {"schema": PYTEST_PLAN_SCHEMA, **plan, "result": str(path.with_suffix(".result.json"))}
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
 
 
 def _log_names(plan: Plan) -> dict[str, str]:
@@ -200,7 +228,7 @@ class _StepJob:
     def run(self) -> StepResult:
         started_at = _iso_now()
         t0 = time.monotonic()
-        if self.step.services:
+        if self.step.services and not getattr(self.executor, "runs_services", False):
             problem = self.prepare(self.step)
             if problem is not None:
                 _append(self.request.log, f"testgate: step not started: {problem}\n")
@@ -325,6 +353,11 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
         steps=options.steps,
         context=lambda: facts.expr_context(root, env),
     )
+    for hook in options.plan_hooks:
+        hook(plan)
+    for step in plan.steps:  # an unsharded run is shard 1 of 1
+        if uses_shard(step):
+            substitute_shard(step, 1, 1, shard_file_list(step))
     state = loaded.state_dir
     run_id = new_run_id()
     run_dir = state / "runs" / run_id
@@ -362,6 +395,10 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
             "TESTGATE_STEP": step.key,
             "TESTGATE_STAGE": step.stage,
         }
+        if step.pytest_plan is not None:
+            step_env[PYTEST_PLAN_ENV] = str(
+                write_pytest_plan(step.pytest_plan, run_dir / "plans", log_names[step.key])
+            )
         request = StepRequest(
             key=step.key,
             stage=step.stage,
@@ -378,6 +415,8 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
             clean_reports=step.clean_reports,
             grace=options.grace,
             display_command=step.display_command,
+            resources={r: (n, plan.resources.get(r, n)) for r, n in step.resources.items()},
+            services={name: loaded.config.services[name] for name in step.services},
         )
         job = _StepJob(step, request, executor, prepare)
         jobs[step.key] = job
@@ -405,10 +444,14 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
                 "interrupt again to kill at once"
             )
 
+    slots = getattr(executor, "slots", None)
     scheduler = Scheduler(
         plan,
         make_job,
-        workers=options.workers or os.cpu_count() or 1,
+        workers=options.workers
+        or (slots if isinstance(slots, int) else None)
+        or os.cpu_count()
+        or 1,
         fail_fast=options.fail_fast,
         expected=expected,
         grace=options.grace,
