@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "insights": ("testgate.cli.insights", "An improvement plan from the history."),
     "serve": ("testgate.cli.serve", "Serve the dashboard and Prometheus metrics."),
     "push": ("testgate.cli.push", "Push a run's metrics to a Prometheus Pushgateway."),
+    "triage": ("testgate.cli.triage", "Group a run's failures by cause, with owners and SLA."),
 }
 
 

@@ -85,6 +85,8 @@ def _merge_duplicate(old: TestCase, new: TestCase) -> TestCase:
         duration_s=old.duration_s + new.duration_s,
         attempts=old.attempts + new.attempts,
         message=old.message or new.message,
+        category=old.category or new.category,
+        fingerprint=old.fingerprint or new.fingerprint,
     )
     if "passed" in statuses and failed:
         merged.status, merged.flaky = "passed", True  # failed, then passed: flaky here
@@ -333,6 +335,8 @@ class HistoryStore(StoreQueries):
                 min(max(int(tc.attempts), 0), 32767),
                 bool(tc.flaky or (tc.attempts > 1 and tc.status == "passed")),
                 _first_line(tc.message) if tc.status in ("failed", "error") else None,
+                (tc.category or None) if tc.status in ("failed", "error") else None,
+                (tc.fingerprint or None) if tc.status in ("failed", "error") else None,
             )
             for i, (key, tc) in enumerate(cases.items())
         ]

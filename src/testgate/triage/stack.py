@@ -1,0 +1,184 @@
+"""Stack frames read from the traces test runners write, and which of them are the project's.
+
+One parser per trace family, all tolerant: a line that is no frame is skipped, never an error.
+
+- pytest's long and short formats (``path.py:12: in name`` / ``path.py:12: ValueError``, the
+  function read from the ``def`` line of the frame's source), and Python's own tracebacks
+  (``File "path.py", line 12, in name``);
+- JavaScript (V8: ``at name (path.js:12:5)``, ``at path.js:12:5``; Node's ``node:internal``);
+- the JVM (``at pkg.Class.method(File.java:12)``) and .NET (``at Ns.Class.Method() in
+  path.cs:line 12``);
+- Go (``    file_test.go:12: message``).
+
+Frames come innermost last, as Python prints them; :func:`innermost_app_frame` walks from there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Frame", "error_lines", "in_app", "innermost_app_frame", "parse_frames"]
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One stack frame: where it is, and the source line it failed on when the trace shows it."""
+
+    path: str
+    line: int | None = None
+    function: str | None = None
+    #: the statement (pytest's ``>`` line, a traceback's code line), when shown
+    context: str | None = None
+
+
+# pytest long format: a frame ends with "path.py:12: ExcType" or "path.py:12: " (an inner
+# call follows); short format: "path.py:12: in name"
+_PYTEST_END = re.compile(
+    r"^(?P<path>[^\s:>][^:\n]*?\.pyx?):(?P<line>\d+):(?: in (?P<func>\S+)| .*)?$"
+)
+_PY_NATIVE = re.compile(r'^\s*File "(?P<path>[^"\n]+)", line (?P<line>\d+)(?:, in (?P<func>\S+))?')
+_PY_DEF = re.compile(r"^\s*(?:async\s+)?def\s+(?P<func>\w+)\s*\(")
+# V8: "at fn (file:1:2)", "at file:1:2", "at async fn (file:1:2)", "at new Foo (file:1:2)"
+_JS = re.compile(
+    r"^\s*at (?:(?:async |new )?(?P<func>[^\s(][^(]*?) \()?(?P<path>(?:file://)?[^\s()]+?):"
+    r"(?P<line>\d+):(?P<col>\d+)\)?\s*$"
+)
+_JVM = re.compile(
+    r"^\s*at (?P<func>[\w$.<>]+)\((?P<path>[\w$.-]+\.(?:java|kt|scala|groovy)):(?P<line>\d+)\)"
+)
+_DOTNET = re.compile(r"^\s*at (?P<func>[^\s(]+)\([^)]*\) in (?P<path>.+?):line (?P<line>\d+)\s*$")
+_GO = re.compile(r"^\s+(?P<path>[\w./-]+_test\.go|[\w./-]+\.go):(?P<line>\d+):")
+
+
+def _py_long(lines: list[str]) -> list[Frame]:
+    """pytest's long/auto format (frames separated by an end line) and its short format."""
+    frames: list[Frame] = []
+    start = 0
+    for i, text in enumerate(lines):
+        m = _PYTEST_END.match(text)
+        if not m:
+            continue
+        func = m.group("func")
+        context = None
+        if func is None or i + 1 < len(lines):
+            body = lines[start:i]
+            for b in reversed(body):
+                if func is None:
+                    d = _PY_DEF.match(b)
+                    if d:
+                        func = d.group("func")
+                        break
+            for b in body:
+                if b.startswith(">"):
+                    context = b[1:].strip()
+        if context is None and m.group("func") and i + 1 < len(lines):
+            nxt = lines[i + 1].strip()  # short format: the statement follows its frame line
+            if nxt and not nxt.startswith(("E ", "_ _")) and not _PYTEST_END.match(nxt):
+                context = nxt
+        frames.append(Frame(m.group("path"), int(m.group("line")), func, context))
+        start = i + 1
+    return frames
+
+
+def parse_frames(trace: str | None) -> list[Frame]:
+    """Every frame found in *trace*, outermost first (an empty list when none is found)."""
+    if not trace:
+        return []
+    lines = trace.splitlines()
+    native: list[Frame] = []
+    for i, text in enumerate(lines):
+        m = _PY_NATIVE.match(text)
+        if m:
+            ctx = lines[i + 1].strip() if i + 1 < len(lines) else None
+            if ctx and (ctx.startswith(("File ", "^", "~")) or _PY_NATIVE.match(lines[i + 1])):
+                ctx = None
+            native.append(Frame(m.group("path"), int(m.group("line")), m.group("func"), ctx))
+    if native:
+        return native
+    pyl = _py_long(lines)
+    if pyl:
+        return pyl
+    out: list[Frame] = []
+    for text in lines:
+        for rx in (_JS, _JVM, _DOTNET):
+            m = rx.match(text)
+            if m:
+                func = m.group("func")
+                out.append(
+                    Frame(m.group("path"), int(m.group("line")), func.strip() if func else None)
+                )
+                break
+    if out:
+        return out[::-1]  # JS, JVM and .NET print the innermost frame first
+    for text in lines:
+        m = _GO.match(text)
+        if m:
+            out.append(Frame(m.group("path"), int(m.group("line"))))
+    return out
+
+
+# frames in these places are the runtime's, a library's or the test runner's, not the project's
+_NOT_APP = re.compile(
+    r"(?:^|[/\\])(?:site-packages|dist-packages|node_modules|lib[/\\]python\d[\d.]*|"
+    r"_pytest|pluggy|unittest|importlib|asyncio|\.pyenv|\.nvm|jest-circus|jest-runner)(?:[/\\]|$)"
+    r"|^(?:node:|internal[/\\]|<frozen |<string>|<anonymous>)"
+    r"|^(?:java|javax|jdk|sun|kotlin|scala|org\.junit|junit|org\.opentest4j|org\.testng|"
+    r"org\.apache\.maven|org\.gradle|System|Microsoft|NUnit|Xunit)\."
+)
+_JVM_FRAMEWORK = re.compile(
+    r"^(?:java|javax|jdk|sun|kotlin|scala|org\.junit|junit|org\.opentest4j|org\.testng|"
+    r"org\.apache\.maven|org\.gradle|org\.assertj|org\.hamcrest|System|Microsoft|NUnit|Xunit)\."
+)
+
+
+def in_app(frame: Frame) -> bool:
+    """Whether *frame* is in the project's own code (not a library, the runtime or a runner)."""
+    if _NOT_APP.search(frame.path.replace("file://", "")):
+        return False
+    return not (frame.function and _JVM_FRAMEWORK.match(frame.function))
+
+
+def innermost_app_frame(frames: list[Frame]) -> Frame | None:
+    """The innermost frame in the project's code; None when every frame is a library's."""
+    for f in reversed(frames):
+        if in_app(f):
+            return f
+    return None
+
+
+_CODE_FRAME = re.compile(r"^\s*>?\s*\d+\s*\|.*$|^\s*\|\s*[~^]+\s*$|^\s*[~^]{3,}\s*$")
+
+
+def error_lines(trace: str | None, *, ends: bool = True) -> str:
+    """The lines of *trace* that describe the error, without source code or frame lines.
+
+    pytest's long format shows whole functions around its ``E`` lines; matching categories
+    against that source would read a word in the code (``timeout=``) as the error's. With
+    ``ends=False`` pytest's ``path.py:12: ValueError`` lines are left out too.
+    """
+    if not trace:
+        return ""
+    lines = trace.splitlines()
+    if any(line.startswith("E ") for line in lines):
+        keep = [line[1:].strip() for line in lines if line.startswith("E ")]
+        if ends:  # "path.py:12: ValueError": names the exception type
+            keep += [ln for ln in lines if _PYTEST_END.match(ln) and not ln.endswith(": ")]
+        return "\n".join(keep)
+    out: list[str] = []
+    skip_next = False
+    for line in lines:
+        if skip_next:
+            skip_next = False
+            if not _PY_NATIVE.match(line):
+                continue
+        if _PY_NATIVE.match(line):
+            skip_next = True
+            continue
+        if _JS.match(line) or _JVM.match(line) or _DOTNET.match(line) or _CODE_FRAME.match(line):
+            continue
+        if _PYTEST_END.match(line) and " in " in line:
+            skip_next = True  # pytest's short format: the statement follows
+            continue
+        out.append(line)
+    return "\n".join(out)
