@@ -67,13 +67,16 @@ _INFRA: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "connection refused",
         re.compile(
-            r"connection ?refused|ECONNREFUSED|errno 111\b|Connection to \S+ refused", _FLAGS
+            r"connection ?refused|(?-i:\bECONNREFUSED\b)|errno 111\b"
+            r"|Connection to \S+ refused",
+            _FLAGS,
         ),
     ),
     (
         "connection reset",
         re.compile(
-            r"connection (?:reset|aborted)|ECONNRESET|EPIPE|broken pipe|errno 104\b"
+            r"connection (?:reset|aborted)|(?-i:\bECONNRESET\b)|(?-i:\bEPIPE\b)|broken pipe"
+            r"|errno 104\b"
             r"|RemoteDisconnected|server closed the connection unexpectedly|socket hang up",
             _FLAGS,
         ),
@@ -81,7 +84,8 @@ _INFRA: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "DNS",
         re.compile(
-            r"name or service not known|nodename nor servname|getaddrinfo|ENOTFOUND|EAI_AGAIN"
+            r"name or service not known|nodename nor servname|getaddrinfo"
+            r"|(?-i:\bENOTFOUND\b)|(?-i:\bEAI_AGAIN\b)"
             r"|temporary failure in name resolution|no address associated with hostname"
             r"|could not resolve host|UnknownHostException|Name does not resolve|gaierror",
             _FLAGS,
@@ -92,31 +96,34 @@ _INFRA: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\bSSL(?:Error|_ERROR|V3_ALERT|CertVerificationError)|CERTIFICATE_VERIFY_FAILED"
             r"|certificate verify failed|TLS handshake|handshake failure|self[- ]signed certificate"
-            r"|UNABLE_TO_VERIFY_LEAF_SIGNATURE|ERR_TLS|SSLHandshakeException|DEPTH_ZERO_SELF_SIGNED",
+            r"|UNABLE_TO_VERIFY_LEAF_SIGNATURE|(?-i:\bERR_TLS\w*)|SSLHandshakeException|DEPTH_ZERO_SELF_SIGNED",
             _FLAGS,
         ),
     ),
     (
         "network unreachable",
         re.compile(
-            r"network is unreachable|no route to host|ENETUNREACH|EHOSTUNREACH"
-            r"|connect(?:ion)? timed out|ETIMEDOUT|ConnectTimeout|connect timeout",
+            r"network is unreachable|no route to host|(?-i:\bENETUNREACH\b)|(?-i:\bEHOSTUNREACH\b)"
+            r"|connect(?:ion)? timed out|(?-i:\bETIMEDOUT\b)|ConnectTimeout|connect timeout",
             _FLAGS,
         ),
     ),
     (
         "out of memory",
         re.compile(
-            r"\bMemoryError\b|out of memory|OutOfMemoryError|Cannot allocate memory|ENOMEM"
-            r"|heap out of memory|OOMKilled|oom-kill|killed by the OOM|exit code 137\b"
-            r"|returncode[=:]\s*-9\b|signal 9\b|SIGKILL",
+            r"\bMemoryError\b|out of memory|OutOfMemoryError|Cannot allocate memory"
+            r"|(?-i:\bENOMEM\b)"
+            r"|heap out of memory|(?-i:\bOOMKilled\b)|oom-kill|killed by the OOM|exit code 137\b"
+            r"|returncode[=:]\s*-9\b|signal 9\b|(?-i:\bSIGKILL\b)",
             _FLAGS,
         ),
     ),
     (
         "disk full",
         re.compile(
-            r"no space left on device|ENOSPC|disk (?:is )?full|errno 28\b|quota exceeded", _FLAGS
+            r"no space left on device|(?-i:\bENOSPC\b)|disk (?:is )?full|errno 28\b"
+            r"|quota exceeded",
+            _FLAGS,
         ),
     ),
     (
@@ -129,6 +136,9 @@ _INFRA: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+
+# node --test: a test file that exited non-zero outside any test (it failed to load)
+_NODE_FILE_FAILED = re.compile(r"^\[?Error: test failed\]? \{.*exitCode: [1-9]", re.DOTALL)
 
 _COLLECTION = re.compile(
     r"collection failure|error collecting|ImportError while (?:importing|loading)"
@@ -295,6 +305,8 @@ def categorize_text(message: str, trace: str, status: str = "failed") -> str:
     if infrastructure_kind(text) is not None:
         return "infrastructure"
     if _COLLECTION.search(message) or (status == "error" and _COLLECTION.search(trace)):
+        return "collection"
+    if message.strip() == "test failed" and _NODE_FILE_FAILED.search(trace.strip()):
         return "collection"
     if _TIMEOUT.search(message):
         return "timeout"

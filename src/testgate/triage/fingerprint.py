@@ -47,10 +47,12 @@ _TYPE_AT_START = re.compile(
 )
 _PYTEST_TYPE = re.compile(r"^[^\s:][^:\n]*?\.pyx?:\d+: (?P<type>[A-Za-z_][\w.]*)\s*$")
 _PY_ASSERT = re.compile(r"^(?:E\s+)?assert\b")
+# node's test runner wraps the error: "Error [ERR_TEST_FAILURE]: ... cause: RangeError [Error]: ..."
+_CAUSE = re.compile(r"^\s*cause: (?P<type>[A-Za-z_$][\w$.]*)(?: \[\w+\])?:", re.MULTILINE)
 _JS_CONTEXT = re.compile(r"^\s*>\s*\d+\s*\|(?P<code>.*)$")
 _ENDPOINT = re.compile(
     r"(?P<host>\d{1,3}(?:\.\d{1,3}){3}|localhost|\[[0-9a-fA-F:]+\]|::1|"
-    r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})[:/ ](?:port )?(?P<port>\d{2,5})\b"
+    r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})[:/ ](?:port )?(?P<port>\d{1,5})\b"
 )
 _HOST = re.compile(
     r"(?:ENOTFOUND|EAI_AGAIN|resolve host:?|UnknownHostException:|host)\s+['\"]?"
@@ -93,6 +95,9 @@ def exception_type(message: str | None, trace: str | None) -> str:
     ``NullPointerException``, ``AssertionError``), or ``""`` when none is named."""
     msg = (message or "").strip()
     first = msg.splitlines()[0] if msg else ""
+    cause = _CAUSE.search(trace or "")
+    if cause:
+        return _short_type(cause.group("type"))
     for line in reversed((trace or "").splitlines()):
         m = _PYTEST_TYPE.match(line)
         if m:
@@ -229,8 +234,11 @@ def signature(
     if not first:
         first = error_lines(trace).strip().splitlines()[0] if error_lines(trace).strip() else ""
     subject = scrub(first)[:300]
-    if not subject:
-        subject = scrub(test.name)  # nothing said at all: only the test tells failures apart
+    if not subject or cat in ("timeout", "collection"):
+        # nothing said, or only "timed out" / "failed to load": without a place in the code
+        # only the test (its file, its name with parameters scrubbed) tells causes apart
+        name = _norm_path(test.name) if "/" in test.name else scrub(test.name)
+        subject = f"{subject} ({name})" if subject else name
     return Signature(etype or cat, "", subject, cat)
 
 

@@ -127,7 +127,9 @@ def render_markdown(t: Triage) -> str:
         out.append("| --- | --- |")
         for i in items:
             repro = _code(i.reproduce) if i.reproduce else "(no command known)"
-            out.append(f"| {_code(i.id)} | {repro.replace('|', '&#124;')} |")
+            # GFM splits table cells on "|" even inside code spans unless it is escaped
+            cell = _code(i.id).replace("|", "\\|")
+            out.append(f"| {cell} | {repro.replace('|', chr(92) + '|')} |")
         if c.size > len(items):
             out.append(f"| … and {c.size - len(items)} more | |")
         out.append("")
