@@ -223,6 +223,14 @@ class HistoryStore(StoreQueries):
         }
         if run.verdict is not None:
             meta["verdict"] = run.verdict.to_dict()
+        retried = [
+            {"step": f"{s.stage}/{s.name}", "retried_on": s.retried_on}
+            for s in run.steps
+            if s.retried_on
+        ]
+        if retried:
+            # steps re-run by retry_on (infrastructure noise): counted here, never as flaky tests
+            meta["retried"] = retried
         # the run's share of the cumulative Prometheus metrics served at /metrics
         from testgate.history.prom import aggregate_run
 
