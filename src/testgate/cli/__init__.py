@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("testgate.cli.serve", "Serve the dashboard and Prometheus metrics."),
     "push": ("testgate.cli.push", "Push a run's metrics to a Prometheus Pushgateway."),
     "triage": ("testgate.cli.triage", "Group a run's failures by cause, with owners and SLA."),
+    "generate": ("testgate.cli.generate", "Write tests from a Python package's public API."),
 }
 
 
