@@ -59,6 +59,16 @@ _HOST = re.compile(
     r"(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)",
     re.IGNORECASE,
 )
+# where a trace names the endpoint: pytest shows a frame's arguments ("address = ('db', 5432)",
+# "url = 'http://cache:6379/x'", "host = 'payments.example'")
+_TRACE_ENDPOINTS = (
+    re.compile(r"\(\s*['\"](?P<host>[\w.-]+|\[[0-9a-fA-F:]+\])['\"]\s*,\s*(?P<port>\d{1,5})\s*\)"),
+    re.compile(
+        r"\b(?:https?|wss?|postgres(?:ql)?|redis|mysql|amqp|mongodb)://(?:[^@/\s'\"]+@)?"
+        r"(?P<host>[\w.-]+)(?::(?P<port>\d{1,5}))?"
+    ),
+    re.compile(r"\bhost(?:name)?\s*[=:]\s*['\"](?P<host>[\w.-]+)['\"]"),
+)
 _MODULE = re.compile(
     r"(?:No module named|Cannot find module|cannot import name)\s+['\"]([^'\"]+)['\"]"
 )
@@ -188,6 +198,23 @@ class Signature:
         return text
 
 
+def _endpoint(said: str, trace: str) -> str:
+    """``host:port`` (or ``host``) of the dependency an infrastructure failure names: in the
+    error's own words first, then in the arguments a trace shows."""
+    m = _ENDPOINT.search(said)
+    if m:
+        return f"{m.group('host')}:{m.group('port')}"
+    h = _HOST.search(said)
+    if h:
+        return h.group("host")
+    for rx in _TRACE_ENDPOINTS:
+        m = rx.search(trace)
+        if m:
+            port = m.groupdict().get("port")
+            return f"{m.group('host')}:{port}" if port else m.group("host")
+    return ""
+
+
 def _signal(text: str) -> str:
     m = _SIGNAL.search(text)
     if not m:
@@ -209,14 +236,9 @@ def signature(
     if cat == "infrastructure":
         kind = infrastructure_kind(said) or infrastructure_kind(trace) or "infrastructure"
         subject = ""
-        bare = f"{message}\n{error_lines(trace, ends=False)}"
-        m = _ENDPOINT.search(bare)
-        if m:
-            subject = f"{m.group('host')}:{m.group('port')}"
-        else:
-            h = _HOST.search(bare)
-            if h:
-                subject = h.group("host")
+        subject = _endpoint(f"{message}\n{error_lines(trace, ends=False)}", trace)
+        if kind == "DNS":
+            subject = subject.rsplit(":", 1)[0] if subject.count(":") == 1 else subject
         return Signature(kind, "", subject, cat)
     frames = parse_frames(trace)
     frame = innermost_app_frame(frames)

@@ -1,0 +1,123 @@
+"""Clustering accuracy of testgate's fingerprint on a corpus of real failures labelled by hand.
+
+    .venv/bin/python benchmarks/bench_triage.py            # the stored corpus
+    .venv/bin/python benchmarks/triage_corpus.py           # rebuild it first (real runs)
+
+The corpus (benchmarks/corpus/triage/) holds the JUnit reports of real pytest and node --test
+runs whose every failure has a hand-written cause (labels.json). For every pair of failures,
+"same cause" per the labels is compared with "same fingerprint": pairwise precision (pairs
+testgate groups together that truly share a cause) and recall (pairs sharing a cause that
+testgate groups together). Two naive groupings are shown for comparison: the exception type
+alone, and the exact first line of the message. It also times the fingerprinting of the
+corpus repeated 200 times (CPU time, min/median/max of 5 runs).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from testgate.adapters.registry import read_report  # noqa: E402
+from testgate.model import TestCase  # noqa: E402
+from testgate.plugins import get_plugins  # noqa: E402
+from testgate.triage import categorize, fingerprint  # noqa: E402
+from testgate.triage.fingerprint import exception_type  # noqa: E402
+
+CORPUS = Path(__file__).parent / "corpus" / "triage"
+
+
+def load() -> list[tuple[TestCase, str]]:
+    get_plugins()
+    labels: dict[str, str] = json.loads((CORPUS / "labels.json").read_text())
+    out: list[tuple[TestCase, str]] = []
+    for report in sorted(CORPUS.glob("*-junit.xml")):
+        data, _ = read_report(report)
+        for t in data.tests:
+            if t.status not in ("failed", "error"):
+                continue
+            key = t.name if t.name in labels else t.classname
+            if key not in labels:
+                raise SystemExit(f"{report.name}: failure {t.id!r} has no label in labels.json")
+            out.append((t, labels[key]))
+    missing = set(labels) - {t.name for t, _ in out} - {t.classname for t, _ in out}
+    if missing:
+        raise SystemExit(f"labelled but not failing in the corpus: {sorted(missing)}")
+    return out
+
+
+def pairwise(items: list[tuple[TestCase, str]], key: Callable[[TestCase], str]) -> tuple[float, float, int, int, int]:
+    tp = fp = fn = 0
+    keys = [key(t) for t, _ in items]
+    for (i, (_, a)), (j, (_, b)) in itertools.combinations(enumerate(items), 2):
+        same_label = a == b
+        same_key = keys[i] == keys[j]
+        if same_key and same_label:
+            tp += 1
+        elif same_key:
+            fp += 1
+        elif same_label:
+            fn += 1
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    return precision, recall, tp, fp, fn
+
+
+def main() -> int:
+    items = load()
+    causes = len({label for _, label in items})
+    print(f"corpus: {len(items)} failures, {causes} causes (hand-labelled), "
+          f"{len(items) * (len(items) - 1) // 2} pairs")
+    cats: dict[str, int] = {}
+    for t, _ in items:
+        c = categorize(t)
+        cats[c] = cats.get(c, 0) + 1
+    print("categories: " + ", ".join(f"{k} {v}" for k, v in sorted(cats.items())))
+    rows = [
+        ("testgate fingerprint", fingerprint),
+        ("exception type only", lambda t: exception_type(t.message, t.trace) or "?"),
+        ("exact first line", lambda t: (t.message or "").strip().split("\n")[0]),
+    ]
+    print(f"{'grouping':<22} {'precision':>9} {'recall':>7} {'TP':>5} {'FP':>5} {'FN':>5} {'groups':>6}")
+    for name, key in rows:
+        p, r, tp, fp, fn = pairwise(items, key)
+        groups = len({key(t) for t, _ in items})
+        print(f"{name:<22} {p:>9.3f} {r:>7.3f} {tp:>5} {fp:>5} {fn:>5} {groups:>6}")
+    # where testgate disagrees with the labels, for whoever improves it
+    p, r, *_ = pairwise(items, fingerprint)
+    by_fp: dict[str, set[str]] = {}
+    by_label: dict[str, set[str]] = {}
+    for t, label in items:
+        by_fp.setdefault(fingerprint(t), set()).add(label)
+        by_label.setdefault(label, set()).add(fingerprint(t))
+    for fp_, labels in by_fp.items():
+        if len(labels) > 1:
+            print(f"  merged (precision): {fp_} holds {sorted(labels)}")
+    for label, fps in by_label.items():
+        if len(fps) > 1:
+            print(f"  split (recall): {label!r} in {len(fps)} fingerprints")
+    times = []
+    for _ in range(5):
+        t0 = time.process_time()
+        for _ in range(200):
+            for t, _label in items:
+                fingerprint(t)
+        times.append(time.process_time() - t0)
+    n = 200 * len(items)
+    per = [x / n * 1e6 for x in times]
+    print(f"fingerprint CPU time per failure: min {min(per):.1f} µs, median "
+          f"{statistics.median(per):.1f} µs, max {max(per):.1f} µs ({n} per repetition, 5 repetitions)")
+    ok = p >= 0.95 and r >= 0.95
+    print(f"goal precision >= 0.95 and recall >= 0.95: {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
