@@ -53,7 +53,9 @@ def load() -> list[tuple[TestCase, str]]:
     return out
 
 
-def pairwise(items: list[tuple[TestCase, str]], key: Callable[[TestCase], str]) -> tuple[float, float, int, int, int]:
+def pairwise(
+    items: list[tuple[TestCase, str]], key: Callable[[TestCase], str]
+) -> tuple[float, float, int, int, int]:
     tp = fp = fn = 0
     keys = [key(t) for t, _ in items]
     for (i, (_, a)), (j, (_, b)) in itertools.combinations(enumerate(items), 2):
@@ -71,10 +73,13 @@ def pairwise(items: list[tuple[TestCase, str]], key: Callable[[TestCase], str]) 
 
 
 def main() -> int:
+    # --quick is accepted for benchmarks/run.py; the corpus is small enough to run whole
     items = load()
     causes = len({label for _, label in items})
-    print(f"corpus: {len(items)} failures, {causes} causes (hand-labelled), "
-          f"{len(items) * (len(items) - 1) // 2} pairs")
+    print(
+        f"corpus: {len(items)} failures, {causes} causes (hand-labelled), "
+        f"{len(items) * (len(items) - 1) // 2} pairs"
+    )
     cats: dict[str, int] = {}
     for t, _ in items:
         c = categorize(t)
@@ -85,7 +90,9 @@ def main() -> int:
         ("exception type only", lambda t: exception_type(t.message, t.trace) or "?"),
         ("exact first line", lambda t: (t.message or "").strip().split("\n")[0]),
     ]
-    print(f"{'grouping':<22} {'precision':>9} {'recall':>7} {'TP':>5} {'FP':>5} {'FN':>5} {'groups':>6}")
+    print(
+        f"{'grouping':<22} {'precision':>9} {'recall':>7} {'TP':>5} {'FP':>5} {'FN':>5} {'groups':>6}"
+    )
     for name, key in rows:
         p, r, tp, fp, fn = pairwise(items, key)
         groups = len({key(t) for t, _ in items})
@@ -112,11 +119,77 @@ def main() -> int:
         times.append(time.process_time() - t0)
     n = 200 * len(items)
     per = [x / n * 1e6 for x in times]
-    print(f"fingerprint CPU time per failure: min {min(per):.1f} µs, median "
-          f"{statistics.median(per):.1f} µs, max {max(per):.1f} µs ({n} per repetition, 5 repetitions)")
+    print(
+        f"fingerprint CPU time per failure: min {min(per):.1f} µs, median "
+        f"{statistics.median(per):.1f} µs, max {max(per):.1f} µs ({n} per repetition, 5 repetitions)"
+    )
     ok = p >= 0.95 and r >= 0.95
     print(f"goal precision >= 0.95 and recall >= 0.95: {'met' if ok else 'NOT met'}")
+    write_section(
+        items,
+        causes,
+        [(name, pairwise(items, key), len({key(t) for t, _ in items})) for name, key in rows],
+        per,
+    )
     return 0 if ok else 1
+
+
+SECTION = """# Failure clustering (issue 15)
+
+`benchmarks/bench_triage.py` (the corpus is rebuilt by `benchmarks/triage_corpus.py`, about a
+minute of real pytest and `node --test` runs): {n} real failures of {causes} causes, each
+failure's cause written down by hand in `benchmarks/corpus/triage/labels.json` (a helper
+raising for several parameters and callers, a test-local assertion per parametrised case,
+one-off assertions, a database and a cache service down on two closed ports, a host that does
+not resolve, a native child process dying of SIGSEGV, a queue that never drains under
+pytest-timeout, a missing module imported by two test files, node's RangeError from a shared
+helper, an API server down, two node tests waiting on one never-resolving promise). For every
+pair of failures, "same cause" (labels) against "same fingerprint". Measured {date} on the
+shared 2-core machine, load average {load} (`uptime`):
+
+| grouping | precision | recall | TP | FP | FN | groups |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+{rows}
+
+The first run of this benchmark measured precision 0.877: the two Python services refused on
+different ports were merged, because Python's `ConnectionRefusedError` does not name the
+address. The fingerprint now reads the endpoint from the arguments pytest shows in the trace
+(`address = ('127.0.0.1', 5432)`, `url = 'http://...'`), which separated them. The corpus was
+written by the engineer who wrote the fingerprint: it shows that the documented rules hold on
+real runner output, not how they fare on an unseen repository; traces of other runners (the
+JVM, .NET, Go) are covered by unit tests only.
+
+Fingerprinting costs {tmin:.0f} µs of CPU per failure (min; median {tmed:.0f} µs, max
+{tmax:.0f} µs over 5 repetitions of {reps} fingerprints).
+"""
+
+
+def write_section(
+    items: list[tuple[TestCase, str]],
+    causes: int,
+    rows: list[tuple[str, tuple[float, float, int, int, int], int]],
+    per: list[float],
+) -> None:
+    import datetime
+    import os
+
+    load = os.getloadavg()[0]
+    table = "\n".join(
+        f"| {name} | {p:.3f} | {r:.3f} | {tp} | {fp} | {fn} | {groups} |"
+        for name, (p, r, tp, fp, fn), groups in rows
+    )
+    text = SECTION.format(
+        n=len(items),
+        causes=causes,
+        date=datetime.date.today().isoformat(),
+        load=f"{load:.1f}",
+        rows=table,
+        tmin=min(per),
+        tmed=statistics.median(per),
+        tmax=max(per),
+        reps=200 * len(items),
+    )
+    (Path(__file__).parent / "results" / "triage.md").write_text(text)
 
 
 if __name__ == "__main__":

@@ -247,7 +247,10 @@ NODE_FILES = {
 
 #: test name -> its true cause (labelled by hand: one label per change that fixes it)
 CAUSES: dict[str, str] = {
-    **{f"test_parse_negative[{t}]": "parse_price rejects negatives" for t in ["-1", "-2.5", "-100", "-0.01"]},
+    **{
+        f"test_parse_negative[{t}]": "parse_price rejects negatives"
+        for t in ["-1", "-2.5", "-100", "-0.01"]
+    },
     "test_cart_total_uses_parse": "parse_price rejects negatives",
     "test_refund_parse": "parse_price rejects negatives",
     **{f"test_average_empty[values{i}]": "average of empty" for i in range(3)},
@@ -306,17 +309,38 @@ def main() -> int:
         py = Path(tmp) / "py"
         write(py, PY_FILES)
         subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors",
-             "--junitxml=junit.xml", "tests"],
-            cwd=py, capture_output=True, timeout=600, check=False,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--continue-on-collection-errors",
+                "--junitxml=junit.xml",
+                "tests",
+            ],
+            cwd=py,
+            capture_output=True,
+            timeout=600,
+            check=False,
         )
         # paths in the reports say where they were made; keep them as a CI machine would
         shutil.copy(py / "junit.xml", OUT / "pytest-junit.xml")
         node = Path(tmp) / "node"
         write(node, NODE_FILES)
         subprocess.run(
-            ["node", "--test", "--test-reporter=junit", "--test-reporter-destination=junit.xml", "test/"],
-            cwd=node, capture_output=True, timeout=600, check=False,
+            [
+                "node",
+                "--test",
+                "--test-reporter=junit",
+                "--test-reporter-destination=junit.xml",
+                "test/",
+            ],
+            cwd=node,
+            capture_output=True,
+            timeout=600,
+            check=False,
         )
         shutil.copy(node / "junit.xml", OUT / "node-junit.xml")
     (OUT / "labels.json").write_text(json.dumps(CAUSES, indent=1, ensure_ascii=False) + "\n")
