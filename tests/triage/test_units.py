@@ -328,3 +328,18 @@ def test_triage_json_shape() -> None:
         "tests.test_x::test_p[1]",
         "tests.test_x::test_p[2]",
     ]
+
+
+def test_reports_show_category_and_fingerprint() -> None:
+    from testgate.report.data import report_data
+    from testgate.report.markdown import render_markdown as report_markdown
+    from testgate.triage import apply
+
+    run = Run(id="r1")
+    run.tests = [failed("test_db", "ConnectionRefusedError: [Errno 111] Connection refused")]
+    apply(run)
+    run.finalize()
+    assert "❌ tests.test_x::test_db · infrastructure" in report_markdown(run)
+    fail = report_data(run)["failures"][0]
+    assert fail["category"] == "infrastructure"
+    assert fail["fingerprint"] == run.tests[0].fingerprint
