@@ -134,6 +134,11 @@ def test_triage_of_a_summary_without_history(project: Project, tmp_path: Path) -
     )
     out.assert_code(1)
     assert "## 1. exception:" in (tmp_path / "t.md").read_text()
+    from testgate import api
+
+    t = api.triage(config=project.root / "testgate.yaml")
+    assert [c.size for c in t.clusters] == [2, 1]
+    assert t.clusters[0].category == "exception"
     bad = project.run("triage", "--summary", str(tmp_path / "missing.json"))
     bad.assert_code(2)
     assert "no such summary file" in bad.err
