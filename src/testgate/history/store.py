@@ -164,8 +164,8 @@ class HistoryStore(StoreQueries):
         if self._schema_revision() == S.HEAD_REVISION:
             return
         from alembic import command
-        from alembic.runtime.migration import MigrationContext
         from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
 
         with self._write() as conn:
             if self.dialect == "postgresql":
