@@ -38,7 +38,7 @@ def test_run_test_suite_counts_and_keeps_going() -> None:
     result = run_test_suite(
         "Security Tests", {"sqli": boom, "xss": lambda: None, "async": async_ok}, out=out
     )
-    assert (result.passed, result.failed) == (2, 1)
+    assert (result.passed, result.failed) == (2, 1), [f.trace for f in result.failures]
     assert str(result.failures[0]) == "sqli: ValueError: SQL injection vulnerability detected"
     assert out.getvalue().splitlines()[-1] == "Security Tests: 2 passed, 1 failed"
 
@@ -225,3 +225,16 @@ def test_health_monitor_on_a_real_postgresql_pool(postgres_url: str) -> None:
         monitor.stop()
         engine.dispose()
         dead.dispose()
+
+
+def test_run_test_suite_from_inside_a_running_loop() -> None:
+    import asyncio
+
+    async def coro_test() -> None:
+        await asyncio.sleep(0)
+
+    async def main() -> tuple[int, int]:
+        r = run_test_suite("inside", {"coro": coro_test}, out=None)
+        return r.passed, r.failed
+
+    assert asyncio.run(main()) == (1, 0)

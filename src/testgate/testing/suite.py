@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
@@ -61,12 +62,33 @@ class SuiteResult:
 
 def _call(fn: Callable[[], Any]) -> None:
     result = fn()
-    if inspect.isawaitable(result):
+    if not inspect.isawaitable(result):
+        return
+    awaitable = result
 
-        async def wait() -> Any:
-            return await result
+    async def wait() -> Any:
+        return await awaitable
 
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
         asyncio.run(wait())
+        return
+    # called from inside a running event loop (an async test, a notebook): a loop of its own
+    # in a worker thread, so that the caller's loop is neither blocked nor re-entered
+    errors: list[BaseException] = []
+
+    def runner() -> None:
+        try:
+            asyncio.run(wait())
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=runner, name="run_test_suite")
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
 
 
 def run_test_suite(
