@@ -58,6 +58,7 @@ __all__ = [
     "ingest",
     "load",
     "load_gates",
+    "load_triage",
     "persist",
     "render",
     "run_failed",
@@ -150,15 +151,22 @@ def load(config: str | Path | None = None) -> Loaded:
 def triage_settings(loaded: Loaded | None) -> TriageSettings:
     """The ``triage:`` and ``escalation:`` sections of *loaded*, parsed (defaults without a
     configuration). Raises :class:`~testgate.errors.ConfigError` naming file and line."""
-    from testgate.triage import TriageSettings, settings_from
+    from testgate.triage import TriageSettings
 
     if loaded is None:
         return TriageSettings()
-    cfg = loaded.source.config
+    return load_triage(loaded.source)
+
+
+def load_triage(source: LoadedConfig) -> TriageSettings:
+    """The ``triage:`` and ``escalation:`` sections of *source*; problems name ``file:line``."""
+    from testgate.triage import settings_from
+
+    cfg = source.config
     try:
         return settings_from(cfg.triage, cfg.escalation)
     except ConfigError as exc:
-        raise _located(loaded.source, exc) from None
+        raise _located(source, exc) from None
 
 
 @dataclass(slots=True)

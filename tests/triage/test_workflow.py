@@ -273,3 +273,40 @@ pipeline:
     # noise, not flakiness: the history has the retry on the run, and a test that passed once
     assert info.meta["retried"] == [{"step": "unit/pytest", "retried_on": step.retried_on}]
     assert [(r.status, r.attempts, r.flaky) for r in results] == [("passed", 1, False)]
+
+
+def test_bad_triage_sections_are_located_and_the_seed_matrix_validates(project: Project) -> None:
+    project.write(
+        "testgate.yaml",
+        """
+        project: x
+        triage:
+          categories:
+            - name: db
+              message: "("
+        escalation:
+          db_failure:
+            severity: urgent
+        """,
+    )
+    out = project.run("validate")
+    out.assert_code(2)
+    assert "testgate.yaml:5: triage.categories[0].message: '(' is not a valid regular" in out.err
+    assert "testgate.yaml:8: escalation.db_failure.severity: 'urgent' is not one of" in out.err
+    project.write(
+        "testgate.yaml",
+        """
+        project: x
+        escalation:
+          escalation_matrix:
+            unit_test_failure:
+              severity: medium
+              owner: "component_developer"
+              sla: "2 hours"
+            security_gate_failure:
+              severity: critical
+              owner: "security_team"
+              sla: "immediate"
+        """,
+    )
+    project.run("validate").assert_success()
