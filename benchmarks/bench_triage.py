@@ -110,10 +110,15 @@ def main() -> int:
     for label, fps in by_label.items():
         if len(fps) > 1:
             print(f"  split (recall): {label!r} in {len(fps)} fingerprints")
+    from testgate.triage import stack
+
     times = []
     for _ in range(5):
         t0 = time.process_time()
         for _ in range(200):
+            # no help from the trace caches: every pass parses every trace again
+            stack._parse_frames.cache_clear()
+            stack._error_lines.cache_clear()
             for t, _label in items:
                 fingerprint(t)
         times.append(time.process_time() - t0)
@@ -160,7 +165,10 @@ real runner output, not how they fare on an unseen repository; traces of other r
 JVM, .NET, Go) are covered by unit tests only.
 
 Fingerprinting costs {tmin:.0f} µs of CPU per failure (min; median {tmed:.0f} µs, max
-{tmax:.0f} µs over 5 repetitions of {reps} fingerprints).
+{tmax:.0f} µs over 5 repetitions of {reps} fingerprints, the trace caches cleared before every
+pass over the corpus). A first version cost about 370 µs: eight case-insensitive searches per
+failure for infrastructure words; a substring test of the words every pattern needs now skips
+them for most failures, and the frames and error lines of a trace are parsed once.
 """
 
 

@@ -286,8 +286,31 @@ def parse_rules(raw: Any, *, where: str = "triage.categories") -> list[CategoryR
     return rules
 
 
+#: a word every infrastructure pattern needs (lower case): most failures have none, and eight
+#: case-insensitive searches of a long text cost far more than these substring tests
+_INFRA_WORDS = (
+    "refused", "reset", "abort", "pipe", "hang up", "disconnect", "closed the connection",
+    "resolv", "getaddrinfo", "name or service", "nodename", "enotfound", "eai_again",
+    "unknownhost", "address associated", "gaierror", "ssl", "certificate", "tls", "handshake",
+    "self", "unable_to_verify", "unreach", "no route", "timed out", "timedout", "timeout",
+    "memory", "enomem", "oom", "137", "returncode", "signal 9", "sigkill", "space left",
+    "enospc", "disk", "errno", "quota", "worker", "node down", "brokenprocesspool",
+)  # fmt: skip
+_CRASH_WORDS = (
+    "sig", "segmentation", "segfault", "core dumped", "fatal python error", "returncode",
+    "died with", "exit", "signal", "abort", "illegal instruction", "bus error",
+)  # fmt: skip
+
+
+def _mentions(text: str, words: tuple[str, ...]) -> bool:
+    low = text.lower()
+    return any(w in low for w in words)
+
+
 def infrastructure_kind(text: str) -> str | None:
     """Which infrastructure failure *text* describes (``connection refused``, ``DNS``...)."""
+    if not _mentions(text, _INFRA_WORDS):
+        return None
     for kind, rx in _INFRA:
         if rx.search(text):
             return kind
@@ -298,7 +321,7 @@ def categorize_text(message: str, trace: str, status: str = "failed") -> str:
     """The built-in category of a failure with this message and trace."""
     trace = error_lines(trace)
     text = f"{message}\n{trace}" if trace else message
-    if _CRASH.search(text):
+    if _mentions(text, _CRASH_WORDS) and _CRASH.search(text):
         return "crash"
     # the error's own line decides before the rest of the trace: a test that times out
     # while connecting is a timeout of the connection, i.e. the infrastructure's

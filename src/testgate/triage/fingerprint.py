@@ -105,19 +105,22 @@ def exception_type(message: str | None, trace: str | None) -> str:
     ``NullPointerException``, ``AssertionError``), or ``""`` when none is named."""
     msg = (message or "").strip()
     first = msg.splitlines()[0] if msg else ""
-    cause = _CAUSE.search(trace or "")
+    text = trace or ""
+    cause = _CAUSE.search(text) if "cause: " in text else None
     if cause:
         return _short_type(cause.group("type"))
-    for line in reversed((trace or "").splitlines()):
-        m = _PYTEST_TYPE.match(line)
-        if m:
-            return _short_type(m.group("type"))
+    if ".py:" in text:
+        for line in reversed(text.splitlines()):
+            m = _PYTEST_TYPE.match(line) if ".py" in line else None
+            if m:
+                return _short_type(m.group("type"))
     m = _TYPE_AT_START.match(first)
     if m:
         return _short_type(m.group("type"))
     if _PY_ASSERT.match(first):
         return "AssertionError"
-    for line in (trace or "").splitlines():
+    # the trace without its frame and source lines: where a type can be named
+    for line in error_lines(text).splitlines():
         s = line.strip()
         m = _TYPE_AT_START.match(s)
         if m:

@@ -15,7 +15,9 @@ Frames come innermost last, as Python prints them; :func:`innermost_app_frame` w
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = ["Frame", "error_lines", "in_app", "innermost_app_frame", "parse_frames"]
@@ -56,7 +58,7 @@ def _py_long(lines: list[str]) -> list[Frame]:
     frames: list[Frame] = []
     start = 0
     for i, text in enumerate(lines):
-        m = _PYTEST_END.match(text)
+        m = _PYTEST_END.match(text) if ".py" in text else None
         if not m:
             continue
         func = m.group("func")
@@ -85,22 +87,35 @@ def parse_frames(trace: str | None) -> list[Frame]:
     """Every frame found in *trace*, outermost first (an empty list when none is found)."""
     if not trace:
         return []
+    return list(_parse_frames(trace))
+
+
+@functools.lru_cache(maxsize=2048)
+def _parse_frames(trace: str) -> tuple[Frame, ...]:
+    # cheap substring tests pick the lines worth a regular expression: a run can have tens of
+    # thousands of failures with 16 kB traces each
     lines = trace.splitlines()
-    native: list[Frame] = []
-    for i, text in enumerate(lines):
-        m = _PY_NATIVE.match(text)
-        if m:
-            ctx = lines[i + 1].strip() if i + 1 < len(lines) else None
-            if ctx and (ctx.startswith(("File ", "^", "~")) or _PY_NATIVE.match(lines[i + 1])):
-                ctx = None
-            native.append(Frame(m.group("path"), int(m.group("line")), m.group("func"), ctx))
-    if native:
-        return native
-    pyl = _py_long(lines)
-    if pyl:
-        return pyl
+    if 'File "' in trace:
+        native: list[Frame] = []
+        for i, text in enumerate(lines):
+            if 'File "' not in text:
+                continue
+            m = _PY_NATIVE.match(text)
+            if m:
+                ctx = lines[i + 1].strip() if i + 1 < len(lines) else None
+                if ctx and (ctx.startswith(("File ", "^", "~")) or _PY_NATIVE.match(lines[i + 1])):
+                    ctx = None
+                native.append(Frame(m.group("path"), int(m.group("line")), m.group("func"), ctx))
+        if native:
+            return tuple(native)
+    if ".py" in trace:
+        pyl = _py_long(lines)
+        if pyl:
+            return tuple(pyl)
     out: list[Frame] = []
     for text in lines:
+        if not text.lstrip().startswith("at "):
+            continue
         for rx in (_JS, _JVM, _DOTNET):
             m = rx.match(text)
             if m:
@@ -110,12 +125,13 @@ def parse_frames(trace: str | None) -> list[Frame]:
                 )
                 break
     if out:
-        return out[::-1]  # JS, JVM and .NET print the innermost frame first
-    for text in lines:
-        m = _GO.match(text)
-        if m:
-            out.append(Frame(m.group("path"), int(m.group("line"))))
-    return out
+        return tuple(out[::-1])  # JS, JVM and .NET print the innermost frame first
+    if ".go:" in trace:
+        for text in lines:
+            m = _GO.match(text) if ".go:" in text else None
+            if m:
+                out.append(Frame(m.group("path"), int(m.group("line"))))
+    return tuple(out)
 
 
 # frames in these places are the runtime's, a library's or the test runner's, not the project's
@@ -139,7 +155,7 @@ def in_app(frame: Frame) -> bool:
     return not (frame.function and _JVM_FRAMEWORK.match(frame.function))
 
 
-def innermost_app_frame(frames: list[Frame]) -> Frame | None:
+def innermost_app_frame(frames: Sequence[Frame]) -> Frame | None:
     """The innermost frame in the project's code; None when every frame is a library's."""
     for f in reversed(frames):
         if in_app(f):
@@ -159,25 +175,39 @@ def error_lines(trace: str | None, *, ends: bool = True) -> str:
     """
     if not trace:
         return ""
+    return _error_lines(trace, ends)
+
+
+@functools.lru_cache(maxsize=2048)
+def _error_lines(trace: str, ends: bool) -> str:
     lines = trace.splitlines()
-    if any(line.startswith("E ") for line in lines):
+    if trace.startswith("E ") or "\nE " in trace:
         keep = [line[1:].strip() for line in lines if line.startswith("E ")]
         if ends:  # "path.py:12: ValueError": names the exception type
-            keep += [ln for ln in lines if _PYTEST_END.match(ln) and not ln.endswith(": ")]
+            keep += [
+                ln
+                for ln in lines
+                if ".py" in ln and not ln.endswith(": ") and _PYTEST_END.match(ln)
+            ]
         return "\n".join(keep)
     out: list[str] = []
     skip_next = False
     for line in lines:
         if skip_next:
             skip_next = False
-            if not _PY_NATIVE.match(line):
+            if 'File "' not in line:
                 continue
-        if _PY_NATIVE.match(line):
+        stripped = line.lstrip()
+        if stripped.startswith('File "') and _PY_NATIVE.match(line):
             skip_next = True
             continue
-        if _JS.match(line) or _JVM.match(line) or _DOTNET.match(line) or _CODE_FRAME.match(line):
+        if stripped.startswith("at ") and (
+            _JS.match(line) or _JVM.match(line) or _DOTNET.match(line)
+        ):
             continue
-        if _PYTEST_END.match(line) and " in " in line:
+        if ("|" in line or "^" in line or "~" in line) and _CODE_FRAME.match(line):
+            continue
+        if ".py:" in line and " in " in line and _PYTEST_END.match(line):
             skip_next = True  # pytest's short format: the statement follows
             continue
         out.append(line)
