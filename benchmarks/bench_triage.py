@@ -119,6 +119,7 @@ def main() -> int:
             # no help from the trace caches: every pass parses every trace again
             stack._parse_frames.cache_clear()
             stack._error_lines.cache_clear()
+            stack.app_frame.cache_clear()
             for t, _label in items:
                 fingerprint(t)
         times.append(time.process_time() - t0)

@@ -21,7 +21,7 @@ from testgate.triage.codeowners import CodeOwners
 from testgate.triage.escalation import EscalationSpec, FailureFacts, severity_rank
 from testgate.triage.fingerprint import scrub, signature
 from testgate.triage.repro import reproduce
-from testgate.triage.stack import innermost_app_frame, parse_frames
+from testgate.triage.stack import app_frame
 
 __all__ = [
     "TRIAGE_SCHEMA",
@@ -293,7 +293,7 @@ def _test_items(run: Run, rules: Sequence[CategoryRule], root: Path | None) -> l
         sig = signature(t, rules)
         category = t.category or sig.category
         fp = t.fingerprint or sig.fingerprint
-        frame = innermost_app_frame(parse_frames(t.trace))
+        frame = app_frame(t.trace)
         items.append(
             FailureItem(
                 kind="test",

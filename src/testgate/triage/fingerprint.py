@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from testgate.model import TestCase
 from testgate.triage.categories import CategoryRule, categorize, infrastructure_kind
-from testgate.triage.stack import Frame, error_lines, innermost_app_frame, parse_frames
+from testgate.triage.stack import Frame, app_frame, error_lines
 
 __all__ = ["Signature", "exception_type", "fingerprint", "scrub", "signature"]
 
@@ -243,8 +243,7 @@ def signature(
         if kind == "DNS":
             subject = subject.rsplit(":", 1)[0] if subject.count(":") == 1 else subject
         return Signature(kind, "", subject, cat)
-    frames = parse_frames(trace)
-    frame = innermost_app_frame(frames)
+    frame = app_frame(trace)
     etype = exception_type(message, trace)
     if cat == "collection":
         m = _MODULE.search(said)

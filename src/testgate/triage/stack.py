@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Frame", "error_lines", "in_app", "innermost_app_frame", "parse_frames"]
+__all__ = ["Frame", "app_frame", "error_lines", "in_app", "innermost_app_frame", "parse_frames"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,19 @@ _JVM = re.compile(
     r"^\s*at (?P<func>[\w$.<>]+)\((?P<path>[\w$.-]+\.(?:java|kt|scala|groovy)):(?P<line>\d+)\)"
 )
 _DOTNET = re.compile(r"^\s*at (?P<func>[^\s(]+)\([^)]*\) in (?P<path>.+?):line (?P<line>\d+)\s*$")
+# the same formats over a whole trace at once (a run can hold tens of thousands of failures:
+# one scan in C per trace instead of a few regular expressions per line in Python)
+_NATIVE_BLOCK = re.compile(
+    r'^[ \t]*File "[^"\n]+", line \d+[^\n]*(?:\n(?![ \t]*File ")[^\n]*)?(?:\n|$)', re.MULTILINE
+)
+_SHORT_BLOCK = re.compile(
+    r"^[^\s:][^:\n]*?\.pyx?:\d+: in \S+[ \t]*(?:\n[^\n]*)?(?:\n|$)", re.MULTILINE
+)
+_AT_LINE = re.compile(r"^[ \t]*at [^\n]*?(?:\)|:\d+:\d+|:line \d+)[ \t]*(?:\n|$)", re.MULTILINE)
+_CODE_FRAME_ML = re.compile(
+    r"^(?:[ \t]*>?[ \t]*\d+[ \t]*\|[^\n]*|[ \t]*\|[ \t]*[~^]+[ \t]*|[ \t]*[~^]{3,}[ \t]*)(?:\n|$)",
+    re.MULTILINE,
+)
 _GO = re.compile(r"^\s+(?P<path>[\w./-]+_test\.go|[\w./-]+\.go):(?P<line>\d+):")
 
 
@@ -113,17 +126,18 @@ def _parse_frames(trace: str) -> tuple[Frame, ...]:
         if pyl:
             return tuple(pyl)
     out: list[Frame] = []
-    for text in lines:
-        if not text.lstrip().startswith("at "):
-            continue
-        for rx in (_JS, _JVM, _DOTNET):
-            m = rx.match(text)
-            if m:
-                func = m.group("func")
-                out.append(
-                    Frame(m.group("path"), int(m.group("line")), func.strip() if func else None)
-                )
-                break
+    at_lines = [ln for ln in lines if ln.lstrip().startswith("at ")]
+    if at_lines:
+        order = _frame_order(trace)
+        for text in at_lines:
+            for rx in order:
+                m = rx.match(text)
+                if m:
+                    func = m.group("func")
+                    out.append(
+                        Frame(m.group("path"), int(m.group("line")), func.strip() if func else None)
+                    )
+                    break
     if out:
         return tuple(out[::-1])  # JS, JVM and .NET print the innermost frame first
     if ".go:" in trace:
@@ -153,6 +167,40 @@ def in_app(frame: Frame) -> bool:
     if _NOT_APP.search(frame.path.replace("file://", "")):
         return False
     return not (frame.function and _JVM_FRAMEWORK.match(frame.function))
+
+
+@functools.lru_cache(maxsize=2048)
+def app_frame(trace: str | None) -> Frame | None:
+    """The innermost frame of the project's own code in *trace* (what a fingerprint needs):
+    JavaScript, JVM and .NET traces print it first, so reading stops there."""
+    if not trace:
+        return None
+    if 'File "' in trace or ".py" in trace:
+        return innermost_app_frame(parse_frames(trace))
+    if "at " in trace:
+        order = _frame_order(trace)
+        for text in trace.splitlines():
+            if not text.lstrip().startswith("at "):
+                continue
+            for rx in order:
+                m = rx.match(text)
+                if m:
+                    func = m.group("func")
+                    f = Frame(m.group("path"), int(m.group("line")), func.strip() if func else None)
+                    if in_app(f):
+                        return f
+                    break
+        return None
+    return innermost_app_frame(parse_frames(trace))
+
+
+def _frame_order(trace: str) -> tuple[re.Pattern[str], ...]:
+    """The likeliest frame format first: V8's pattern is the costliest to try on a JVM line."""
+    if any(ext in trace for ext in (".java:", ".kt:", ".scala:", ".groovy:")):
+        return (_JVM, _JS)
+    if ":line " in trace:
+        return (_DOTNET, _JS)
+    return (_JS,)
 
 
 def innermost_app_frame(frames: Sequence[Frame]) -> Frame | None:
@@ -190,25 +238,13 @@ def _error_lines(trace: str, ends: bool) -> str:
                 if ".py" in ln and not ln.endswith(": ") and _PYTEST_END.match(ln)
             ]
         return "\n".join(keep)
-    out: list[str] = []
-    skip_next = False
-    for line in lines:
-        if skip_next:
-            skip_next = False
-            if 'File "' not in line:
-                continue
-        stripped = line.lstrip()
-        if stripped.startswith('File "') and _PY_NATIVE.match(line):
-            skip_next = True
-            continue
-        if stripped.startswith("at ") and (
-            _JS.match(line) or _JVM.match(line) or _DOTNET.match(line)
-        ):
-            continue
-        if ("|" in line or "^" in line or "~" in line) and _CODE_FRAME.match(line):
-            continue
-        if ".py:" in line and " in " in line and _PYTEST_END.match(line):
-            skip_next = True  # pytest's short format: the statement follows
-            continue
-        out.append(line)
-    return "\n".join(out)
+    text = trace
+    if 'File "' in text:
+        text = _NATIVE_BLOCK.sub("", text)
+    if ".py" in text:
+        text = _SHORT_BLOCK.sub("", text)  # pytest's short format: frame line and statement
+    if "at " in text:
+        text = _AT_LINE.sub("", text)
+    if "|" in text or "^" in text or "~" in text:
+        text = _CODE_FRAME_ML.sub("", text)
+    return text
