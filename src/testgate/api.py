@@ -16,17 +16,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from testgate import workflow
 from testgate.errors import ExitCode
 from testgate.model import ReportData, ReportRef, Run, read_summary
 from testgate.verdict import Verdict
 
+if TYPE_CHECKING:
+    from testgate.generate import GenerateResult
+    from testgate.triage import Triage
+
 __all__ = [
     "RunResult",
     "dashboard",
     "gate",
+    "generate",
     "ingest",
     "merge",
     "read_report",
@@ -35,6 +40,7 @@ __all__ = [
     "run",
     "serve",
     "shard_plan",
+    "triage",
 ]
 
 
@@ -269,3 +275,40 @@ def serve(
             "a token is set"
         )
     uvicorn.run(dashboard(db=db, config=config, token=token), host=host, port=port)
+
+
+def triage(
+    summary: str | Path | None = None,
+    *,
+    config: str | Path | None = None,
+    db: str | None = None,
+    history: bool = True,
+) -> Triage:
+    """``testgate triage``: a run's failures grouped by cause (biggest first), each with
+    category, tests, owners, severity, SLA and when the cause was first seen in the history.
+
+    *summary* defaults to ``.testgate/latest/summary.json`` beside *config*; render the result
+    with :func:`testgate.triage.render` (``text``, ``json``, ``markdown``).
+    """
+    loaded = workflow.load(config) if config is not None else None
+    if summary is None:
+        base = loaded.state_dir if loaded is not None else Path(".testgate")
+        summary = base / "latest" / "summary.json"
+    return workflow.triage_report(
+        loaded, read_summary(summary), workflow.TriageOptions(db=db, history=history)
+    )
+
+
+def generate(
+    src: str | Path,
+    tests: str | Path = "tests/generated",
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    integration: bool = False,
+) -> GenerateResult:
+    """``testgate generate``: write property tests, stubs and (with *integration*) route smoke
+    tests for the public API of the package at *src* into *tests*."""
+    from testgate.generate import generate as _generate
+
+    return _generate(Path(src), Path(tests), dry_run=dry_run, force=force, integration=integration)

@@ -445,9 +445,12 @@ class StepResult:
     reason: str | None = None  # why skipped, cancelled or timed out
     command: str | None = None
     started_at: str | None = None
+    #: why the step ran once more (``retry_on:``): its first attempt failed only for these
+    #: triage categories; such a retry is noise, not flakiness
+    retried_on: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "stage": self.stage,
             "name": self.name,
             "status": self.status,
@@ -460,6 +463,9 @@ class StepResult:
             "command": self.command,
             "started_at": self.started_at,
         }
+        if self.retried_on is not None:
+            d["retried_on"] = self.retried_on
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StepResult:
@@ -475,6 +481,7 @@ class StepResult:
             reason=d.get("reason"),
             command=d.get("command"),
             started_at=d.get("started_at"),
+            retried_on=d.get("retried_on"),
         )
 
 
