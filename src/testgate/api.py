@@ -25,6 +25,8 @@ from testgate.verdict import Verdict
 
 if TYPE_CHECKING:
     from testgate.gates.backtest import Backtest
+    from testgate.generate import GenerateResult
+    from testgate.triage import Triage
 
 __all__ = [
     "RunResult",
@@ -32,13 +34,17 @@ __all__ = [
     "config_schema",
     "dashboard",
     "gate",
+    "generate",
     "ingest",
+    "merge",
     "metrics",
     "read_report",
     "record",
     "render",
     "run",
     "serve",
+    "shard_plan",
+    "triage",
 ]
 
 
@@ -67,10 +73,16 @@ def run(
     record: bool = True,
     db: str | None = None,
     html: str | Path | None = None,
+    shard: str | None = None,
+    shard_durations: str | None = None,
+    executor: str | None = None,
 ) -> RunResult:
     """``testgate run``: run the pipeline of *config*, gate the run, write its summary, record
     it in the history and (with *html*) write its HTML report.
 
+    *shard* (``"2/4"`` or ``"auto"``) runs one shard of a sharded run (``shard_durations``:
+    the timings to split by instead of the history's); *executor* (``"dask-local:4"``,
+    ``"tcp://host:8786"``) runs the steps on a Dask cluster. See docs/scale-out.md.
     Signal handlers are installed only when called from the main thread.
     """
     from testgate.pipeline.runner import RunOptions
@@ -79,7 +91,9 @@ def run(
 
     loaded = workflow.load(config)
     execution = workflow.execute(
-        loaded, RunOptions(workers=workers, fail_fast=fail_fast, stages=stages, steps=steps)
+        loaded,
+        RunOptions(workers=workers, fail_fast=fail_fast, stages=stages, steps=steps),
+        workflow.ScaleOptions(shard=shard, durations=shard_durations, db=db, executor=executor),
     )
     verdict = workflow.gate(loaded, execution.run) if workflow.has_gates(loaded) else None
     persisted = workflow.persist(
@@ -129,6 +143,45 @@ def ingest(
         summary=persisted.summary,
         errors=list(execution.report_errors),
     )
+
+
+def merge(summaries: Sequence[str | Path], *, output: str | Path = "merged.json") -> RunResult:
+    """``testgate merge``: the summaries of every shard of a sharded run into one run, written
+    to *output*. A missing or doubled shard, or shards that split the tests differently, raise
+    :class:`~testgate.errors.InputError` naming it."""
+    execution = workflow.merge(summaries)
+    persisted = workflow.persist(
+        None, execution.run, workflow.PersistOptions(summary=Path(output), record=False)
+    )
+    return RunResult(
+        run=execution.run,
+        exit_code=workflow.exit_code(execution, errors=persisted.errors),
+        summary=persisted.summary,
+    )
+
+
+def shard_plan(
+    shards: int,
+    *,
+    durations: str | None = None,
+    by: str = "test",
+    tests: str | Path | None = None,
+    db: str | None = None,
+) -> dict[str, Any]:
+    """``testgate shard plan --json``: the split of the suite into *shards* balanced shards,
+    from the history store (or *durations*: a ``.test_durations`` file or report globs)."""
+    from testgate.shard.planning import PlanOptions, plan_shards
+
+    plan = plan_shards(
+        PlanOptions(
+            shards=shards,
+            durations=durations,
+            by="file" if by == "file" else "test",
+            tests=Path(tests) if tests is not None else None,
+            db=db,
+        )
+    )
+    return plan.to_dict()
 
 
 def gate(
@@ -274,3 +327,40 @@ def serve(
             "a token is set"
         )
     uvicorn.run(dashboard(db=db, config=config, token=token), host=host, port=port)
+
+
+def triage(
+    summary: str | Path | None = None,
+    *,
+    config: str | Path | None = None,
+    db: str | None = None,
+    history: bool = True,
+) -> Triage:
+    """``testgate triage``: a run's failures grouped by cause (biggest first), each with
+    category, tests, owners, severity, SLA and when the cause was first seen in the history.
+
+    *summary* defaults to ``.testgate/latest/summary.json`` beside *config*; render the result
+    with :func:`testgate.triage.render` (``text``, ``json``, ``markdown``).
+    """
+    loaded = workflow.load(config) if config is not None else None
+    if summary is None:
+        base = loaded.state_dir if loaded is not None else Path(".testgate")
+        summary = base / "latest" / "summary.json"
+    return workflow.triage_report(
+        loaded, read_summary(summary), workflow.TriageOptions(db=db, history=history)
+    )
+
+
+def generate(
+    src: str | Path,
+    tests: str | Path = "tests/generated",
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    integration: bool = False,
+) -> GenerateResult:
+    """``testgate generate``: write property tests, stubs and (with *integration*) route smoke
+    tests for the public API of the package at *src* into *tests*."""
+    from testgate.generate import generate as _generate
+
+    return _generate(Path(src), Path(tests), dry_run=dry_run, force=force, integration=integration)

@@ -36,9 +36,11 @@ if TYPE_CHECKING:
     from testgate.history.alerts import AlertFired
     from testgate.history.notify import Delivery
     from testgate.history.recording import RecordOutcome
+    from testgate.history.store import HistoryStore
     from testgate.history.view import HistoryView
     from testgate.pipeline.runner import PipelineOutcome, RunOptions
     from testgate.report.registry import RenderContext
+    from testgate.triage import Triage, TriageSettings
     from testgate.verdict import Verdict
 
 __all__ = [
@@ -49,6 +51,8 @@ __all__ = [
     "Loaded",
     "PersistOptions",
     "Persisted",
+    "ScaleOptions",
+    "TriageOptions",
     "backtest",
     "execute",
     "exit_code",
@@ -58,10 +62,15 @@ __all__ = [
     "ingest",
     "load",
     "load_gates",
+    "load_triage",
+    "merge",
     "persist",
     "quarantine",
     "render",
     "run_failed",
+    "triage",
+    "triage_report",
+    "triage_settings",
 ]
 
 
@@ -149,7 +158,9 @@ def load(config: str | Path | None = None) -> Loaded:
         return checked.problems
 
     source = load_config(config, checks=[gates_and_alerts])
-    return Loaded(source=source, gates=load_gates(source), notes=_locate_notes(source, notes))
+    loaded = Loaded(source=source, gates=load_gates(source), notes=_locate_notes(source, notes))
+    triage_settings(loaded)  # a bad triage: or escalation: section fails here, located
+    return loaded
 
 
 def _locate_notes(source: LoadedConfig, notes: list[str]) -> list[str]:
@@ -167,6 +178,93 @@ def _shown(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+# ------------------------------------------------------------------------------------- triage
+
+
+def triage_settings(loaded: Loaded | None) -> TriageSettings:
+    """The ``triage:`` and ``escalation:`` sections of *loaded*, parsed (defaults without a
+    configuration). Raises :class:`~testgate.errors.ConfigError` naming file and line."""
+    from testgate.triage import TriageSettings
+
+    if loaded is None:
+        return TriageSettings()
+    return load_triage(loaded.source)
+
+
+def load_triage(source: LoadedConfig) -> TriageSettings:
+    """The ``triage:`` and ``escalation:`` sections of *source*; problems name ``file:line``."""
+    from testgate.triage import settings_from
+
+    cfg = source.config
+    try:
+        return settings_from(cfg.triage, cfg.escalation)
+    except ConfigError as exc:
+        raise _located(source, exc) from None
+
+
+@dataclass(slots=True)
+class TriageOptions:
+    """``testgate triage``: where the history that names first-seen causes is."""
+
+    #: the store URL; None: ``TESTGATE_DB``, ``history.url``, ``.testgate/history.db``
+    db: str | None = None
+    #: read the history store at all
+    history: bool = True
+
+
+def triage_report(loaded: Loaded | None, run: Run, options: TriageOptions | None = None) -> Triage:
+    """The triage of *run* (``testgate triage``): clusters biggest first with category,
+    tests, owners, severity, SLA and first_seen from the history store, when there is one.
+
+    A default SQLite store that does not exist yet is not created (first_seen is then
+    unknown, and a note says so); a store named with ``db`` that cannot be opened is an error.
+    """
+    from testgate.history.store import open_store, resolve_url
+    from testgate.triage import analyse
+
+    options = options or TriageOptions()
+    settings = triage_settings(loaded)
+    source = loaded.source if loaded is not None else None
+    root = loaded.root if loaded is not None else Path.cwd()
+    run_dir = loaded.state_dir / "runs" / run.id if loaded is not None else None
+    if run_dir is not None and not run_dir.is_dir():
+        run_dir = None
+    notes: list[str] = []
+    store = None
+    if options.history:
+        url = resolve_url(options.db, source)
+        if url.startswith("sqlite:///") and not Path(url[10:]).exists() and not options.db:
+            notes.append(f"no history store at {url[10:]} yet: first_seen is unknown")
+        else:
+            try:
+                store = open_store(url)
+            except TestgateError as exc:
+                if options.db:
+                    raise
+                notes.append(f"history store not read ({exc}): first_seen is unknown")
+    try:
+        t = analyse(run, settings, root=root, run_dir=run_dir, store=store)
+    finally:
+        if store is not None:
+            store.close()
+    if notes:
+        t.notes = [n for n in t.notes if not n.startswith("no history store was read")]
+        t.notes[:0] = notes
+    return t
+
+
+def triage(loaded: Loaded | None, run: Run) -> int:
+    """Set ``category`` and ``fingerprint`` on every failed or errored test of *run* that has
+    none yet (the configuration's own categories first); returns how many were set.
+
+    :func:`execute` and :func:`ingest` call it, and :func:`persist` again for a summary made
+    elsewhere, so every summary and history record carries them.
+    """
+    from testgate.triage import apply
+
+    return apply(run, triage_settings(loaded).rules)
 
 
 # ------------------------------------------------------------------------------------ execute
@@ -191,15 +289,63 @@ class Execution:
     warnings: list[str] = field(default_factory=list)
 
 
-def execute(loaded: Loaded, options: RunOptions | None = None) -> Execution:
+@dataclass(slots=True)
+class ScaleOptions:
+    """Scale-out (docs/scale-out.md): which shard this machine runs, and where steps run."""
+
+    #: ``I/N`` (1-based) or ``auto`` (from the CI's variables); None: not sharded
+    shard: str | None = None
+    #: the number of shards where the CI knows only the index (a Kubernetes Indexed Job)
+    shards: int | None = None
+    #: per-test durations to split by (a ``.test_durations`` file or report globs);
+    #: None: the history store
+    durations: str | None = None
+    #: the history store to read durations from; None: the usual resolution
+    db: str | None = None
+    #: ``local``, ``dask-local:N`` or ``tcp://HOST:PORT``; None: ``executor:`` in the config
+    executor: str | None = None
+
+
+def execute(
+    loaded: Loaded, options: RunOptions | None = None, scale: ScaleOptions | None = None
+) -> Execution:
     """Run the pipeline of *loaded* on its executor and read every report into one run.
 
     Writes nothing but the steps' logs; the run is finalised (metrics derived) but not gated.
+    With *scale*, only one shard's part runs (``shard``) and steps may run on a Dask cluster
+    (``executor``; ``executor:`` in the configuration otherwise).
     """
-    from testgate.pipeline.runner import execute_pipeline
+    import dataclasses
 
-    outcome = execute_pipeline(loaded.source, options)
-    return Execution(
+    from testgate.pipeline.runner import RunOptions, execute_pipeline
+
+    options = dataclasses.replace(options) if options is not None else RunOptions()
+    scale = scale or ScaleOptions()
+    hook = None
+    if scale.shard is not None:
+        from testgate.shard.ci import parse_shard
+        from testgate.shard.planning import timings_for
+        from testgate.shard.steps import ShardHook, timings_summary
+
+        spec = parse_shard(scale.shard, os.environ, scale.shards)
+        timings = timings_for(scale.durations, db=scale.db, config=loaded.source, root=loaded.root)
+        hook = ShardHook(spec, timings, loaded.root)
+        options.plan_hooks = [*options.plan_hooks, hook]
+        if options.progress is not None:
+            options.progress.note(timings_summary(timings, spec))
+    owned = None
+    where = scale.executor or loaded.source.config.executor
+    if options.executor is None and where not in (None, "", "local"):
+        from testgate.shard.executors import make_executor
+
+        owned = options.executor = make_executor(where, progress=options.progress)
+    try:
+        outcome = execute_pipeline(loaded.source, options)
+    finally:
+        if owned is not None:
+            owned.close()
+    triage(loaded, outcome.run)
+    execution = Execution(
         run=outcome.run,
         run_dir=outcome.run_dir,
         report_errors=list(outcome.report_errors),
@@ -207,6 +353,13 @@ def execute(loaded: Loaded, options: RunOptions | None = None) -> Execution:
         pipeline=outcome,
         warnings=quarantine(loaded, outcome.run),
     )
+    if hook is not None:
+        before = len(execution.report_errors)
+        hook.finish(execution)
+        if options.progress is not None:
+            for problem in execution.report_errors[before:]:
+                options.progress.note(problem, error=True)
+    return execution
 
 
 def quarantine(loaded: Loaded, run: Run, today: _dt.date | None = None) -> list[str]:
@@ -267,7 +420,20 @@ def ingest(patterns: Sequence[str], options: IngestOptions | None = None) -> Exe
         run=run,
     )
     errors = [f"{exc}" for _path, exc in result.errors]
+    triage(None, result.run)
     return Execution(run=result.run, report_errors=errors, ingested=result)
+
+
+def merge(summaries: Sequence[str | Path]) -> Execution:
+    """Merge the summaries of a sharded run's shards (``testgate run --shard I/N``) into one
+    run: each test once, coverage merged line by line, findings, report metrics and steps.
+    A missing or doubled shard, or shards that split the tests differently, is an
+    :class:`~testgate.errors.InputError` naming it."""
+    from testgate.model import read_summary
+    from testgate.shard.merge import ShardRun, merge_runs
+
+    shards = [ShardRun(str(p), read_summary(p)) for p in summaries]
+    return Execution(run=merge_runs(shards))
 
 
 # --------------------------------------------------------------------------------------- gate
@@ -417,6 +583,8 @@ def gate(loaded: Loaded, run: Run, options: GateOptions | None = None) -> Verdic
     )
     if problem:
         verdict.notes.append(problem)
+    if options.env:
+        _deployment_block(loaded, verdict)
     if why is not None:
         verdict.notes.append(why)
     if history_note is not None:
@@ -427,6 +595,45 @@ def gate(loaded: Loaded, run: Run, options: GateOptions | None = None) -> Verdic
         verdict.bypass["at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     run.verdict = verdict
     return verdict
+
+
+def _deployment_block(loaded: Loaded, verdict: Verdict) -> None:
+    """``block_deployment`` (escalation): while triage's status file stands, no ``--env``
+    verdict passes."""
+    from testgate.triage.block import BLOCK_FILE, read_block
+    from testgate.verdict import CriterionResult
+
+    block = read_block(loaded.state_dir)
+    if block is None:
+        return
+    clusters = block.get("clusters") or []
+    details = tuple(
+        f"[{c.get('severity')}] {c.get('signature')} ({c.get('count')} failing; owners: "
+        f"{', '.join(c.get('owners') or []) or 'unknown'})"
+        for c in clusters
+        if isinstance(c, dict)
+    )
+    why = block.get("error") or (
+        f"run {block.get('run')} (commit {str(block.get('commit') or '?')[:12]}) had "
+        f"{len(clusters)} failure cluster(s) whose escalation says block_deployment"
+    )
+    verdict.results.append(
+        CriterionResult(
+            gate="escalation",
+            criterion="block_deployment",
+            metric=None,
+            actual=None,
+            expected="no deployment block",
+            status="fail",
+            blocking=True,
+            hint=f"{why}; a green run lifts it (or delete .testgate/{BLOCK_FILE})",
+            details=details,
+            label="blocked",
+        )
+    )
+    verdict.gates["escalation"] = "fail"
+    verdict.blocking["escalation"] = True
+    verdict.passed = False
 
 
 #: where CI systems and shells say who is running testgate, most specific first
@@ -542,6 +749,8 @@ class PersistOptions:
     #: a run already recorded gets this run's verdict (``testgate gate --bypass`` records the
     #: exception on the run it was granted for)
     update_verdict: bool = False
+    #: triage a red run: the failure digest, the deployment block, escalation webhooks
+    triage: bool = True
 
 
 @dataclass(slots=True)
@@ -559,6 +768,14 @@ class Persisted:
     #: one line each: a store that cannot be opened, a config error in alerts...
     errors: list[str] = field(default_factory=list)
     history: HistoryView | None = None
+    #: the run's triage (clusters, owners, first seen), when it was triaged
+    triage: Triage | None = None
+    #: ``.testgate/latest/failures.md``, when written
+    digest: Path | None = None
+    #: the deployment block written for this run (``block_deployment``), if any
+    block: Path | None = None
+    #: deliveries of the triage's escalation webhooks
+    triage_deliveries: list[Delivery] = field(default_factory=list)
 
 
 def persist(loaded: Loaded | None, run: Run, options: PersistOptions | None = None) -> Persisted:
@@ -569,6 +786,7 @@ def persist(loaded: Loaded | None, run: Run, options: PersistOptions | None = No
     """
     options = options or PersistOptions()
     out = Persisted()
+    triage(loaded, run)  # a summary made elsewhere may carry no categories yet
     if options.write and (options.summary is not None or loaded is not None):
         target = options.summary
         if target is None:
@@ -579,6 +797,8 @@ def persist(loaded: Loaded | None, run: Run, options: PersistOptions | None = No
             _update_latest(out.summary, loaded.state_dir / "latest" / "summary.json")
     if options.record:
         _record(loaded, run, options, out)
+    elif options.triage and loaded is not None:
+        _triage_outputs(loaded, run, options, out, None)
     from testgate.plugins import get_plugins
 
     get_plugins().run_finished(run)
@@ -623,6 +843,8 @@ def _record(loaded: Loaded | None, run: Run, options: PersistOptions, out: Persi
             out.fired = outcome.fired
             out.deliveries = outcome.deliveries
             out.outcome = outcome
+            if options.triage and loaded is not None:
+                _triage_outputs(loaded, run, options, out, store)
             if options.history_view:
                 from testgate.history.view import history_view
 
@@ -635,6 +857,49 @@ def _record(loaded: Loaded | None, run: Run, options: PersistOptions, out: Persi
                 )
     except TestgateError as exc:
         out.errors.append(f"run not recorded in the history: {exc}")
+        if options.triage and loaded is not None and out.triage is None:
+            _triage_outputs(loaded, run, options, out, None)
+
+
+def _triage_outputs(
+    loaded: Loaded, run: Run, options: PersistOptions, out: Persisted, store: HistoryStore | None
+) -> None:
+    """Triage a run: the failure digest of a red run, the deployment block, the webhooks."""
+    from testgate.triage import analyse
+    from testgate.triage.block import update_block
+    from testgate.triage.notify import notify_triage
+    from testgate.triage.render import render_markdown
+
+    settings = triage_settings(loaded)
+    run_dir = loaded.state_dir / "runs" / run.id
+    red = run_failed(run) or (run.verdict is not None and not run.verdict.passed)
+    t = analyse(
+        run,
+        settings,
+        root=loaded.root,
+        run_dir=run_dir if run_dir.is_dir() else None,
+        store=store,
+    )
+    out.triage = t
+    digest = loaded.state_dir / "latest" / "failures.md"
+    try:
+        if options.latest and options.write:
+            if red and settings.digest:
+                digest.parent.mkdir(parents=True, exist_ok=True)
+                tmp = digest.with_name(f".failures.md.{os.getpid()}.tmp")
+                tmp.write_text(render_markdown(t), encoding="utf-8")
+                os.replace(tmp, digest)
+                out.digest = digest
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    digest.unlink()  # a green run: the last red run's digest would mislead
+        out.block = update_block(loaded.state_dir, t)
+    except OSError as exc:
+        out.errors.append(f"triage not written: {exc}")
+    hooks = settings.escalation.webhooks
+    if red and hooks and options.notify and t.clusters:
+        project = run.project or loaded.source.config.project or ""
+        out.triage_deliveries = notify_triage(t, hooks, project=project)
 
 
 # ------------------------------------------------------------------------------------- render

@@ -12,7 +12,12 @@ import jsonschema
 import pytest
 import yaml
 
-from testgate.config.jsonschema import config_json_schema, shipped_schema, to_text
+from testgate.config.jsonschema import (
+    config_json_schema,
+    shipped_schema,
+    to_text,
+    undescribed_validators,
+)
 from testgate.config.loader import load_config
 from testgate.errors import ConfigError
 from testgate.testing import Project
@@ -70,6 +75,10 @@ def _as_json(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value
+
+
+def test_every_validator_that_widens_the_input_is_described() -> None:
+    assert undescribed_validators() == []
 
 
 def test_the_shipped_schema_is_the_generated_one() -> None:

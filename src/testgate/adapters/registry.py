@@ -37,6 +37,7 @@ KINDS: tuple[str, ...] = (
     "complexity",
     "duplication",
     "mutation",
+    "docs",
 )
 
 

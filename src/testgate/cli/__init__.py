@@ -37,6 +37,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "insights": ("testgate.cli.insights", "An improvement plan from the history."),
     "serve": ("testgate.cli.serve", "Serve the dashboard and Prometheus metrics."),
     "push": ("testgate.cli.push", "Push a run's metrics to a Prometheus Pushgateway."),
+    "shard": ("testgate.cli.shard", "Plan balanced shards from known test durations."),
+    "merge": ("testgate.cli.merge", "Merge the summaries of a run's shards into one run."),
+    "triage": ("testgate.cli.triage", "Group a run's failures by cause, with owners and SLA."),
+    "generate": ("testgate.cli.generate", "Write tests from a Python package's public API."),
+    "scan": ("testgate.cli.scan", "Scan for secrets or disallowed licences (findings)."),
+    "probe": ("testgate.cli.probe", "Probe a local service for SQL injection and XSS."),
     "schema": ("testgate.cli.schema", "Print the JSON Schema of testgate.yaml (for editors)."),
 }
 

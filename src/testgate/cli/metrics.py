@@ -23,7 +23,7 @@ def command(as_json: bool) -> int:
     (perf.*.p95_ms: every scenario).
     """
     from testgate.adapters.registry import default_registry
-    from testgate.gates.catalogue import MetricInfo, by_source
+    from testgate.gates.catalogue import MICRO_BENCHMARKS, MetricInfo, by_source
 
     sources = by_source(default_registry())
     if as_json:
@@ -47,20 +47,22 @@ def command(as_json: bool) -> int:
             )
         )
         return 0
-    # adapters that give the same names share one block
-    blocks: dict[tuple[MetricInfo, ...], list[str]] = {}
-    kinds: dict[tuple[MetricInfo, ...], str] = {}
+    # adapters that give the same names share one block; micro-benchmarks have their own
+    blocks: dict[tuple[tuple[MetricInfo, ...], bool], list[str]] = {}
+    kinds: dict[tuple[tuple[MetricInfo, ...], bool], str] = {}
     for s in sources:
-        key = tuple(s.metrics)
+        key = (tuple(s.metrics), s.name in MICRO_BENCHMARKS)
         blocks.setdefault(key, []).append(s.name)
         kinds.setdefault(key, s.kind)
     width = max(len(m.pattern) for s in sources for m in s.metrics)
     first = True
-    for metrics, names in blocks.items():
+    for (metrics, micro), names in blocks.items():
         if not first:
             click.echo("")
         first = False
-        kind = kinds[metrics]
+        kind = kinds[(metrics, micro)]
+        if micro:
+            kind += " (micro-benchmarks: read only by a criterion that names their scenario)"
         head = f"{kind}: {', '.join(names)}" if kind else names[0]
         click.echo(head)
         for m in metrics:

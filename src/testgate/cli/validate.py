@@ -36,7 +36,8 @@ def command(config_path: str | None, fmt: str) -> int:
     from testgate.workflow import load
 
     if fmt == "text":
-        # problems propagate as a ConfigError: testgate.cli.main prints each on its own line
+        # problems propagate as a ConfigError: testgate.cli.main prints each on its own line;
+        # load() checks the pipeline, the gates, alerts and quarantine, triage and escalation
         loaded = load(config_path)
         cfg = loaded.source.config
         n_steps = sum(len(s.steps) for s in cfg.pipeline.stages)

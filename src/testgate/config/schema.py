@@ -46,6 +46,7 @@ __all__ = [
     "ServiceSpec",
     "StageSpec",
     "StepSpec",
+    "TriageSpec",
     "WebhookSpec",
     "describe",
     "parse_duration",
@@ -379,11 +380,38 @@ class StepSpec(_Strict):
         description="Delete the files named by reports: before the step runs, so that a report "
         "left by an earlier run can never be read as this run's.",
     )
+    every_shard: bool = Field(
+        default=False,
+        description="Sharding (testgate run --shard I/N): run this step in every shard. Test "
+        "steps (pytest, jest, vitest, playwright) and steps using ${{ shard.* }} always do; "
+        "any other step runs in shard 1 only unless this is true. See docs/scale-out.md.",
+    )
+    shard_files: list[str] = Field(
+        default_factory=list,
+        description="Sharding: globs (relative to the step's cwd) of the test files that "
+        "${{ shard.files }} splits between the shards, balanced by their recorded durations.",
+    )
+    retry_on: list[str] = Field(
+        default_factory=list,
+        description="Re-run the step once when every one of its failures is of these triage "
+        "categories (e.g. [infrastructure]); the retry is recorded and counted as noise, not "
+        "flakiness.",
+    )
+
+    @field_validator("retry_on", mode="before")
+    @classmethod
+    def _retry_on_list(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
 
     @field_validator("env", mode="before")
     @classmethod
     def _env_strings(cls, v: Any) -> Any:
         return _stringify_env(v)
+
+    @field_validator("shard_files", mode="before")
+    @classmethod
+    def _one_glob(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
 
     @field_validator("resources", mode="before")
     @classmethod
@@ -794,6 +822,20 @@ class NotifySpec(_Strict):
     )
 
 
+class TriageSpec(_Strict):
+    """How failures are triaged (see docs/triage.md)."""
+
+    categories: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Your own failure categories, checked before the built-in ones (first match "
+        "wins): name plus message and/or trace regexes; Allure's categories.json keys work too.",
+    )
+    digest: bool = Field(
+        default=True,
+        description="Write .testgate/latest/failures.md (the failure digest) after every red run.",
+    )
+
+
 class Config(_Strict):
     """The whole ``testgate.yaml``."""
 
@@ -820,7 +862,21 @@ class Config(_Strict):
         "{budget, tests}).",
     )
     history: HistorySpec = Field(default_factory=HistorySpec, description="The history store.")
+    executor: str | None = Field(
+        default=None,
+        description="Where steps run: local (default), dask-local:N (a Dask cluster of N "
+        "workers on this machine) or tcp://HOST:PORT (a running Dask scheduler); "
+        "testgate run --executor wins. See docs/scale-out.md.",
+    )
     notify: NotifySpec = Field(default_factory=NotifySpec, description="Webhooks for alerts.")
+    triage: TriageSpec = Field(
+        default_factory=TriageSpec, description="Failure categories and the failure digest."
+    )
+    escalation: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The escalation matrix (seed form): severity, owner and SLA per failure "
+        "type, webhooks, block_deployment.",
+    )
 
     def section(self, name: str) -> Any:
         """The section *name* as plain data, as written (for readers of raw mappings)."""

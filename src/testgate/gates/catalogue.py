@@ -105,6 +105,7 @@ KIND_METRICS: dict[str, tuple[MetricInfo, ...]] = {
     ),
     "duplication": (_m("duplication.percent", "%", "duplicated lines"),),
     "mutation": (_m("mutation.score", "%", "killed / valid mutants"),),
+    "docs": (_m("docs.public_api", "%", "documented public API"),),
 }
 
 #: names no report gives: ``testgate run`` itself, the history store, plugins
@@ -120,7 +121,6 @@ OTHER_SOURCES: dict[str, tuple[MetricInfo, ...]] = {
             "tests seen in the history window that flipped on one commit / tests seen",
         ),
     ),
-    "(no built-in adapter)": (_m("docs.public_api", "%", "documented public API (a plugin)"),),
 }
 
 #: formats whose figures are micro-benchmarks, not load tests: latency criteria never read them
@@ -130,6 +130,8 @@ MICRO_BENCHMARKS: frozenset[str] = frozenset(
 
 #: formats that also give another kind's names (linters write SARIF too)
 _ALSO: dict[str, tuple[str, ...]] = {"sarif": ("lint",)}
+#: ... or one more name (ESLint with eslint-plugin-sonarjs reports cognitive complexity)
+_ALSO_NAMES: dict[str, tuple[str, ...]] = {"eslint": ("complexity.cognitive.max",)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,8 @@ def adapter_metrics(adapter: Adapter) -> tuple[MetricInfo, ...]:
     out = list(KIND_METRICS.get(adapter.kind, ()))
     for kind in _ALSO.get(adapter.name, ()):
         out.extend(KIND_METRICS[kind])
+    names = _ALSO_NAMES.get(adapter.name, ())
+    out.extend(m for infos in KIND_METRICS.values() for m in infos if m.pattern in names)
     return tuple(out)
 
 

@@ -12,6 +12,7 @@ The files of a run live under ``.testgate/`` beside the configuration::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import glob
 import json
 import os
@@ -31,7 +32,14 @@ from testgate.model import ReportData, ReportRef, Run, StepResult
 from testgate.pipeline import facts
 from testgate.pipeline.executor import Executor, StepHandle, StepRequest, StepRun
 from testgate.pipeline.local import LocalExecutor
-from testgate.pipeline.plan import Plan, PlannedStep, build_plan
+from testgate.pipeline.plan import (
+    Plan,
+    PlannedStep,
+    build_plan,
+    shard_file_list,
+    substitute_shard,
+    uses_shard,
+)
 from testgate.pipeline.process import (
     DEFAULT_KILL_GRACE,
     HURRY,
@@ -40,19 +48,23 @@ from testgate.pipeline.process import (
     reap_orphans,
     stop_subreaper,
 )
+from testgate.pipeline.retry import retry_reason
 from testgate.pipeline.scheduler import Scheduler
 from testgate.pipeline.services import ServiceManager
 
 if TYPE_CHECKING:
     from testgate.config.loader import LoadedConfig
+    from testgate.triage.categories import CategoryRule
 
 __all__ = [
+    "PYTEST_PLAN_ENV",
     "PipelineOutcome",
     "Progress",
     "RunOptions",
     "execute_pipeline",
     "expected_durations",
     "new_run_id",
+    "write_pytest_plan",
 ]
 
 
@@ -87,6 +99,9 @@ class RunOptions:
     executor: Executor | None = None
     #: install SIGINT/SIGTERM handlers (only possible in the main thread)
     handle_signals: bool = True
+    #: called with the plan before anything runs, in order (sharding, selection): they may
+    #: skip steps, rewrite commands and fill ``PlannedStep.pytest_plan``
+    plan_hooks: Sequence[Callable[[Plan], None]] = ()
 
 
 @dataclass
@@ -143,6 +158,22 @@ def expected_durations(state_dir: Path) -> dict[str, float]:
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+#: the variable that switches testgate's pytest plugin on (see testgate.pytest_plugin)
+PYTEST_PLAN_ENV = "TESTGATE_PYTEST_PLAN"
+PYTEST_PLAN_SCHEMA = "testgate.pytest-plan/1"
+
+
+def write_pytest_plan(plan: dict[str, object], folder: Path, log_name: str) -> Path:
+    """Write a step's pytest plan to ``<folder>/<step>.json``; the plugin writes what it did
+    to ``<step>.result.json`` beside it (``result``), so that testgate can tell whether the
+    step's pytest followed the plan at all."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{Path(log_name).stem}.json"
+    doc = {"schema": PYTEST_PLAN_SCHEMA, **plan, "result": str(path.with_suffix(".result.json"))}
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
 def _log_names(plan: Plan) -> dict[str, str]:
     """``<stage>__<step>.log`` per step, made safe for a file name and unique."""
     names: dict[str, str] = {}
@@ -167,11 +198,14 @@ class _StepJob:
         request: StepRequest,
         executor: Executor,
         prepare: Callable[[PlannedStep], str | None],
+        rules: Sequence[CategoryRule] = (),
     ) -> None:
         self.step = step
         self.request = request
         self.executor = executor
         self.prepare = prepare
+        #: triage's category rules, for ``retry_on``
+        self.rules = rules
         self.read: list[tuple[ReportData, ReportRef]] = []
         self.missing: list[str] = []
         self.errors: list[str] = []
@@ -200,7 +234,7 @@ class _StepJob:
     def run(self) -> StepResult:
         started_at = _iso_now()
         t0 = time.monotonic()
-        if self.step.services:
+        if self.step.services and not getattr(self.executor, "runs_services", False):
             problem = self.prepare(self.step)
             if problem is not None:
                 _append(self.request.log, f"testgate: step not started: {problem}\n")
@@ -224,6 +258,33 @@ class _StepJob:
         result = step_run.result
         if result.status in ("passed", "failed", "timed_out") and result.attempts:
             self._read_reports(step_run, quiet_missing=result.status == "timed_out")
+        if self.step.retry_on:
+            why = retry_reason(
+                result, self.read, self.step.retry_on, log=self.request.log, rules=self.rules
+            )
+            if why is not None:
+                result = self._retry(result, why)
+        return result
+
+    def _retry(self, first: StepResult, why: str) -> StepResult:
+        """Run the step once more (``retry_on``); the first attempt's reports are dropped."""
+        _append(self.request.log, f"\n=== testgate: {why}; retry_on runs the step once more ===\n")
+        with self._lock:
+            if self._cancel_reason is not None:
+                return first
+            self.read.clear()
+            self.missing.clear()
+            self.errors.clear()
+            handle = self.executor.start(dataclasses.replace(self.request, retries=0))
+            self._handle = handle
+        step_run = handle.wait()
+        result = step_run.result
+        if result.status in ("passed", "failed", "timed_out") and result.attempts:
+            self._read_reports(step_run, quiet_missing=result.status == "timed_out")
+        result.attempts += first.attempts
+        result.duration_s = round(first.duration_s + result.duration_s, 3)
+        result.started_at = first.started_at
+        result.retried_on = why
         return result
 
     def _make_report_dirs(self) -> None:
@@ -310,6 +371,13 @@ def _signals(enabled: bool, handler: Callable[[int], None]) -> Iterator[None]:
             signal.signal(sig, old)
 
 
+def _category_rules(loaded: LoadedConfig) -> list[CategoryRule]:
+    """The configuration's own failure categories (``triage.categories``), for ``retry_on``."""
+    from testgate.triage.categories import parse_rules
+
+    return parse_rules(loaded.config.triage.categories)
+
+
 def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) -> PipelineOutcome:
     """Run the pipeline of *loaded* on the executor and read every report into one run.
 
@@ -325,6 +393,11 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
         steps=options.steps,
         context=lambda: facts.expr_context(root, env),
     )
+    for hook in options.plan_hooks:
+        hook(plan)
+    for step in plan.steps:  # an unsharded run is shard 1 of 1
+        if uses_shard(step):
+            substitute_shard(step, 1, 1, shard_file_list(step))
     state = loaded.state_dir
     run_id = new_run_id()
     run_dir = state / "runs" / run_id
@@ -343,6 +416,7 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
     )
     executor: Executor = options.executor or LocalExecutor()
     log_names = _log_names(plan)
+    rules = _category_rules(loaded) if any(s.retry_on for s in plan.steps) else []
     jobs: dict[str, _StepJob] = {}
     progress = options.progress
     outcome = PipelineOutcome(
@@ -362,6 +436,10 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
             "TESTGATE_STEP": step.key,
             "TESTGATE_STAGE": step.stage,
         }
+        if step.pytest_plan is not None:
+            step_env[PYTEST_PLAN_ENV] = str(
+                write_pytest_plan(step.pytest_plan, run_dir / "plans", log_names[step.key])
+            )
         request = StepRequest(
             key=step.key,
             stage=step.stage,
@@ -378,8 +456,10 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
             clean_reports=step.clean_reports,
             grace=options.grace,
             display_command=step.display_command,
+            resources={r: (n, plan.resources.get(r, n)) for r, n in step.resources.items()},
+            services={name: loaded.config.services[name] for name in step.services},
         )
-        job = _StepJob(step, request, executor, prepare)
+        job = _StepJob(step, request, executor, prepare, rules)
         jobs[step.key] = job
         return job
 
@@ -405,10 +485,14 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
                 "interrupt again to kill at once"
             )
 
+    slots = getattr(executor, "slots", None)
     scheduler = Scheduler(
         plan,
         make_job,
-        workers=options.workers or os.cpu_count() or 1,
+        workers=options.workers
+        or (slots if isinstance(slots, int) else None)
+        or os.cpu_count()
+        or 1,
         fail_fast=options.fail_fast,
         expected=expected,
         grace=options.grace,

@@ -83,7 +83,7 @@ def log_tails(run: Run, run_dir: Path | None, lines: int = LOG_TAIL_LINES) -> di
 
 
 def _failure(t: TestCase, quarantine: dict[str, Any] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
+    d: dict[str, Any] = {
         "id": t.id,
         "suite": t.suite,
         "classname": t.classname,
@@ -96,9 +96,14 @@ def _failure(t: TestCase, quarantine: dict[str, Any] | None = None) -> dict[str,
         "line": t.line,
         "duration": t.duration_s,
     }
+    # set by triage (testgate.triage): why it failed, and the cause it shares with others
+    if t.category:
+        d["category"] = t.category
+    if t.fingerprint:
+        d["fingerprint"] = t.fingerprint
     if quarantine is not None:
-        out["quarantine"] = {k: quarantine.get(k) for k in ("owner", "reason", "expires")}
-    return out
+        d["quarantine"] = {k: quarantine.get(k) for k in ("owner", "reason", "expires")}
+    return d
 
 
 def report_data(

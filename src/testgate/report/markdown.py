@@ -144,15 +144,16 @@ def render_markdown(run: Run, *, limit: int = GITHUB_COMMENT_LIMIT, max_failures
     for t in failures[:max_failures]:
         msg = (t.message or "").strip() or (t.trace or "").strip()
         q = quarantined.get(t.id)
+        why = f" · {html.escape(t.category)}" if t.category else ""
         if q is not None:
             block = (
-                f"<details><summary>⏸️ quarantined: {html.escape(t.id)}</summary>\n\n"
+                f"<details><summary>⏸️ quarantined: {html.escape(t.id)}{why}</summary>\n\n"
                 f"Quarantined (owner {md_cell(q.get('owner') or '?')}, until "
                 f"{md_cell(q.get('expires') or '?')}): {md_cell(q.get('reason') or '')}; it "
                 "fails neither the run nor the gates.\n\n"
             )
         else:
-            block = f"<details><summary>❌ {html.escape(t.id)}</summary>\n\n"
+            block = f"<details><summary>❌ {html.escape(t.id)}{why}</summary>\n\n"
         if msg:
             block += md_code(msg) + "\n"
         block += "\n</details>\n"

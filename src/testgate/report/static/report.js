@@ -56,12 +56,13 @@
             el("span", { cls: "pill " + f.status, text: f.status }), " ",
             f.quarantine ? el("span", { cls: "pill quarantined", text: "quarantined" }) : null, f.quarantine ? " " : null,
             el("strong", { text: f.name }), " ",
-            el("span", { cls: "muted", text: f.classname || f.suite })),
+            el("span", { cls: "muted", text: f.classname || f.suite }),
+            f.category ? el("span", { cls: "muted", text: " · " + f.category }) : null),
           el("div", { cls: "fbody" },
             f.quarantine ? el("div", { cls: "note warn quarantine-note", text: "quarantined (owner " + (f.quarantine.owner || "?") + ", until " + (f.quarantine.expires || "?") + "): " + (f.quarantine.reason || "") + "; it fails neither the run nor the gates" }) : null,
             f.message ? el("div", { cls: "msg" }, el("pre", { text: f.message })) : null,
             f.trace ? el("details", { cls: "trace", open: "" }, el("summary", { text: "trace" }), el("pre", { text: f.trace })) : null,
-            el("div", { cls: "muted mono", text: [f.step ? "step " + f.step : "", f.file ? f.file + (f.line ? ":" + f.line : "") : "", "id " + f.id].filter(Boolean).join(" · ") })));
+            el("div", { cls: "muted mono", text: [f.step ? "step " + f.step : "", f.file ? f.file + (f.line ? ":" + f.line : "") : "", "id " + f.id, f.fingerprint ? "fingerprint " + f.fingerprint : ""].filter(Boolean).join(" · ") })));
         if (i === 0) d.open = true;
         failureNodes[i] = d;
         box.appendChild(d);
