@@ -24,16 +24,20 @@ from testgate.model import ReportData, ReportRef, Run, read_summary
 from testgate.verdict import Verdict
 
 if TYPE_CHECKING:
+    from testgate.gates.backtest import Backtest
     from testgate.generate import GenerateResult
     from testgate.triage import Triage
 
 __all__ = [
     "RunResult",
+    "backtest",
+    "config_schema",
     "dashboard",
     "gate",
     "generate",
     "ingest",
     "merge",
+    "metrics",
     "read_report",
     "record",
     "render",
@@ -188,17 +192,65 @@ def gate(
     base: str | None = None,
     env: str | None = None,
     strict: bool = False,
+    db: str | None = None,
 ) -> Verdict:
     """``testgate gate``: the verdict of *config*'s gates over a run summary (default: the
-    last run's, ``.testgate/latest/summary.json`` beside the configuration)."""
+    last run's, ``.testgate/latest/summary.json`` beside the configuration). *baseline* is a
+    git ref, a summary file or ``"none"``; by default the last recorded run of the base branch
+    in the history store *db*."""
     loaded = workflow.load(config)
     path = Path(summary) if summary else loaded.state_dir / "latest" / "summary.json"
     run_ = read_summary(path)
     return workflow.gate(
         loaded,
         run_,
-        workflow.GateOptions(baseline=baseline, base=base, env=env, strict=strict),
+        workflow.GateOptions(baseline=baseline, base=base, env=env, strict=strict, db=db),
     )
+
+
+def backtest(
+    config: str | Path | None = None,
+    *,
+    last: int = 20,
+    branch: str | None = None,
+    db: str | None = None,
+    env: str | None = None,
+    strict: bool = False,
+) -> Backtest:
+    """``testgate gate --backtest``: *config*'s gates over the last *last* runs of *branch*
+    that the history store recorded (``Backtest.rows``: per run the verdict and the deciding
+    criteria; ``.blocked``, ``.fixed``; ``.to_dict()`` for JSON)."""
+    return workflow.backtest(
+        workflow.load(config),
+        workflow.BacktestOptions(last=last, branch=branch, db=db, env=env, strict=strict),
+    )
+
+
+def metrics() -> list[dict[str, Any]]:
+    """``testgate metrics --json``: every metric name a gate or an alert may use, by the
+    adapters (and other sources) that give it, with its unit."""
+    from testgate.adapters.registry import default_registry
+    from testgate.gates.catalogue import by_source
+    from testgate.plugins import get_plugins
+
+    get_plugins()
+    return [
+        {
+            "source": s.name,
+            "kind": s.kind or None,
+            "metrics": [
+                {"name": m.pattern, "unit": m.unit, "description": m.description} for m in s.metrics
+            ],
+        }
+        for s in by_source(default_registry())
+    ]
+
+
+def config_schema() -> dict[str, Any]:
+    """``testgate schema``: the JSON Schema of ``testgate.yaml``."""
+    from testgate.config.jsonschema import config_json_schema
+
+    return config_json_schema()
 
 
 def record(

@@ -407,16 +407,27 @@ class ReportRef:
     format: str
     kind: str  # tests, coverage, perf, security, lint, complexity, duplication, mutation, docs
     step: str | None = None
+    #: a performance report's own ``perf.*`` figures: several reports may name the same
+    #: scenario (two load tests, a load test and a benchmark), and none overwrites another
+    metrics: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"path": self.path, "format": self.format, "kind": self.kind}
         if self.step is not None:
             d["step"] = self.step
+        if self.metrics:
+            d["metrics"] = dict(sorted(self.metrics.items()))
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ReportRef:
-        return cls(path=d["path"], format=d["format"], kind=d["kind"], step=d.get("step"))
+        return cls(
+            path=d["path"],
+            format=d["format"],
+            kind=d["kind"],
+            step=d.get("step"),
+            metrics={k: float(v) for k, v in (d.get("metrics") or {}).items()},
+        )
 
 
 @dataclass(slots=True)
@@ -536,11 +547,48 @@ class Run:
     interrupted: bool = False
     #: the gate verdict, when gates were evaluated
     verdict: Verdict | None = None
+    #: the configuration's quarantine entries applied to this run, each with the ids of the
+    #: tests it matched: ``{"test", "owner", "reason", "expires", "expired", "tests": [ids]}``
+    #: (testgate.gates.quarantine fills it; an expired entry quarantines nothing)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+
+    def quarantined(self) -> dict[str, dict[str, Any]]:
+        """Test id -> the active quarantine entry that matched it."""
+        out: dict[str, dict[str, Any]] = {}
+        for entry in self.quarantine:
+            if not entry.get("expired"):
+                for tid in entry.get("tests") or ():
+                    out.setdefault(tid, entry)
+        return out
+
+    def quarantine_failures(self) -> tuple[list[TestCase], set[str]]:
+        """The failed tests an active quarantine entry matched, and the keys (``stage/name``)
+        of the failed steps whose failing tests are all quarantined: such a step failed only
+        because of them, as a pytest run whose failures are ``xfail`` would not have."""
+        quarantined = self.quarantined()
+        if not quarantined:
+            return [], set()
+        tests: list[TestCase] = []
+        counted: dict[str | None, list[bool]] = {}
+        for t in self.tests:
+            if t.status in ("failed", "error"):
+                q = t.id in quarantined
+                counted.setdefault(t.step, []).append(q)
+                if q:
+                    tests.append(t)
+        steps = {
+            f"{s.stage}/{s.name}"
+            for s in self.steps
+            if s.status == "failed" and all(counted.get(f"{s.stage}/{s.name}") or [False])
+        }
+        return tests, steps
 
     def absorb(self, data: ReportData, ref: ReportRef | None = None) -> None:
         """Add what one report held to this run."""
         if ref is not None:
             self.reports.append(ref)
+            if ref.kind == "perf":
+                ref.metrics.update((k, v) for k, v in data.metrics.items() if k.startswith("perf."))
             if ref.step is not None:
                 for tc in data.tests:
                     if tc.step is None:
@@ -556,6 +604,15 @@ class Run:
     def finalize(self) -> None:
         """Recompute the derived metrics; call after the last report was absorbed."""
         self.metrics.update(derive_metrics(self))
+        # a perf.* name that several reports give has no one value: it stays with each report
+        # (ReportRef.metrics), and perf.all.* exists only when one report gives it
+        seen: dict[str, int] = {}
+        for r in self.reports:
+            for k in r.metrics:
+                seen[k] = seen.get(k, 0) + 1
+        for k, n in seen.items():
+            if n > 1:
+                self.metrics.pop(k, None)
 
     def to_dict(self, *, tests: bool = True) -> dict[str, Any]:
         """The summary document (``testgate.summary/1``); without the tests when *tests* is
@@ -580,6 +637,8 @@ class Run:
         }
         if self.verdict is not None:
             d["verdict"] = self.verdict.to_dict()
+        if self.quarantine:
+            d["quarantine"] = self.quarantine
         if tests:
             d["tests"] = [t.to_dict() for t in self.tests]
         return d
@@ -628,6 +687,7 @@ class Run:
                 reports=[ReportRef.from_dict(x) for x in r.get("reports") or []],
                 interrupted=bool(r.get("interrupted", False)),
                 verdict=Verdict.from_dict(d["verdict"]) if d.get("verdict") else None,
+                quarantine=[dict(q) for q in d.get("quarantine") or []],
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(
@@ -712,6 +772,9 @@ def derive_metrics(run: Run) -> dict[str, float]:
         m["tests.errors"] = counts["error"]
         m["tests.skipped"] = counts["skipped"]
         m["tests.flaky"] = flaky
+        # the same count under its plain name: tests that failed and then passed on a retry
+        # in this run; flakiness over runs is history.flaky_rate
+        m["tests.retried"] = flaky
         executed = total - counts["skipped"]
         m["tests.pass_rate"] = _pct(counts["passed"], executed) if executed else 100.0
         m["tests.duration_s"] = round(duration, 6)

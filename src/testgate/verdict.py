@@ -21,6 +21,7 @@ __all__ = [
     "CriterionResult",
     "CriterionStatus",
     "Verdict",
+    "bypass_text",
     "compress_lines",
     "format_value",
 ]
@@ -68,6 +69,17 @@ def compress_lines(lines: Sequence[int], limit: int = 8) -> str:
     if len(ranges) > limit:
         return ", ".join(ranges[:limit]) + ", …"
     return ", ".join(ranges)
+
+
+def bypass_text(bypass: dict[str, Any] | None) -> str | None:
+    """A recorded bypass for people (reason, who, when, which gates), or None."""
+    if not bypass:
+        return None
+    who = f" by {bypass['user']}" if bypass.get("user") else ""
+    when = f" at {bypass['at']}" if bypass.get("at") else ""
+    gates = ", ".join(bypass.get("gates") or []) or "nothing was failing"
+    word = "bypassed" if bypass.get("applied") else "bypass asked"
+    return f"{word}{who}{when}: {bypass.get('reason', '')} (gates: {gates})"
 
 
 def _status(value: Any) -> CriterionStatus:
@@ -180,6 +192,11 @@ class Verdict:
     @property
     def bypassed(self) -> bool:
         return bool(self.bypass and self.bypass.get("applied"))
+
+    @property
+    def bypass_text(self) -> str | None:
+        """``bypassed by ana at 2026-03-01T10:00:00Z: hotfix INC-7 (gates: coverage_gate)``."""
+        return bypass_text(self.bypass)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -23,14 +23,15 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from testgate.errors import ConfigError, ExitCode, GateError, TestgateError
+from testgate.errors import ConfigError, ExitCode, GateError, TestgateError, UsageError
 from testgate.model import Run, write_summary
 
 if TYPE_CHECKING:
     from testgate.adapters.ingest import IngestResult
     from testgate.config.loader import LoadedConfig
+    from testgate.gates.backtest import Backtest
     from testgate.gates.spec import GatesSpec
     from testgate.history.alerts import AlertFired
     from testgate.history.notify import Delivery
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from testgate.verdict import Verdict
 
 __all__ = [
+    "BacktestOptions",
     "Execution",
     "GateOptions",
     "IngestOptions",
@@ -51,6 +53,7 @@ __all__ = [
     "Persisted",
     "ScaleOptions",
     "TriageOptions",
+    "backtest",
     "execute",
     "exit_code",
     "final_word",
@@ -62,6 +65,7 @@ __all__ = [
     "load_triage",
     "merge",
     "persist",
+    "quarantine",
     "render",
     "run_failed",
     "triage",
@@ -81,6 +85,8 @@ class Loaded:
     source: LoadedConfig
     #: the gates, deployment gates and quarantine, parsed
     gates: GatesSpec
+    #: what validation noticed without refusing (a gate's metric that no step's report gives)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def root(self) -> Path:
@@ -103,10 +109,7 @@ def _plugins() -> None:
 
 def _located(source: LoadedConfig, exc: ConfigError) -> ConfigError:
     """*exc* with each problem prefixed by ``file:line:`` of its key path."""
-    try:
-        name = str(source.path.relative_to(Path.cwd()))
-    except ValueError:
-        name = str(source.path)
+    name = _shown(source.path)
     out = []
     for problem in exc.problems:
         key = re.sub(r"\[(\d+)\]", r".\1", problem.split(": ", 1)[0])
@@ -127,7 +130,9 @@ def load_gates(source: LoadedConfig) -> GatesSpec:
     _plugins()
     cfg = source.config
     try:
-        return parse_gates(cfg.gates, cfg.deployment_gates, cfg.quarantine)
+        return parse_gates(
+            cfg.section("gates"), cfg.section("deployment_gates"), cfg.section("quarantine")
+        )
     except ConfigError as exc:
         raise _located(source, exc) from None
 
@@ -136,15 +141,43 @@ def load(config: str | Path | None = None) -> Loaded:
     """Load the configuration (found upward from here when *config* is None) and its gates.
 
     Builds the plugin manager first, so that every adapter, renderer and criterion a plugin
-    provides is known. Raises :class:`~testgate.errors.ConfigError` naming file and line.
+    provides is known. Every problem, of the pipeline and of the gates alike (thresholds,
+    metric names, alerts), is raised at once as one :class:`~testgate.errors.ConfigError`
+    naming file and line.
     """
+    from testgate.adapters.registry import default_registry
     from testgate.config.loader import load_config
+    from testgate.gates.checks import check_config
 
     _plugins()
-    source = load_config(config)
-    loaded = Loaded(source=source, gates=load_gates(source))
+    notes: list[str] = []
+
+    def gates_and_alerts(data: dict[str, Any]) -> list[tuple[str, str]]:
+        checked = check_config(data, default_registry())
+        notes.extend(checked.notes)
+        return checked.problems
+
+    source = load_config(config, checks=[gates_and_alerts])
+    loaded = Loaded(source=source, gates=load_gates(source), notes=_locate_notes(source, notes))
     triage_settings(loaded)  # a bad triage: or escalation: section fails here, located
     return loaded
+
+
+def _locate_notes(source: LoadedConfig, notes: list[str]) -> list[str]:
+    """``file:line: key: note``, in the order of the file."""
+    name = _shown(source.path)
+    located = []
+    for note in notes:
+        key = note.partition(": ")[0]
+        located.append((source.line_of(key), f"{name}:{source.line_of(key)}: {note}"))
+    return [text for _, text in sorted(located, key=lambda x: x[0])]
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 # ------------------------------------------------------------------------------------- triage
@@ -252,6 +285,8 @@ class Execution:
     pipeline: PipelineOutcome | None = None
     #: the ingest's per-report table, when reports were ingested
     ingested: IngestResult | None = None
+    #: what the run should know without failing (an expired quarantine entry)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -316,6 +351,7 @@ def execute(
         report_errors=list(outcome.report_errors),
         allow_failure=dict(outcome.allow_failure),
         pipeline=outcome,
+        warnings=quarantine(loaded, outcome.run),
     )
     if hook is not None:
         before = len(execution.report_errors)
@@ -324,6 +360,17 @@ def execute(
             for problem in execution.report_errors[before:]:
                 options.progress.note(problem, error=True)
     return execution
+
+
+def quarantine(loaded: Loaded, run: Run, today: _dt.date | None = None) -> list[str]:
+    """Apply the configuration's quarantine to *run* (which tests each entry matches, the
+    ``quarantine.*`` metrics) and return a warning per expired entry.
+
+    A quarantined test's failure then fails neither the run (:func:`run_failed`) nor the gates.
+    """
+    from testgate.gates.quarantine import apply_quarantine
+
+    return apply_quarantine(run, loaded.gates.quarantine, today or _dt.date.today())
 
 
 @dataclass(slots=True)
@@ -343,7 +390,6 @@ def ingest(patterns: Sequence[str], options: IngestOptions | None = None) -> Exe
     from testgate.adapters.ingest import expand_paths, git_facts, new_run_id
     from testgate.adapters.ingest import ingest as read_all
     from testgate.adapters.registry import ReadContext, default_registry
-    from testgate.errors import UsageError
 
     _plugins()
     options = options or IngestOptions()
@@ -397,8 +443,11 @@ def merge(summaries: Sequence[str | Path]) -> Execution:
 class GateOptions:
     """How to evaluate the gates (``testgate gate``'s options; ``testgate run`` passes its own)."""
 
-    #: a summary file or a git ref whose last recorded run is the baseline; None: none
+    #: the run trends and baseline comparisons compare with: a summary file, a git ref (its
+    #: last recorded run), ``none``; None: the last recorded run of the base branch
     baseline: str | None = None
+    #: the history store for the baseline; None: ``TESTGATE_DB``, ``history.url``, the default
+    db: str | None = None
     #: base of new-code coverage (default: the upstream branch, else main, else master)
     base: str | None = None
     #: evaluate ``deployment_gates.ENV`` instead of every gate
@@ -412,6 +461,65 @@ class GateOptions:
     today: _dt.date | None = None
     #: where relative baseline paths are read from; None means the current directory
     cwd: Path | None = None
+
+
+def _needs_baseline(spec: GatesSpec, env: str | None) -> bool:
+    from testgate.gates.spec import gates_for_env
+
+    try:
+        gates = gates_for_env(spec, env)
+    except GateError:
+        return False  # gate() itself says what is wrong with --env
+    return any(c.kind in ("trend", "baseline") for g in gates for c in g.criteria)
+
+
+def _history_baseline(loaded: Loaded, run: Run, options: GateOptions) -> tuple[Run | None, str]:
+    """The last recorded run of the base branch (at the merge-base when there is one)."""
+    from testgate.history.baseline import find_baseline, merge_base
+    from testgate.history.branches import default_branch
+    from testgate.history.store import open_store, resolve_url
+
+    url = resolve_url(options.db, loaded.source)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
+        return None, "no baseline: the history store has no run yet"
+    with open_store(url) as store:
+        base = run.vcs.base_ref.removeprefix("origin/") if run.vcs.base_ref else None
+        choice = default_branch(
+            store,
+            branch=base,
+            configured=loaded.source.config.history.default_branch,
+            root=loaded.root,
+        )
+        commit = merge_base(loaded.root, choice.branch) if choice.branch else None
+        found = find_baseline(store, branch=choice.branch, exclude=run.id, commit=commit)
+    if found.run is None:
+        return None, f"no baseline: {found.why}"
+    return found.run, f"baseline: {found.why}"
+
+
+def _history_metrics(loaded: Loaded, run: Run, options: GateOptions) -> str | None:
+    """Set ``history.flaky_rate`` on *run* when a gate asks for it: the rate of the recorded
+    window of the run's branch. Returns a note when it cannot be measured."""
+    from testgate.gates.spec import gates_for_env
+
+    try:
+        gates = gates_for_env(loaded.gates, options.env)
+    except GateError:
+        return None
+    if not any((c.metric or "").startswith("history.") for g in gates for c in g.criteria):
+        return None
+    from testgate.history.flaky import flaky_rate
+    from testgate.history.store import open_store, resolve_url
+
+    url = resolve_url(options.db, loaded.source)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
+        return "history.flaky_rate: the history store has no run yet"
+    with open_store(url) as store:
+        rate = flaky_rate(store, branch=run.vcs.branch, window=loaded.source.config.history.window)
+    if rate is None:
+        return f"history.flaky_rate: no run of {run.vcs.branch or 'this branch'} is recorded yet"
+    run.metrics["history.flaky_rate"] = round(rate.rate, 4)
+    return rate.describe()
 
 
 def _needs_new_code(spec: GatesSpec) -> bool:
@@ -434,12 +542,23 @@ def gate(loaded: Loaded, run: Run, options: GateOptions | None = None) -> Verdic
 
     options = options or GateOptions()
     spec = loaded.gates
+    quarantine(loaded, run, options.today)
     baseline = None
-    if options.baseline:
+    why: str | None = None
+    if options.baseline is not None and options.baseline.strip().lower() == "none":
+        why = "no baseline: --baseline none"
+    elif options.baseline:
         provider = baseline_provider(
-            options.baseline, cwd=options.cwd or Path.cwd(), loaded=loaded.source
+            options.baseline,
+            cwd=options.cwd or Path.cwd(),
+            loaded=loaded.source,
+            exclude=run.id,
+            db=options.db,
         )
         baseline = provider.load()
+    elif _needs_baseline(spec, options.env):
+        baseline, why = _history_baseline(loaded, run, options)
+    history_note = _history_metrics(loaded, run, options)
     changes = None
     problem = None
     if (options.base or _needs_new_code(spec)) and run.coverage:
@@ -466,6 +585,14 @@ def gate(loaded: Loaded, run: Run, options: GateOptions | None = None) -> Verdic
         verdict.notes.append(problem)
     if options.env:
         _deployment_block(loaded, verdict)
+    if why is not None:
+        verdict.notes.append(why)
+    if history_note is not None:
+        verdict.notes.append(history_note)
+    if verdict.bypass is not None:
+        # an exception is recorded with who granted it and when (the evaluation is pure)
+        verdict.bypass["user"] = _user()
+        verdict.bypass["at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     run.verdict = verdict
     return verdict
 
@@ -509,6 +636,93 @@ def _deployment_block(loaded: Loaded, verdict: Verdict) -> None:
     verdict.passed = False
 
 
+#: where CI systems and shells say who is running testgate, most specific first
+_USER_VARS = (
+    "TESTGATE_USER",
+    "GITHUB_ACTOR",
+    "GITLAB_USER_LOGIN",
+    "BUILD_USER_ID",
+    "BUILDKITE_BUILD_CREATOR",
+    "USER",
+    "USERNAME",
+)
+
+
+def _user() -> str:
+    for var in _USER_VARS:
+        value = os.environ.get(var)
+        if value:
+            return value
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+@dataclass(slots=True)
+class BacktestOptions:
+    """``testgate gate --backtest``: which recorded runs to evaluate the gates over."""
+
+    #: the last N runs of the branch
+    last: int = 20
+    #: the branch (default: ``history.default_branch``, git's default branch, main/master)
+    branch: str | None = None
+    #: the history store; None: ``TESTGATE_DB``, ``history.url``, the default
+    db: str | None = None
+    env: str | None = None
+    strict: bool = False
+
+
+def backtest(loaded: Loaded, options: BacktestOptions | None = None) -> Backtest:
+    """Evaluate *loaded*'s gates over the last runs the history store recorded: the verdict
+    each would have had, which criteria decided it, and which blocked runs a later run of the
+    branch fixed. Reads the store; writes nothing."""
+    from testgate.errors import HistoryError
+    from testgate.gates.backtest import StoredRun
+    from testgate.gates.backtest import backtest as run_backtest
+    from testgate.gates.spec import gates_for_env
+    from testgate.history.branches import default_branch
+    from testgate.history.store import open_store, resolve_url
+
+    options = options or BacktestOptions()
+    if options.last < 1:
+        raise UsageError(f"--last must be at least 1, got {options.last}")
+    gates_for_env(loaded.gates, options.env)  # an unknown --env is an error before any read
+    if not loaded.gates.gates and options.env is None:
+        raise UsageError(
+            "--backtest: the configuration has no gates to back-test; add a gates: section"
+        )
+    url = resolve_url(options.db, loaded.source)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
+        raise HistoryError(
+            f"--backtest: no history store at {url[len('sqlite:///') :]} yet; runs are recorded "
+            "by 'testgate run' (or 'testgate history record')",
+            slug="history-db",
+        )
+    with open_store(url) as store:
+        choice = default_branch(
+            store,
+            branch=options.branch,
+            configured=loaded.source.config.history.default_branch,
+            root=loaded.root,
+        )
+        infos = store.runs(choice.branch, limit=options.last)
+        stored: list[StoredRun] = []
+        for info in reversed(infos):  # oldest first
+            run = store.last_run(info.id)
+            if run is None:  # pragma: no cover - recorded a moment ago
+                continue
+            totals = {p: (cl, tl) for p, cl, tl, _cb, _tb in store.run_coverage(info)}
+            stored.append(StoredRun(run, totals, info.verdict))
+    result = run_backtest(
+        loaded.gates, stored, branch=choice.branch, env=options.env, strict=options.strict
+    )
+    result.notes.append(f"{len(stored)} recorded run(s) {choice.describe()}")
+    return result
+
+
 # ------------------------------------------------------------------------------------ persist
 
 
@@ -530,6 +744,11 @@ class PersistOptions:
     notify: bool = True
     #: also read the branch's history for the HTML report (from the same open store)
     history_view: bool = False
+    #: step key -> allow_failure, for the run's recorded outcome (see :func:`run_failed`)
+    allow_failure: dict[str, bool] | None = None
+    #: a run already recorded gets this run's verdict (``testgate gate --bypass`` records the
+    #: exception on the run it was granted for)
+    update_verdict: bool = False
     #: triage a red run: the failure digest, the deployment block, escalation webhooks
     triage: bool = True
 
@@ -610,9 +829,17 @@ def _record(loaded: Loaded | None, run: Run, options: PersistOptions, out: Persi
     source = loaded.source if loaded is not None else None
     try:
         with open_store(resolve_url(options.db, source)) as store:
-            outcome = record_and_alert(store, source, run, send=options.notify)
+            outcome = record_and_alert(
+                store,
+                source,
+                run,
+                send=options.notify,
+                run_failed=run_failed(run, options.allow_failure),
+            )
             out.recorded = outcome.recorded
             out.store = store.safe_url
+            if not outcome.recorded and options.update_verdict and run.verdict is not None:
+                store.set_verdict(run.id, run.verdict)
             out.fired = outcome.fired
             out.deliveries = outcome.deliveries
             out.outcome = outcome
@@ -702,15 +929,23 @@ def render(
 def run_failed(run: Run, allow_failure: dict[str, bool] | None = None) -> bool:
     """Whether a step or a test failed: the one definition of a failed run.
 
-    Steps marked ``allow_failure`` and their tests do not count.
+    Steps marked ``allow_failure`` and their tests do not count, and neither do quarantined
+    tests nor a step that failed only because its quarantined tests failed (as pytest's
+    ``xfail``: the step's report names every failing test, and each is quarantined).
     """
     tolerated = {k for k, v in (allow_failure or {}).items() if v}
+    quarantined_tests, quarantined_steps = run.quarantine_failures()
     for s in run.steps:
-        if f"{s.stage}/{s.name}" in tolerated:
+        key = f"{s.stage}/{s.name}"
+        if key in tolerated or key in quarantined_steps:
             continue
         if s.status in ("failed", "timed_out", "cancelled"):
             return True
-    return any(t.status in ("failed", "error") and t.step not in tolerated for t in run.tests)
+    excused = {id(t) for t in quarantined_tests}
+    return any(
+        t.status in ("failed", "error") and t.step not in tolerated and id(t) not in excused
+        for t in run.tests
+    )
 
 
 def exit_code(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -9,7 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from testgate.config.expr import ExprContext, compile_expr, glob_match
+from testgate.config.expr import (
+    ExprContext,
+    Lit,
+    ThresholdParts,
+    compile_expr,
+    glob_match,
+    parse_metric_condition,
+    parse_threshold,
+)
 from testgate.errors import ConfigError
 
 MAIN_PUSH = ExprContext(branch="main", event="push", env={"CI": "true"})
@@ -245,3 +254,47 @@ def test_arbitrary_text_compiles_or_raises_config_error(text: str, ctx: ExprCont
         assert isinstance(expr.evaluate(ctx), bool)
         return
     assert "column " in message
+
+
+# --------------------------------------------------------------------------- one language
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        # the same parser reads `when:`, alert conditions and thresholds: the same mistakes get
+        # the same words wherever they are made
+        ("(branch == 'main'", "column 18: expected ')', found the end of the expression"),
+        ("coverage = 5", "column 10: unexpected '='; compare with '=='"),
+        ("1 < 2 < 3", "column 7: comparisons do not chain"),
+    ],
+)
+def test_when_and_alert_conditions_share_the_parser(source: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        compile_expr(source)
+    alert = source.replace("branch == 'main'", "coverage < 5")
+    with pytest.raises(ConfigError, match="column"):
+        parse_metric_condition(alert)
+
+
+def test_each_dialect_refuses_what_it_does_not_have_by_column() -> None:
+    with pytest.raises(ConfigError, match=r"column 15: unexpected '&&'; an alert condition has no"):
+        parse_metric_condition("coverage < 80 && pass_rate < 90")
+    with pytest.raises(ConfigError, match=r"column 7: unexpected '\+'; a 'when' expression has no"):
+        compile_expr("env.N + 1 > 2")
+    with pytest.raises(ConfigError, match="unexpected unit '%' after 5; a 'when' expression takes"):
+        compile_expr("env.N > 5%")
+    with pytest.raises(ConfigError, match="column 1: unexpected unit 'ms' after 5; an alert"):
+        parse_metric_condition("5ms > coverage")
+
+
+def test_a_threshold_is_a_comparison_of_the_same_language() -> None:
+    assert parse_threshold("p95 < 200ms") == ThresholdParts("p95", "<", 200.0, "ms", False)
+    assert parse_threshold("100 % pass") == ThresholdParts(None, None, 100.0, "%", True)
+    assert parse_threshold("≥ -1.5e3") == ThresholdParts(None, ">=", -1500.0, None, False)
+    assert parse_threshold("= 1") == ThresholdParts(None, "==", 1.0, None, False)
+    with pytest.raises(ConfigError, match="column 2: expected a value, found '>'"):
+        parse_threshold(">> 3")
+    # the alert dialect reads the same numbers, units and operators
+    cond = parse_metric_condition("coverage.line ≥ 80%")
+    assert (cond.op, cond.right) == (">=", Lit(80.0, "%"))

@@ -71,7 +71,14 @@ def test_bypass_where_allowed_is_recorded_in_json(project: Project) -> None:
     out = project.run("gate", "--bypass", "hotfix INC-7", "--format", "json").assert_success()
     data = json.loads(out.out)
     assert data["verdict"] == "pass"
-    assert data["bypass"] == {"reason": "hotfix INC-7", "gates": ["tests_gate"], "applied": True}
+    bypass = data["bypass"]
+    assert {k: bypass[k] for k in ("reason", "gates", "applied")} == {
+        "reason": "hotfix INC-7",
+        "gates": ["tests_gate"],
+        "applied": True,
+    }
+    assert bypass["user"]  # who, and when: every exception is recorded (see test_bypass.py)
+    assert bypass["at"]
 
 
 def test_bypass_is_refused_with_exit_2(project: Project) -> None:

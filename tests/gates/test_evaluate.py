@@ -56,8 +56,12 @@ def test_seed_gates_over_a_real_shaped_run_report_every_criterion_without_crashi
     assert r["security_gate/vulnerability_scan.critical"].hint == (
         "lxml@4.0: CVE-2024-1 (fixed in 5.0) - bad"
     )
-    assert r["e2e_gate/critical_user_journeys.pass_rate"].hint == (
-        "tests.test_bad::test_login: AssertionError: 401 != 200"
+    # a population-named criterion never measures the whole run's unit tests (issue 10, 2.5)
+    journeys = r["e2e_gate/critical_user_journeys.pass_rate"]
+    assert (journeys.status, journeys.actual) == ("fail", None)
+    assert journeys.hint is not None
+    assert journeys.hint.startswith(
+        "critical_user_journeys.pass_rate measures user journeys, not the whole run: scope it"
     )
     assert r["performance_gate/response_times.api_gateway.p95"].status == "fail"
     assert r["performance_gate/response_times.api_gateway.p50"].status == "pass"
@@ -197,7 +201,7 @@ def test_quarantined_failures_do_not_count_until_the_entry_expires() -> None:
 
 
 def test_a_hundred_percent_pass_rate_is_not_reached_by_rounding() -> None:
-    spec = parse_gates({"g": {"criteria": {"api_contracts": {"validation": "100% pass"}}}})
+    spec = parse_gates({"g": {"criteria": {"tests": {"pass_rate": "100% pass"}}}})
     run = make_run(passed=199_999, failed=[("t", "x")])
     assert run.metrics["tests.pass_rate"] == 99.9995  # the summary's rounded metric
     r = evaluate(spec, run).results[0]
@@ -259,7 +263,9 @@ def test_baseline_comparison_of_the_seed_with_min_effect() -> None:
 
 
 def test_wildcard_perf_metrics_report_the_worst_scenario() -> None:
-    spec = parse_gates({"g": {"criteria": {"service_communication": {"latency": "p95 < 100ms"}}}})
+    spec = parse_gates(
+        {"g": {"criteria": {"latency": {"metric": "perf.*.p95_ms", "threshold": "< 100ms"}}}}
+    )
     run = make_run(metrics={"perf.a.p95_ms": 50.0, "perf.b.p95_ms": 180.0, "perf.c.p95_ms": 120.0})
     r = evaluate(spec, run).results[0]
     assert (r.metric, r.actual, r.status) == ("perf.b.p95_ms", 180.0, "fail")

@@ -165,6 +165,7 @@ def test_bypass_is_recorded_in_junit_and_github_output() -> None:
     assert props["bypass"] == "hotfix, INC-9"
     assert props["verdict"] == "pass"
     last = render_github(v).splitlines()[-1]
-    assert last.endswith("%0Abypass: hotfix, INC-9 (bypassed: g)")
-    assert "bypass: hotfix, INC-9" in render_text(v)
-    assert "bypass: hotfix, INC-9" in render_markdown(v)
+    assert last.endswith("%0Abypassed: hotfix, INC-9 (gates: g)")
+    assert "bypassed: hotfix, INC-9 (gates: g)" in render_text(v)
+    assert "bypass" in render_markdown(v)
+    assert "hotfix, INC-9" in render_markdown(v)

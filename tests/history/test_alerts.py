@@ -46,25 +46,16 @@ def _fired(current: dict[str, float], previous: dict[str, float] | None) -> list
 
 
 def test_the_seed_alerts_block_fires_as_written() -> None:
-    prev = {
-        "coverage.line": 80.0,
-        "pipeline.duration_s": 100.0,
-        "tests.flaky": 0,
-        "tests.total": 100,
-    }
+    # flaky_rate is the history's (tests that flipped on one commit), not in-run retries
+    prev = {"coverage.line": 80.0, "pipeline.duration_s": 100.0, "history.flaky_rate": 0.0}
     calm = {
         "coverage.line": 76.0,
         "pipeline.duration_s": 140.0,
-        "tests.flaky": 2,
-        "tests.total": 100,
+        "history.flaky_rate": 2.0,
+        "tests.retried": 30,
     }
     assert _fired(calm, prev) == []
-    bad = {
-        "coverage.line": 74.9,
-        "pipeline.duration_s": 151.0,
-        "tests.flaky": 3,
-        "tests.total": 100,
-    }
+    bad = {"coverage.line": 74.9, "pipeline.duration_s": 151.0, "history.flaky_rate": 2.5}
     assert _fired(bad, prev) == ["coverage_drop", "test_time_increase", "flaky_test_threshold"]
 
 
@@ -115,7 +106,7 @@ def test_expressions(expr: str, value: float) -> None:
 @pytest.mark.parametrize(
     ("condition", "message"),
     [
-        ("coverage <", "ends too early"),
+        ("coverage <", "column 11: expected a value, found the end of the expression"),
         ("coverage previous", "expected a comparison"),
         ("__import__('os') > 1", "unexpected"),
         ("execution_time > 5%", "not a percentage"),
@@ -137,7 +128,8 @@ def test_every_problem_in_the_alerts_block_is_reported_at_once() -> None:
     with pytest.raises(ConfigError) as info:
         parse_alerts(items, source="t.yaml")
     assert info.value.problems == [
-        "t.yaml: alerts[0].condition: 'coverage <': the expression ends too early",
+        "t.yaml: alerts[0].condition: 'coverage <': column 11: expected a value, found the end "
+        "of the expression",
         "t.yaml: alerts[1].severity: 'urgent' is not one of critical, high, medium, low, info",
         "t.yaml: alerts[2]: unknown key(s) when; expected name, condition, severity, message",
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ __all__ = [
     "AdapterRegistry",
     "ReadContext",
     "default_registry",
+    "guess_format",
     "read_head",
     "read_report",
     "set_default_registry",
@@ -47,6 +49,8 @@ class ReadContext:
     root: Path = field(default_factory=Path.cwd)
     #: the pipeline step that produced the report, if any
     step: str | None = None
+    #: that step's command, which names the format when the content cannot (``ruff ... -o x``)
+    command: str | None = None
 
 
 @runtime_checkable
@@ -118,8 +122,13 @@ class AdapterRegistry:
                 slug="unknown-format",
             ) from None
 
-    def detect(self, path: Path) -> Adapter:
-        """The adapter most confident that *path* is its format, judged by content."""
+    def detect(self, path: Path, command: str | None = None) -> Adapter:
+        """The adapter most confident that *path* is its format, judged by content.
+
+        When the content cannot tell (``[]`` is a clean report of ruff and of ESLint alike:
+        an empty JSON list or object), the file's name or the *command* that wrote it names the
+        format (:func:`guess_format`).
+        """
         head = read_head(path)
         if not head.strip():
             raise InputError(f"{path}:1: report is empty", slug="empty-report")
@@ -133,6 +142,11 @@ class AdapterRegistry:
             score = adapter.sniff(head, path)
             if score > 0 and (best is None or score > best[0]):
                 best = (score, adapter.name)
+        if best is None and _EMPTY_JSON.fullmatch(head):
+            # a clean report: any linter's or scanner's, so the content cannot tell whose
+            guessed = guess_format(path, command, self.names())
+            if guessed is not None:
+                return self._adapters[guessed]
         if best is None:
             raise InputError(
                 f"{path}: cannot tell which report format this is; pass --format with one of: "
@@ -140,6 +154,63 @@ class AdapterRegistry:
                 slug="unknown-format",
             )
         return self._adapters[best[1]]
+
+
+#: a report with nothing in it, whoever wrote it
+_EMPTY_JSON = re.compile(r"\ufeff?\s*(?:\[\s*\]|\{\s*\})\s*")
+
+#: names in a file name or a command that mean a format, besides the format's own name
+_FORMAT_WORDS: dict[str, tuple[str, ...]] = {
+    "junit": ("junit", "junitxml", "surefire", "xunit2"),
+    "cobertura": ("cobertura", "coverage.xml"),
+    "coveragepy-json": ("coverage.json",),
+    "lcov": ("lcov", ".info"),
+    "gocover": ("coverprofile", "cover.out"),
+    "jmeter": (".jtl",),
+    "sarif": (".sarif",),
+    "trx": (".trx",),
+    "tap": (".tap",),
+    "detect-secrets": (".secrets.baseline",),
+    "npm-audit": ("npm audit", "npm-audit"),
+    "pytest-benchmark": ("benchmark-json",),
+    "gotest": ("go test -json", "gotestsum"),
+    "radon-cc": ("radon cc",),
+    "radon-mi": ("radon mi",),
+    "mutmut-stats": ("mutmut",),
+}
+
+
+def _words(fmt: str) -> tuple[str, ...]:
+    return (fmt, *_FORMAT_WORDS.get(fmt, ()))
+
+
+def _named(text: str, word: str) -> bool:
+    """*word* in *text* on its own (``ruff`` in ``ruff-report.json``, not in ``gruffalo``)."""
+    if word.startswith("."):
+        return text.endswith(word)
+    return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text) is not None
+
+
+def guess_format(path: Path, command: str | None, names: list[str]) -> str | None:
+    """The format that the report's file name, else its step's command, names, if exactly
+    one does: for content that could be any of several formats (an empty list, an empty run).
+    """
+    name = path.name.lower()
+    by_name = {f for f in names if any(_named(name, w) for w in _words(f))}
+    if len(by_name) == 1:
+        return by_name.pop()
+    if command:
+        text = command.lower()
+        by_command = {f for f in names if any(_named(text, w) for w in _words(f))}
+        if len(by_command) > 1 and str(path.name).lower() in text:
+            # several tools in one command: the one named closest before the report's path
+            at = text.index(path.name.lower())
+            before = {f: max(text.rfind(w, 0, at) for w in _words(f)) for f in by_command}
+            nearest = max(before.values())
+            by_command = {f for f, pos in before.items() if pos == nearest and pos >= 0}
+        if len(by_command) == 1:
+            return by_command.pop()
+    return None
 
 
 _DEFAULT: AdapterRegistry | None = None
@@ -181,7 +252,7 @@ def read_report(
     p = Path(path)
     reg = registry or default_registry()
     ctx = ctx or ReadContext()
-    adapter = reg.get(format) if format else reg.detect(p)
+    adapter = reg.get(format) if format else reg.detect(p, ctx.command)
     if format and not p.exists():
         raise InputError(f"{p}: no such report file", slug="missing-file")
     data = adapter.read(p, ctx)

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("testgate.cli.ingest", "Read report files into one run summary."),
     "formats": ("testgate.cli.formats", "List the report formats testgate reads."),
     "gate": ("testgate.cli.gate", "Evaluate the quality gates over a run summary."),
+    "metrics": ("testgate.cli.metrics", "List every metric name, what gives it and its unit."),
     "report": ("testgate.cli.report", "Render a run as HTML, Markdown, badges or JUnit."),
     "history": ("testgate.cli.history", "Record, list and show runs in the history store."),
     "flaky": ("testgate.cli.flaky", "Find flaky and broken tests in the history."),
@@ -42,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("testgate.cli.generate", "Write tests from a Python package's public API."),
     "scan": ("testgate.cli.scan", "Scan for secrets or disallowed licences (findings)."),
     "probe": ("testgate.cli.probe", "Probe a local service for SQL injection and XSS."),
+    "schema": ("testgate.cli.schema", "Print the JSON Schema of testgate.yaml (for editors)."),
 }
 
 

@@ -147,18 +147,31 @@ def fmt_num(v: float | None, digits: int = 2) -> str:
 
 
 def table(*columns: str, title: str | None = None) -> Any:
-    """A borderless Rich table whose cells never wrap (ids stay greppable)."""
+    """A borderless Rich table whose cells never wrap (ids stay greppable) and are text, never
+    markup (``test_x[a-b]`` stays as it is)."""
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(box=None, pad_edge=False, title=title, title_justify="left")
+    class LiteralTable(Table):
+        def add_row(self, *cells: Any, **kw: Any) -> None:
+            super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **kw)
+
+    t = LiteralTable(box=None, pad_edge=False, title=title, title_justify="left")
     for c in columns:
         t.add_column(c, no_wrap=True)
     return t
 
 
 def print_table(t: Any) -> None:
-    """Print a table without the trailing blanks Rich pads lines with."""
+    """Print a table without the trailing blanks Rich pads lines with; without a terminal as
+    wide as it needs (a cell is never cut: logs keep whole test ids)."""
     con = console()
+    if not con.is_terminal:
+        from rich.console import Console
+
+        con = Console(width=100_000, color_system=None, highlight=False)
+        width = con.measure(t).maximum
+        con = Console(width=max(width, 20), color_system=None, highlight=False)
     with con.capture() as cap:
         con.print(t)
     click.echo("\n".join(line.rstrip() for line in cap.get().splitlines()))

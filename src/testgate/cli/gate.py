@@ -9,10 +9,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from testgate.cli._common import config_option
+
+if TYPE_CHECKING:
+    from testgate.workflow import Loaded
 
 __all__ = ["GATE_FORMATS", "command"]
 
@@ -60,9 +64,18 @@ GATE_FORMATS = ("text", "json", "markdown", "github", "junit")
 @click.option(
     "--baseline",
     default=None,
-    metavar="FILE|REF",
-    help="Compare with another run for trend and baseline_comparison criteria: a summary.json "
-    "file, or a git ref whose last recorded run the history store gives.",
+    metavar="REF|FILE|none",
+    help="The run trend and baseline_comparison criteria compare with: a git ref (branch, tag, "
+    "commit) whose last recorded run the history store gives, a summary.json FILE, or 'none'. "
+    "Default: the last recorded run of the base branch (the run's base ref, else the default "
+    "branch), at the merge-base when one was recorded.",
+)
+@click.option(
+    "--db",
+    default=None,
+    metavar="URL",
+    help="History store for the baseline (default: TESTGATE_DB, history.url in the config, or "
+    ".testgate/history.db beside it).",
 )
 @click.option(
     "--base",
@@ -82,13 +95,37 @@ GATE_FORMATS = ("text", "json", "markdown", "github", "junit")
     "--bypass",
     default=None,
     metavar="REASON",
-    help="Pass despite failing gates, where enforcement.bypass_allowed is true; the reason is "
-    "recorded in the output.",
+    help="Pass despite failing gates, where enforcement.bypass_allowed is true. The exception is "
+    "recorded with its reason, user (TESTGATE_USER, the CI's actor, USER) and time: in every "
+    "output, in the summary, and on the run in the history store.",
 )
 @click.option(
     "--approve",
     is_flag=True,
     help="Grant the manual_approval deployment check (also TESTGATE_APPROVED=1).",
+)
+@click.option(
+    "--backtest",
+    is_flag=True,
+    help="Evaluate the gates over the runs the history store recorded instead of one summary: "
+    "per run the verdict the gates would have given and the criteria that decided it, then how "
+    "many runs they would have blocked and how many of those a later run of the branch fixed. "
+    "Formats: text, json, markdown. Exit 0 (it reports; it does not decide).",
+)
+@click.option(
+    "--last",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    metavar="N",
+    help="With --backtest: the last N recorded runs of the branch.",
+)
+@click.option(
+    "--branch",
+    default=None,
+    metavar="B",
+    help="With --backtest: the branch whose runs to evaluate (default: history.default_branch, "
+    "git's default branch, main or master).",
 )
 def command(
     config_path: str | None,
@@ -96,17 +133,23 @@ def command(
     fmt: str,
     output: str | None,
     baseline: str | None,
+    db: str | None,
     base: str | None,
     env: str | None,
     strict: bool,
     bypass: str | None,
     approve: bool,
+    backtest: bool,
+    last: int,
+    branch: str | None,
 ) -> int:
     from testgate import workflow
     from testgate.model import read_summary
     from testgate.report.registry import RenderContext
 
     loaded = workflow.load(config_path)
+    if backtest:
+        return _backtest(loaded, fmt, output, last, branch, db, env, strict)
     summary = Path(summary_path) if summary_path else loaded.state_dir / "latest" / "summary.json"
     run = read_summary(summary)
     approved = approve or os.environ.get("TESTGATE_APPROVED", "") in ("1", "true", "yes")
@@ -114,9 +157,27 @@ def command(
         loaded,
         run,
         workflow.GateOptions(
-            baseline=baseline, base=base, env=env, strict=strict, bypass=bypass, approved=approved
+            baseline=baseline,
+            db=db,
+            base=base,
+            env=env,
+            strict=strict,
+            bypass=bypass,
+            approved=approved,
         ),
     )
+    persisted = None
+    if verdict.bypass is not None:
+        # an exception is never lost: on the summary and on the recorded run
+        persisted = workflow.persist(
+            loaded,
+            run,
+            workflow.PersistOptions(
+                summary=summary, latest=False, db=db, notify=False, update_verdict=True
+            ),
+        )
+        for line in persisted.errors:
+            click.echo(f"testgate: error: {line}", err=True)
     renderer = f"gate-{fmt}" if fmt in GATE_FORMATS else fmt
     tty = sys.stdout.isatty()
     if output:
@@ -125,4 +186,36 @@ def command(
             workflow.render(run, [("gate-text", None)], RenderContext(color=tty))
     else:
         workflow.render(run, [(renderer, None)], RenderContext(color=tty, config=loaded.source))
-    return int(workflow.exit_code(verdict=verdict))
+    return int(workflow.exit_code(verdict=verdict, persisted=persisted))
+
+
+def _backtest(
+    loaded: Loaded,
+    fmt: str,
+    output: str | None,
+    last: int,
+    branch: str | None,
+    db: str | None,
+    env: str | None,
+    strict: bool,
+) -> int:
+    from testgate import workflow
+    from testgate.errors import UsageError
+    from testgate.report.backtest import BACKTEST_FORMATS, render_backtest
+
+    if fmt not in BACKTEST_FORMATS:
+        raise UsageError(
+            f"--backtest --format {fmt}: a back-test is written as {', '.join(BACKTEST_FORMATS)}"
+        )
+    result = workflow.backtest(
+        loaded, workflow.BacktestOptions(last=last, branch=branch, db=db, env=env, strict=strict)
+    )
+    text = render_backtest(result, fmt)
+    if output:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(text, encoding="utf-8")
+        if fmt != "text":
+            click.echo(render_backtest(result, "text"), nl=False)
+    else:
+        click.echo(text, nl=False)
+    return 0

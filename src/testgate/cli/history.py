@@ -287,16 +287,8 @@ def trend_cmd(
         expr = parse_expression(ALIASES.get(metric, metric))
     except ValueError as exc:
         raise UsageError(f"trend: {metric!r} is not a metric or expression: {exc}") from None
-    # the stored metrics the expression reads (aliases resolved; flaky_rate is computed)
-    names = sorted(
-        {
-            stored
-            for n, _ in expr.metrics()
-            for stored in (
-                ("tests.flaky", "tests.total") if n == "flaky_rate" else (ALIASES.get(n, n),)
-            )
-        }
-    )
+    # the stored metrics the expression reads (aliases resolved)
+    names = sorted({ALIASES.get(n, n) for n, _ in expr.metrics()})
     store, _ = open_for_cli(db, config_path, create=False)
     with store:
         runs = {}

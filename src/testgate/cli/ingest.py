@@ -117,6 +117,7 @@ def command(
 def _print_table(result: IngestResult) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(box=None, pad_edge=False, show_edge=False)
     for col, justify in (
@@ -132,7 +133,7 @@ def _print_table(result: IngestResult) -> None:
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for r in result.reports:
         table.add_row(
-            r.path,
+            Text(r.path),  # a file name is text, never markup
             r.format,
             str(r.tests),
             str(r.failed),

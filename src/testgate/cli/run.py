@@ -82,6 +82,23 @@ def _workers(ctx: click.Context, param: click.Parameter, value: int | None) -> i
 )
 @click.option("--no-record", is_flag=True, help="Do not record the run in the history store.")
 @click.option(
+    "--bypass",
+    default=None,
+    metavar="REASON",
+    help="Pass despite failing gates where enforcement.bypass_allowed is true. The exception is "
+    "recorded with its reason, user and time: in the output, the summary, the HTML report and "
+    "the history (the dashboard shows it). Failed tests still fail the run.",
+)
+@click.option(
+    "--baseline",
+    default=None,
+    metavar="REF|FILE|none",
+    help="The run the gates' trend and baseline_comparison criteria compare with, as for "
+    "'testgate gate': a git ref whose last recorded run the history gives, a summary.json FILE, "
+    "or 'none'. Default: the last recorded run of the base branch, at the merge-base when one "
+    "was recorded.",
+)
+@click.option(
     "--shard",
     metavar="I/N|auto",
     default=None,
@@ -129,6 +146,8 @@ def command(
     html_path: str | None,
     db: str | None,
     no_record: bool,
+    baseline: str | None,
+    bypass: str | None,
     shard: str | None,
     shards: int | None,
     shard_durations: str | None,
@@ -176,14 +195,21 @@ def command(
 
         approved = os.environ.get("TESTGATE_APPROVED", "") in ("1", "true", "yes")
         try:
-            verdict = workflow.gate(loaded, run, workflow.GateOptions(approved=approved))
+            verdict = workflow.gate(
+                loaded,
+                run,
+                workflow.GateOptions(approved=approved, baseline=baseline, db=db, bypass=bypass),
+            )
         except TestgateError as exc:
             errors.append(f"gates not evaluated: {exc}")
     persisted = workflow.persist(
         loaded,
         run,
         workflow.PersistOptions(
-            record=not no_record, db=db, history_view=bool(html_path) and not no_record
+            record=not no_record,
+            db=db,
+            history_view=bool(html_path) and not no_record,
+            allow_failure=execution.allow_failure,
         ),
     )
     errors.extend(persisted.errors)
@@ -193,7 +219,19 @@ def command(
             from testgate.report.verdict import render_text
 
             console.print()
-            console.print(render_text(verdict, color=console.is_terminal), highlight=False)
+            # written as rendered: never through markup (test_x[a-b] stays), never re-wrapped
+            text = render_text(
+                verdict,
+                color=console.is_terminal,
+                width=console.width if console.is_terminal else None,
+            )
+            console.file.write(text)
+            console.file.flush()
+    if bypass and not workflow.has_gates(loaded):
+        execution.warnings.append("--bypass: the configuration has no gates; nothing to bypass")
+    if verdict is None:  # the verdict's table lists its warnings itself
+        for line in execution.warnings:
+            err.print(f"testgate: warning: {line}", markup=False, highlight=False)
     for line in errors:
         err.print(f"testgate: error: {line}", markup=False, highlight=False)
     _print_alerts(err, persisted)

@@ -1,18 +1,31 @@
-"""The ``when`` expression language: a tokenizer and a Pratt parser, never ``eval``.
+"""testgate's one expression language: one tokenizer and one parser, never ``eval``.
 
-An expression decides whether a stage or step runs::
+Three places of the configuration use it, each with the part of the language it needs (a
+*dialect*); the grammar, the precedence and the error messages are the same everywhere:
 
-    branch == 'main' || manual_trigger
-    event in ['push', 'schedule'] && changed('src/**/*.py', 'pyproject.toml')
-    not startsWith(branch, 'release/') and env.RUN_SLOW == '1'
+* ``when:`` of a stage or step (:func:`compile_expr`) decides whether it runs::
+
+      branch == 'main' || manual_trigger
+      event in ['push', 'schedule'] && changed('src/**/*.py', 'pyproject.toml')
+
+* an alert's ``condition:`` (:func:`parse_metric_condition`) compares arithmetic over metrics::
+
+      coverage < previous - 5%
+      tests.failed / tests.total * 100 > 2
+
+* a gate's threshold (:func:`parse_threshold`) is a comparison whose left side is the metric::
+
+      >= 80%      p95 < 200ms      100% pass      == 0
 
 Precedence, loosest first: ``||``/``or``, ``&&``/``and``, ``!``/``not``, the comparisons
-(``== != < <= > >= in``, ``not in``; they do not chain), then values, calls and parentheses.
-``!`` binds like Python's ``not``: ``!branch == 'main'`` means ``!(branch == 'main')``.
+(``== != < <= > >= in``, ``not in``; they do not chain), ``+ -``, ``* /``, unary ``-``, then
+values, calls and parentheses. ``!`` binds like Python's ``not``: ``!branch == 'main'`` means
+``!(branch == 'main')``. A number may carry a unit (``80%``, ``200ms``, ``1.5s``, ``2m``,
+``100rps``) where the dialect allows one.
 
-Evaluation never raises: a comparison between values of different kinds is false, a missing
-environment variable is null (and equals the empty string), and the result is the truthiness of
-the final value. Compilation is where mistakes are caught, each with its column.
+``when`` evaluation never raises: a comparison between values of different kinds is false, a
+missing environment variable is null (and equals the empty string), and the result is the
+truthiness of the final value. Compilation is where mistakes are caught, each with its column.
 """
 
 from __future__ import annotations
@@ -30,19 +43,36 @@ from testgate.errors import ConfigError
 __all__ = [
     "FUNCTIONS",
     "KNOWN_NAMES",
+    "STATS",
+    "UNITS",
+    "Arith",
+    "Bool",
+    "Call",
+    "Cmp",
     "Expr",
     "ExprContext",
+    "ExpressionError",
+    "List",
+    "Lit",
+    "Name",
+    "Neg",
+    "Node",
+    "Not",
+    "ThresholdParts",
     "compile_expr",
     "glob_match",
+    "parse_metric_condition",
+    "parse_metric_expression",
+    "parse_threshold",
 ]
 
-#: the values an expression computes with
+#: the values a ``when`` expression computes with
 Value: TypeAlias = "str | float | bool | tuple[Value, ...] | None"
 
-#: identifiers an expression may use (``env.NAME`` stands for any environment variable)
+#: identifiers a ``when`` expression may use (``env.NAME`` stands for any environment variable)
 KNOWN_NAMES: tuple[str, ...] = ("branch", "event", "env.NAME", "manual_trigger")
 
-#: function name -> (minimum, maximum) number of arguments (None: no maximum)
+#: ``when`` function name -> (minimum, maximum) number of arguments (None: no maximum)
 FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "changed": (1, None),
     "startsWith": (2, 2),
@@ -50,13 +80,33 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "contains": (2, 2),
 }
 
+#: units a number may carry (``m`` is minutes)
+UNITS: tuple[str, ...] = ("ms", "s", "m", "%", "rps")
+#: the statistic a threshold may start with (``p95 < 200ms``)
+STATS: tuple[str, ...] = ("p50", "p75", "p90", "p95", "p99", "avg", "mean", "max", "min", "rate")
+
 #: events that count as a manual trigger (GitHub calls it workflow_dispatch)
 _MANUAL_EVENTS = frozenset({"manual", "workflow_dispatch"})
 
 
+class ExpressionError(ConfigError):
+    """An expression that does not parse: *what* is wrong at *column* of *source*."""
+
+    def __init__(self, source: str, column: int, what: str) -> None:
+        super().__init__(f"column {column}: {what} (in {source!r})", slug="config-expression")
+        self.source = source
+        self.column = column
+        self.what = what
+
+    @property
+    def short(self) -> str:
+        """``column N: what``, for messages that already show the expression."""
+        return f"column {self.column}: {self.what}"
+
+
 @dataclass(frozen=True)
 class ExprContext:
-    """What an expression can see about the run."""
+    """What a ``when`` expression can see about the run."""
 
     branch: str | None = None
     event: str | None = None  # push, pull_request, schedule, manual, ...
@@ -66,67 +116,96 @@ class ExprContext:
 
 # --------------------------------------------------------------------------- tokens
 
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<num>\d+(?:\.\d+)?)
-  | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
-  | (?P<ident>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
-  | (?P<op>\|\||&&|==|!=|<=|>=|<|>|!|\(|\)|\[|\]|,)
-    """,
-    re.VERBOSE,
-)
+_NUM = r"(?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)(?:\s*(?P<unit>%|ms|rps|s|m)(?![\w]))?"
+_STR = r"""(?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+_OPS = r"(?P<op>\|\||&&|==|!=|<=|>=|≥|≤|<|>|!|\(|\)|\[|\]|,|\+|-|\*|/|=)"
+#: ``when`` names: ``branch``, ``env.CI``
+_WORD = r"(?P<ident>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
+#: metric names: a segment after the first may start with a digit or hold '-' (``perf.api-gw``)
+_METRIC = r"(?P<ident>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_\-]+)*)"
+
+_OP_ALIASES = {"≥": ">=", "≤": "<="}
 _WORD_OPS = {"or": "||", "and": "&&", "not": "!", "in": "in"}
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", "'": "'", '"': '"'}
 
 
 @dataclass(frozen=True)
 class _Tok:
-    kind: str  # num, str, ident, op, end
+    kind: str  # num, str, ident, lit, op, end
     text: str
     col: int  # 1-based
     value: Value = None
+    unit: str | None = None
 
 
-def _error(source: str, col: int, what: str) -> ConfigError:
-    return ConfigError(f"column {col}: {what} (in {source!r})", slug="config-expression")
+@dataclass(frozen=True)
+class Dialect:
+    """The part of the language one place of the configuration uses."""
+
+    #: how messages name this kind of expression
+    what: str
+    token: re.Pattern[str]
+    #: ``&&``, ``||``, ``!``, ``in``, strings, lists, ``true``/``false``/``null``
+    logic: bool
+    #: ``+ - * /``
+    arithmetic: bool
+    units: frozenset[str]
+    functions: Mapping[str, tuple[int, int | None]]
+    #: checks a name: returns it (normalised) or raises through the parser
+    check_name: Callable[[_Parser, _Tok], str]
+    #: a lone ``=`` means ``==`` (thresholds: ``= 1``); elsewhere it is a mistake for ``==``
+    single_equals: bool = False
 
 
 def _unescape(body: str) -> str:
     return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), body)
 
 
-def _tokenize(source: str) -> list[_Tok]:
+def _tokenize(source: str, dialect: Dialect) -> list[_Tok]:
     toks: list[_Tok] = []
     pos = 0
     while pos < len(source):
-        m = _TOKEN.match(source, pos)
+        m = dialect.token.match(source, pos)
         if m is None:
             ch = source[pos]
             hint = ""
-            if ch == "=":
-                hint = "; compare with '=='"
-            elif ch == "&":
+            if ch == "&":
                 hint = "; 'and' is '&&'"
             elif ch == "|":
                 hint = "; 'or' is '||'"
             elif ch in "'\"":
                 hint = "; the string is not closed"
-            raise _error(source, pos + 1, f"unexpected {ch!r}{hint}")
+            raise ExpressionError(source, pos + 1, f"unexpected {ch!r}{hint}")
         kind = m.lastgroup or ""
         text = m.group()
         col = pos + 1
         pos = m.end()
         if kind == "ws":
             continue
-        if kind == "num":
-            toks.append(_Tok("num", text, col, float(text)))
+        if m.group("num") is not None:
+            unit = m.group("unit")
+            unit = unit.lower() if unit else None
+            if unit is not None and unit not in dialect.units:
+                allowed = f"; {dialect.what} takes units {', '.join(sorted(dialect.units))}"
+                raise ExpressionError(
+                    source,
+                    col,
+                    f"unexpected unit {unit!r} after {m.group('num')}"
+                    + (allowed if dialect.units else f"; {dialect.what} takes no units"),
+                )
+            toks.append(_Tok("num", text, col, float(m.group("num")), unit))
         elif kind == "str":
             toks.append(_Tok("str", text, col, _unescape(text[1:-1])))
-        elif kind == "ident" and text in _WORD_OPS:
+        elif kind == "ident" and dialect.logic and text in _WORD_OPS:
             toks.append(_Tok("op", _WORD_OPS[text], col))
-        elif kind == "ident" and text in ("true", "false", "null"):
+        elif kind == "ident" and dialect.logic and text in ("true", "false", "null"):
             toks.append(_Tok("lit", text, col, {"true": True, "false": False}.get(text)))
+        elif kind == "op" and text == "=":
+            if not dialect.single_equals:
+                raise ExpressionError(source, col, "unexpected '='; compare with '=='")
+            toks.append(_Tok("op", "==", col))
+        elif kind == "op":
+            toks.append(_Tok("op", _OP_ALIASES.get(text, text), col))
         else:
             toks.append(_Tok(kind, text, col))
     toks.append(_Tok("end", "", len(source) + 1))
@@ -137,109 +216,139 @@ def _tokenize(source: str) -> list[_Tok]:
 
 
 @dataclass(frozen=True)
-class _Lit:
+class Lit:
+    """A number (with its unit, if any), a string, a boolean or null."""
+
     value: Value
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
-class _Name:
-    name: str  # branch, event, manual_trigger, env.X
+class Name:
+    """A name: ``branch``, ``env.X``, a metric such as ``coverage.line``, ``previous``."""
+
+    name: str
+    col: int = 0
 
 
 @dataclass(frozen=True)
-class _List:
-    items: tuple[_Node, ...]
+class List:
+    items: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
-class _Not:
-    operand: _Node
+class Not:
+    operand: Node
 
 
 @dataclass(frozen=True)
-class _Bool:
+class Neg:
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Bool:
     op: str  # && or ||
-    left: _Node
-    right: _Node
+    left: Node
+    right: Node
 
 
 @dataclass(frozen=True)
-class _Cmp:
+class Cmp:
     op: str  # == != < <= > >= in notin
-    left: _Node
-    right: _Node
+    left: Node
+    right: Node
 
 
 @dataclass(frozen=True)
-class _Call:
+class Arith:
+    op: str  # + - * /
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Call:
     func: str
-    args: tuple[_Node, ...]
+    args: tuple[Node, ...]
 
 
-_Node: TypeAlias = "_Lit | _Name | _List | _Not | _Bool | _Cmp | _Call"
+Node: TypeAlias = "Lit | Name | List | Not | Neg | Bool | Cmp | Arith | Call"
 
 _CMP_OPS = frozenset({"==", "!=", "<", "<=", ">", ">=", "in"})
+_ORDER_OPS = frozenset({"==", "!=", "<", "<=", ">", ">="})
 
 
 class _Parser:
     """Recursive descent with one function per precedence level."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, dialect: Dialect) -> None:
         self.source = source
-        self.toks = _tokenize(source)
+        self.dialect = dialect
+        self.toks = _tokenize(source, dialect)
         self.i = 0
 
     @property
     def tok(self) -> _Tok:
         return self.toks[self.i]
 
-    def _describe(self, t: _Tok) -> str:
+    def describe(self, t: _Tok) -> str:
         return "the end of the expression" if t.kind == "end" else repr(t.text)
 
-    def fail(self, what: str, t: _Tok | None = None) -> ConfigError:
+    def fail(self, what: str, t: _Tok | None = None) -> ExpressionError:
         t = t or self.tok
-        return _error(self.source, t.col, what)
+        return ExpressionError(self.source, t.col, what)
 
     def expect(self, text: str) -> None:
-        if self.tok.kind == "op" and self.tok.text == text:
+        if self.at(text):
             self.i += 1
             return
-        raise self.fail(f"expected {text!r}, found {self._describe(self.tok)}")
+        raise self.fail(f"expected {text!r}, found {self.describe(self.tok)}")
 
     def at(self, text: str) -> bool:
         return self.tok.kind == "op" and self.tok.text == text
 
-    def parse(self) -> _Node:
+    def not_here(self, feature: str) -> ExpressionError:
+        return self.fail(f"unexpected {self.tok.text!r}; {self.dialect.what} has no {feature}")
+
+    def parse(self) -> Node:
         if self.tok.kind == "end":
             raise self.fail("the expression is empty")
         node = self.parse_or()
+        self.end()
+        return node
+
+    def end(self) -> None:
         if self.tok.kind != "end":
             raise self.fail(
-                f"unexpected {self._describe(self.tok)}; expected an operator or the end"
+                f"unexpected {self.describe(self.tok)}; expected an operator or the end"
             )
-        return node
 
-    def parse_or(self) -> _Node:
+    def parse_or(self) -> Node:
         node = self.parse_and()
         while self.at("||"):
+            if not self.dialect.logic:
+                raise self.not_here("'||'")
             self.i += 1
-            node = _Bool("||", node, self.parse_and())
+            node = Bool("||", node, self.parse_and())
         return node
 
-    def parse_and(self) -> _Node:
+    def parse_and(self) -> Node:
         node = self.parse_not()
         while self.at("&&"):
+            if not self.dialect.logic:
+                raise self.not_here("'&&'")
             self.i += 1
-            node = _Bool("&&", node, self.parse_not())
+            node = Bool("&&", node, self.parse_not())
         return node
 
-    def parse_not(self) -> _Node:
-        if self.at("!"):
+    def parse_not(self) -> Node:
+        if self.at("!") and self.dialect.logic:
             self.i += 1
-            return _Not(self.parse_not())
+            return Not(self.parse_not())
         return self.parse_cmp()
 
-    def _cmp_op(self) -> str | None:
+    def cmp_op(self) -> str | None:
         t = self.tok
         if t.kind != "op":
             return None
@@ -253,87 +362,168 @@ class _Parser:
             return "notin"
         return None
 
-    def parse_cmp(self) -> _Node:
-        left = self.parse_atom()
-        op = self._cmp_op()
+    def parse_cmp(self) -> Node:
+        left = self.parse_sum()
+        op = self.cmp_op()
         if op is None:
             return left
+        if op not in _ORDER_OPS and not self.dialect.logic:
+            raise self.not_here("'in'")
         self.i += 2 if op == "notin" else 1
-        right = self.parse_atom()
-        if self._cmp_op() is not None:
+        right = self.parse_sum()
+        if self.cmp_op() is not None:
             raise self.fail("comparisons do not chain; join them with '&&'")
-        return _Cmp(op, left, right)
+        return Cmp(op, left, right)
 
-    def parse_atom(self) -> _Node:
-        t = self.tok
-        if t.kind in ("num", "str", "lit"):
+    def parse_sum(self) -> Node:
+        node = self.parse_product()
+        while self.at("+") or self.at("-"):
+            if not self.dialect.arithmetic:
+                raise self.not_here("arithmetic")
+            op = self.tok.text
             self.i += 1
-            return _Lit(t.value)
+            node = Arith(op, node, self.parse_product())
+        return node
+
+    def parse_product(self) -> Node:
+        node = self.parse_unary()
+        while self.at("*") or self.at("/"):
+            if not self.dialect.arithmetic:
+                raise self.not_here("arithmetic")
+            op = self.tok.text
+            self.i += 1
+            node = Arith(op, node, self.parse_unary())
+        return node
+
+    def parse_unary(self) -> Node:
+        if self.at("-") or self.at("+"):
+            if not self.dialect.arithmetic:
+                raise self.not_here("arithmetic")
+            neg = self.tok.text == "-"
+            self.i += 1
+            operand = self.parse_unary()
+            return Neg(operand) if neg else operand
+        return self.parse_atom()
+
+    def parse_atom(self) -> Node:
+        t = self.tok
+        if t.kind == "num":
+            self.i += 1
+            return Lit(t.value, t.unit)
+        if t.kind in ("str", "lit"):
+            if not self.dialect.logic:
+                raise self.fail(f"unexpected {t.text!r}; {self.dialect.what} has no strings")
+            self.i += 1
+            return Lit(t.value)
         if t.kind == "ident":
             self.i += 1
             if self.at("("):
+                if not self.dialect.functions:
+                    raise self.not_here("functions")
                 return self.parse_call(t)
-            return _Name(self.check_name(t))
+            return Name(self.dialect.check_name(self, t), t.col)
         if self.at("("):
             self.i += 1
             node = self.parse_or()
             self.expect(")")
             return node
         if self.at("["):
+            if not self.dialect.logic:
+                raise self.not_here("lists")
             return self.parse_list()
-        if self.at("!"):
+        if self.at("!") and self.dialect.logic:
             # `a == !b`: allowed, binds to the operand
             self.i += 1
-            return _Not(self.parse_atom())
-        raise self.fail(f"expected a value, found {self._describe(t)}")
+            return Not(self.parse_atom())
+        raise self.fail(f"expected a value, found {self.describe(t)}")
 
-    def parse_list(self) -> _Node:
+    def parse_list(self) -> Node:
         self.expect("[")
-        items: list[_Node] = []
+        items: list[Node] = []
         while not self.at("]"):
             items.append(self.parse_atom())
             if not self.at("]"):
                 self.expect(",")
         self.expect("]")
-        return _List(tuple(items))
+        return List(tuple(items))
 
-    def parse_call(self, name: _Tok) -> _Node:
-        if name.text not in FUNCTIONS:
-            known = ", ".join(f"{f}()" for f in FUNCTIONS)
-            close = difflib.get_close_matches(name.text, list(FUNCTIONS), n=1)
+    def parse_call(self, name: _Tok) -> Node:
+        functions = self.dialect.functions
+        if name.text not in functions:
+            known = ", ".join(f"{f}()" for f in functions)
+            close = difflib.get_close_matches(name.text, list(functions), n=1)
             hint = f"did you mean {close[0]}()? " if close else ""
             raise self.fail(f"unknown function {name.text}(); {hint}known: {known}", name)
         self.expect("(")
-        args: list[_Node] = []
+        args: list[Node] = []
         while not self.at(")"):
             args.append(self.parse_or())
             if not self.at(")"):
                 self.expect(",")
         self.expect(")")
-        lo, hi = FUNCTIONS[name.text]
+        lo, hi = functions[name.text]
         if len(args) < lo or (hi is not None and len(args) > hi):
             want = f"{lo}" if lo == hi else f"at least {lo}"
             raise self.fail(
                 f"{name.text}() takes {want} argument{'s' if lo != 1 else ''}, got {len(args)}",
                 name,
             )
-        return _Call(name.text, tuple(args))
-
-    def check_name(self, t: _Tok) -> str:
-        name = t.text
-        if name in ("branch", "event", "manual_trigger"):
-            return name
-        if name.startswith("env.") and name.count(".") == 1:
-            return name
-        if name == "env":
-            raise self.fail("'env' needs a variable name, e.g. env.CI", t)
-        candidates = ["branch", "event", "manual_trigger", "env"]
-        close = difflib.get_close_matches(name.split(".")[0], candidates, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise self.fail(f"unknown name {name!r}; {hint}known: {', '.join(KNOWN_NAMES)}", t)
+        return Call(name.text, tuple(args))
 
 
-# --------------------------------------------------------------------------- evaluation
+def _when_name(p: _Parser, t: _Tok) -> str:
+    name = t.text
+    if name in ("branch", "event", "manual_trigger"):
+        return name
+    if name.startswith("env.") and name.count(".") == 1:
+        return name
+    if name == "env":
+        raise p.fail("'env' needs a variable name, e.g. env.CI", t)
+    candidates = ["branch", "event", "manual_trigger", "env"]
+    close = difflib.get_close_matches(name.split(".")[0], candidates, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise p.fail(f"unknown name {name!r}; {hint}known: {', '.join(KNOWN_NAMES)}", t)
+
+
+def _any_name(p: _Parser, t: _Tok) -> str:
+    return t.text
+
+
+def _token_re(ident: str) -> re.Pattern[str]:
+    return re.compile(rf"(?P<ws>\s+)|{_NUM}|{_STR}|{ident}|{_OPS}", re.VERBOSE | re.IGNORECASE)
+
+
+WHEN = Dialect(
+    what="a 'when' expression",
+    token=_token_re(_WORD),
+    logic=True,
+    arithmetic=False,
+    units=frozenset(),
+    functions=FUNCTIONS,
+    check_name=_when_name,
+)
+METRICS = Dialect(
+    what="an alert condition",
+    token=_token_re(_METRIC),
+    logic=False,
+    arithmetic=True,
+    units=frozenset({"%"}),
+    functions={},
+    check_name=_any_name,
+)
+THRESHOLD = Dialect(
+    what="a threshold",
+    token=_token_re(_WORD),
+    logic=False,
+    arithmetic=True,
+    units=frozenset(UNITS),
+    functions={},
+    check_name=_any_name,
+    single_equals=True,
+)
+
+
+# --------------------------------------------------------------------------- when: evaluation
 
 
 def _truthy(v: Value) -> bool:
@@ -476,21 +666,21 @@ def _call(func: str, args: list[Value], ctx: ExprContext) -> Value:
     return b in a  # contains
 
 
-def _eval(node: _Node, ctx: ExprContext) -> Value:
-    if isinstance(node, _Lit):
+def _eval(node: Node, ctx: ExprContext) -> Value:
+    if isinstance(node, Lit):
         return node.value
-    if isinstance(node, _Name):
+    if isinstance(node, Name):
         return _name_value(node.name, ctx)
-    if isinstance(node, _List):
+    if isinstance(node, List):
         return tuple(_eval(x, ctx) for x in node.items)
-    if isinstance(node, _Not):
+    if isinstance(node, Not):
         return not _truthy(_eval(node.operand, ctx))
-    if isinstance(node, _Bool):
+    if isinstance(node, Bool):
         left = _truthy(_eval(node.left, ctx))
         if node.op == "&&":
             return left and _truthy(_eval(node.right, ctx))
         return left or _truthy(_eval(node.right, ctx))
-    if isinstance(node, _Cmp):
+    if isinstance(node, Cmp):
         a, b = _eval(node.left, ctx), _eval(node.right, ctx)
         if node.op == "==":
             return _equal(a, b)
@@ -501,22 +691,25 @@ def _eval(node: _Node, ctx: ExprContext) -> Value:
         if node.op == "notin":
             return not _contains(b, a)
         return _order(node.op, a, b)
-    return _call(node.func, [_eval(x, ctx) for x in node.args], ctx)
+    if isinstance(node, Call):
+        return _call(node.func, [_eval(x, ctx) for x in node.args], ctx)
+    raise AssertionError(f"the 'when' dialect has no {type(node).__name__}")  # pragma: no cover
 
 
-def _walk(node: _Node, visit: Callable[[_Node], None]) -> None:
+def walk(node: Node, visit: Callable[[Node], None]) -> None:
+    """Call *visit* on *node* and every node below it."""
     visit(node)
-    children: tuple[_Node, ...] = ()
-    if isinstance(node, _List):
+    children: tuple[Node, ...] = ()
+    if isinstance(node, List):
         children = node.items
-    elif isinstance(node, _Not):
+    elif isinstance(node, (Not, Neg)):
         children = (node.operand,)
-    elif isinstance(node, (_Bool, _Cmp)):
+    elif isinstance(node, (Bool, Cmp, Arith)):
         children = (node.left, node.right)
-    elif isinstance(node, _Call):
+    elif isinstance(node, Call):
         children = node.args
     for child in children:
-        _walk(child, visit)
+        walk(child, visit)
 
 
 @dataclass(frozen=True)
@@ -524,7 +717,7 @@ class Expr:
     """A compiled ``when`` expression."""
 
     source: str
-    _tree: _Node = field(repr=False, compare=False)
+    _tree: Node = field(repr=False, compare=False)
 
     def evaluate(self, ctx: ExprContext) -> bool:
         """Whether the expression holds in *ctx* (never raises)."""
@@ -534,27 +727,28 @@ class Expr:
         """The identifiers used: ``branch``, ``event``, ``manual_trigger``, ``env.X``."""
         found: set[str] = set()
 
-        def visit(n: _Node) -> None:
-            if isinstance(n, _Name):
+        def visit(n: Node) -> None:
+            if isinstance(n, Name):
                 found.add(n.name)
 
-        _walk(self._tree, visit)
+        walk(self._tree, visit)
         return found
 
     def functions(self) -> set[str]:
         """The functions called, e.g. ``{'changed'}`` (a caller may then compute the diff)."""
         found: set[str] = set()
 
-        def visit(n: _Node) -> None:
-            if isinstance(n, _Call):
+        def visit(n: Node) -> None:
+            if isinstance(n, Call):
                 found.add(n.func)
 
-        _walk(self._tree, visit)
+        walk(self._tree, visit)
         return found
 
 
 def compile_expr(text: str) -> Expr:
-    """Parse *text*; a mistake raises :class:`ConfigError` naming its column."""
+    """Parse a ``when`` expression; a mistake raises :class:`ExpressionError` (a
+    :class:`ConfigError`) naming its column."""
     if not isinstance(text, str):
         raise ConfigError(
             f"an expression must be a string, got {text!r} ({type(text).__name__})",
@@ -566,4 +760,80 @@ def compile_expr(text: str) -> Expr:
 @functools.lru_cache(maxsize=1024)
 def _compile(text: str) -> Expr:
     # expressions repeat across matrix expansions and runs; parsing once is enough
-    return Expr(text, _Parser(text).parse())
+    return Expr(text, _Parser(text, WHEN).parse())
+
+
+# --------------------------------------------------------------------------- metric conditions
+
+
+def parse_metric_expression(text: str) -> Node:
+    """Arithmetic over metric names (``tests.failed / tests.total * 100``): the tree, for the
+    caller to evaluate with its own meaning of names (alerts: this run's and ``previous``)."""
+    p = _Parser(text, METRICS)
+    if p.tok.kind == "end":
+        raise p.fail("the expression is empty")
+    node = p.parse_sum()
+    p.end()
+    return node
+
+
+def parse_metric_condition(text: str) -> Cmp:
+    """``LEFT OP RIGHT`` over metric names (an alert's condition)."""
+    p = _Parser(text, METRICS)
+    if p.tok.kind == "end":
+        raise p.fail("the expression is empty")
+    node = p.parse_or()
+    if not isinstance(node, Cmp):
+        raise p.fail(
+            f"expected a comparison such as 'coverage < previous - 5%', found {p.describe(p.tok)}"
+        )
+    p.end()
+    return node
+
+
+# --------------------------------------------------------------------------- thresholds
+
+_TAILS = frozenset({"pass", "passed", "passes"})
+
+
+@dataclass(frozen=True)
+class ThresholdParts:
+    """A threshold as written: ``[stat] [op] number[unit] [pass]``."""
+
+    stat: str | None
+    op: str | None
+    value: float
+    unit: str | None
+    tail: bool
+
+
+def parse_threshold(text: str) -> ThresholdParts:
+    """Read ``>= 80%``, ``p95 < 200ms``, ``100% pass``, ``= 1`` or ``≤ 3``: a comparison whose
+    left side is the criterion's metric (a statistic of it, for ``p95``).
+
+    A lone ``=`` means ``==`` here.
+    """
+    p = _Parser(text, THRESHOLD)
+    if p.tok.kind == "end":
+        raise p.fail("the threshold is empty")
+    stat: str | None = None
+    if p.tok.kind == "ident" and p.tok.text.lower() in STATS:
+        stat = p.tok.text.lower()
+        p.i += 1
+    op: str | None = None
+    if p.tok.kind == "op" and p.tok.text in _ORDER_OPS:
+        op = p.tok.text
+        p.i += 1
+    start = p.tok
+    value = p.parse_unary()
+    sign = 1.0
+    while isinstance(value, Neg):
+        sign, value = -sign, value.operand
+    if not isinstance(value, Lit) or not isinstance(value.value, float):
+        raise p.fail(f"expected a number, found {p.describe(start)}", start)
+    tail = False
+    if p.tok.kind == "ident" and p.tok.text.lower() in _TAILS:
+        tail = True
+        p.i += 1
+    p.end()
+    return ThresholdParts(stat, op, sign * value.value, value.unit, tail)

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -32,6 +33,7 @@ from testgate.errors import ConfigError
 
 __all__ = [
     "DEFAULT_CONFIG_NAMES",
+    "Check",
     "InvalidConfig",
     "LoadedConfig",
     "Problem",
@@ -434,9 +436,23 @@ def _schema_problems(
 # --------------------------------------------------------------------------- load
 
 
-def load_config(path: str | Path | None = None) -> LoadedConfig:
+#: a check of the raw data beyond the schema: ``(dotted key path, message)`` per problem
+Check = Callable[[dict[str, Any]], Iterable[tuple[str, str]]]
+
+
+def _overlaps(key: str, keys: set[str]) -> bool:
+    """Whether *key* is, or lies above or below, a key the schema already found wrong."""
+    return any(key == k or key.startswith(k + ".") or k.startswith(key + ".") for k in keys)
+
+
+def load_config(path: str | Path | None = None, *, checks: Sequence[Check] = ()) -> LoadedConfig:
     """Read, validate and cross-check a configuration; raise :class:`InvalidConfig` listing
-    every problem found."""
+    every problem found.
+
+    *checks* add what the schema cannot know (the gates' criteria, metric names): they run on
+    the raw data even when the schema found problems, so that one ``testgate validate`` lists
+    everything; a problem at a key the schema already reported is not repeated.
+    """
     p = Path(path) if path is not None else find_config()
     # messages name the file as the user would type it
     file = str(path) if path is not None else os.path.relpath(p)
@@ -477,6 +493,12 @@ def load_config(path: str | Path | None = None) -> LoadedConfig:
         problems.extend(_schema_problems(exc, data, lines, file))
     for key, message in check_references(data):
         problems.append(Problem(file, _line_of(lines, key), key, message))
+    reported = {p.key for p in problems if p.key}
+    for check in checks:
+        for key, message in check(data):
+            key = re.sub(r"\[(\d+)\]", r".\1", key)
+            if not _overlaps(key, reported):
+                problems.append(Problem(file, _line_of(lines, key), key, message))
     if problems or cfg is None:
         problems.sort(key=lambda q: q.line)
         raise InvalidConfig(problems)

@@ -2,28 +2,52 @@
 
 The pipeline follows the seed's shape: ``pipeline.stages[]`` with ``name``, ``depends_on``,
 ``parallel``, ``when`` (the seed's ``conditional`` is accepted as an alias) and ``steps[]``.
-Sections owned by later boxes (gates, history, alerts, quarantine) are declared here so that
-one file validates as a whole; their inner shape is checked by the box that reads them.
+Every section is typed here, gates, alerts, quarantine and notify included, so that one file
+validates as a whole and a JSON Schema of ``testgate.yaml`` can be generated from this model
+(:mod:`testgate.config.jsonschema`); what a gate's criteria mean is checked by the gates when
+the configuration is loaded.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
+    "AlertSpec",
+    "BaselineComparisonSpec",
     "Config",
+    "CriterionSpec",
+    "DeploymentGateSpec",
     "Duration",
+    "EnforcementSpec",
+    "GateSpec",
     "HistorySpec",
+    "NotifySpec",
     "PipelineSpec",
+    "QuarantineEntrySpec",
+    "QuarantineSpec",
     "ReadySpec",
     "ReportSpec",
+    "ScopeSpec",
     "ServiceSpec",
     "StageSpec",
     "StepSpec",
     "TriageSpec",
+    "WebhookSpec",
     "describe",
     "parse_duration",
     "yaml_type",
@@ -86,8 +110,19 @@ def parse_duration(value: Any) -> float:
     raise ValueError(f"got {describe(value)}; expected {_DURATION_HELP}")
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-PositiveDuration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+#: what YAML may say for a duration (the JSON Schema describes the input, not the seconds)
+_DURATION_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*)+$"},
+    ],
+    "description": _DURATION_HELP,
+}
+
+Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(_DURATION_SCHEMA)]
+PositiveDuration = Annotated[
+    float, BeforeValidator(parse_duration), Field(gt=0), WithJsonSchema(_DURATION_SCHEMA)
+]
 
 
 def _command(value: Any) -> Any:
@@ -106,7 +141,18 @@ def _command(value: Any) -> Any:
     )
 
 
-Command = Annotated[str | list[str], BeforeValidator(_command)]
+Command = Annotated[
+    str | list[str],
+    BeforeValidator(_command),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "minLength": 1},
+                {"type": "array", "minItems": 1, "items": {"type": ["string", "number"]}},
+            ]
+        }
+    ),
+]
 
 
 def _expression(value: Any) -> Any:
@@ -126,7 +172,11 @@ def _expression(value: Any) -> Any:
     return value
 
 
-Expression = Annotated[str | None, BeforeValidator(_expression)]
+Expression = Annotated[
+    str | None,
+    BeforeValidator(_expression),
+    WithJsonSchema({"type": ["string", "boolean", "null"]}),
+]
 
 
 def _scalar(value: Any) -> Any:
@@ -191,7 +241,18 @@ def _port(value: Any) -> Any:
     )
 
 
-Port = Annotated[str, BeforeValidator(_port)]
+Port = Annotated[
+    str,
+    BeforeValidator(_port),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": 65535},
+                {"type": "string", "pattern": _PORT.pattern},
+            ]
+        }
+    ),
+]
 
 
 class ServiceSpec(_Strict):
@@ -423,6 +484,344 @@ class HistorySpec(_Strict):
     )
 
 
+# --------------------------------------------------------------------------------------------
+# gates:, deployment_gates:, quarantine:, alerts:, notify:
+#
+# Typed here so that the whole file validates (and has a JSON Schema) as one; what a gate's
+# criteria *mean* (the shorthand, thresholds, metric names) is checked by testgate.gates when
+# the configuration is loaded, with the same file:line messages.
+
+#: a threshold as written: ``">= 80%"``, ``"p95 < 200ms"``, ``0`` (see docs/gates.md)
+ThresholdText = Annotated[
+    str | int | float,
+    BeforeValidator(lambda v: _no_bool(v, "a threshold such as '>= 80%' or '< 5'")),
+    WithJsonSchema(
+        {
+            "type": ["string", "number"],
+            "description": "A threshold: [stat] OPERATOR NUMBER[unit], e.g. '>= 80%', '< 5', "
+            "'p95 < 200ms', '100% pass', a plain number, or 'no findings'.",
+        }
+    ),
+]
+
+
+def _no_bool(value: Any, expected: str) -> Any:
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"got {describe(value)}; expected {expected}")
+    return value
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Globs = Annotated[
+    list[str],
+    BeforeValidator(_one_or_many),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
+]
+
+
+class ScopeSpec(_Strict):
+    """The population a criterion measures: tests of these stages, steps or test ids."""
+
+    stages: Globs = Field(
+        default_factory=list, description="Stages (names or globs) whose tests count."
+    )
+    steps: Globs = Field(
+        default_factory=list,
+        description="Steps ('name', 'stage/name' or globs) whose tests count.",
+    )
+    tests: Globs = Field(
+        default_factory=list,
+        description="Globs over test ids (e.g. 'tests/e2e/*') whose tests count.",
+    )
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> ScopeSpec:
+        if not (self.stages or self.steps or self.tests):
+            raise ValueError(
+                "an empty scope measures nothing; expected at least one of stages, steps or tests"
+            )
+        return self
+
+
+class CriterionSpec(_Strict):
+    """A criterion in the explicit form: a metric and a threshold (or a trend)."""
+
+    metric: str = Field(description="A metric name (see 'testgate metrics'), e.g. coverage.line.")
+    threshold: ThresholdText | None = Field(default=None, description="The bound it must meet.")
+    trend: Literal["not_decreasing", "not_increasing"] | None = Field(
+        default=None, description="Compared with the baseline run."
+    )
+    level: Literal["error", "warn"] | None = Field(
+        default=None, description="warn: a failure only warns."
+    )
+    on_missing: Literal["fail", "warn", "skip"] | None = Field(
+        default=None,
+        description="When no report measured the metric (default: fail for blocking gates).",
+    )
+    min_effect: ThresholdText | None = Field(
+        default=None, description="A change smaller than this (absolute) is noise."
+    )
+    paths: Globs | None = Field(
+        default=None, description="Coverage of these files only (globs, relative to the root)."
+    )
+    min_changed_lines: int | None = Field(
+        default=None, ge=0, description="New-code coverage: skip below this many changed lines."
+    )
+    scope: ScopeSpec | None = Field(
+        default=None, description="Measure only the tests of these stages, steps or test ids."
+    )
+    description: str | None = Field(default=None, description="Shown in reports.")
+    name: str | None = Field(
+        default=None, description="Its name, in the list form of criteria (default: the metric)."
+    )
+
+
+def _criterion_kind(value: Any) -> str:
+    explicit = isinstance(value, CriterionSpec) or (isinstance(value, dict) and "metric" in value)
+    return "explicit" if explicit else "shorthand"
+
+
+#: a shorthand group (``vulnerability_scan: {critical: 0}``), a threshold, or context (a list)
+_Shorthand = dict[str, Any] | list[Any] | str | float | bool
+
+CriterionEntry = Annotated[
+    Annotated[CriterionSpec, Tag("explicit")]
+    | Annotated[
+        _Shorthand,
+        Tag("shorthand"),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "object", "not": {"required": ["metric"]}},
+                    {"type": ["array", "string", "number", "boolean"]},
+                ],
+                "description": "The seed's shorthand: a group of named thresholds "
+                "(vulnerability_scan: {critical: 0}), a threshold, or a list of names.",
+            }
+        ),
+    ],
+    Discriminator(_criterion_kind),
+]
+
+
+class EnforcementSpec(_Strict):
+    """Whether a failing gate blocks, and whether it may be bypassed."""
+
+    blocking: bool = Field(default=True, description="A failure fails the verdict (exit 3).")
+    bypass_allowed: bool = Field(
+        default=False, description="--bypass REASON may pass it; the reason is recorded."
+    )
+
+
+class BaselineComparisonSpec(_Strict):
+    """Regressions against the baseline run."""
+
+    threshold: ThresholdText = Field(
+        description="Allowed regression: relative with %, absolute without."
+    )
+    metrics: list[str] = Field(
+        default_factory=lambda: ["response_time", "throughput"],
+        description="response_time, throughput, latency, or metric names.",
+    )
+    level: Literal["error", "warn"] | None = Field(default=None, description="warn: only warn.")
+    on_missing: Literal["fail", "warn", "skip"] | None = Field(
+        default=None, description="When no report measured the metric."
+    )
+    min_effect: ThresholdText | None = Field(
+        default=None, description="A change smaller than this (absolute) is noise."
+    )
+
+
+class GateSpec(_Strict):
+    """One quality gate: criteria and how it is enforced."""
+
+    criteria: Annotated[
+        Annotated[dict[str, CriterionEntry], Tag("named")]
+        | Annotated[list[CriterionSpec], Tag("list")],
+        Discriminator(lambda v: "list" if isinstance(v, list) else "named"),
+    ] = Field(
+        default_factory=dict,
+        description="Named criteria (explicit {metric, threshold} or the seed's shorthand), or "
+        "a list of explicit ones.",
+    )
+    enforcement: EnforcementSpec = Field(
+        default_factory=EnforcementSpec, description="Blocking and bypass."
+    )
+    baseline_comparison: BaselineComparisonSpec | None = Field(
+        default=None, description="Regressions against the baseline run."
+    )
+    description: str | None = Field(default=None, description="Shown in reports.")
+    reporting: dict[str, Any] | None = Field(
+        default=None, description="Accepted as documentation; testgate does not read it."
+    )
+    validation_matrix: list[Any] | None = Field(
+        default=None, description="Accepted as documentation; testgate does not read it."
+    )
+
+
+class DeploymentGateSpec(_Strict):
+    """The gates an environment needs (``testgate gate --env NAME``)."""
+
+    required_gates: list[str] = Field(
+        description="Configured gates or built-in checks (all_unit_tests_pass, ...)."
+    )
+    rollback_triggers: list[str | dict[str, Any]] = Field(
+        default_factory=list,
+        description="Accepted; evaluated after deployment, not at gate time.",
+    )
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return _dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"got {describe(value)}; expected a date YYYY-MM-DD") from None
+    return value
+
+
+IsoDate = Annotated[
+    _dt.date,
+    BeforeValidator(_date),
+    WithJsonSchema({"type": "string", "format": "date", "description": "YYYY-MM-DD"}),
+]
+
+
+class QuarantineEntrySpec(_Strict):
+    """A test whose failures do not fail the run or the gates, until it expires."""
+
+    test: str = Field(description="A test id, or an fnmatch pattern of test ids.")
+    owner: str = Field(description="Who fixes it.", min_length=1)
+    reason: str = Field(description="Why it is quarantined (an issue link).", min_length=1)
+    expires: IsoDate = Field(description="After this date its failures count again.")
+
+
+def _budget(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"got {describe(value)}; expected a count such as 5 or a share '2%'")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValueError(f"got {describe(value)}; expected a count >= 0")
+        return value
+    text = str(value).strip()
+    if text.endswith("%"):
+        try:
+            pct = float(text[:-1])
+        except ValueError:
+            pct = -1.0
+        if 0.0 <= pct <= 100.0:
+            return text
+    elif text.isdigit():
+        return int(text)
+    raise ValueError(f"got {describe(value)}; expected a count such as 5 or a share '2%'")
+
+
+Budget = Annotated[
+    int | float | str,
+    BeforeValidator(_budget),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%\s*$"},
+            ],
+            "description": "At most this many quarantined tests, or this share of all tests.",
+        }
+    ),
+]
+
+
+def _quarantine_list(value: Any) -> Any:
+    return {"tests": value} if isinstance(value, list) else value
+
+
+class QuarantineSpec(_Strict):
+    """Quarantined tests and how many may be."""
+
+    budget: Budget | None = Field(
+        default=None,
+        description="A gate criterion: at most this many quarantined tests (5) or this share "
+        "of the run's tests ('2%').",
+    )
+    tests: list[QuarantineEntrySpec] = Field(
+        default_factory=list, description="The quarantined tests."
+    )
+
+
+_SEVERITY = Literal["critical", "high", "medium", "low", "info"]
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _condition(value: Any) -> Any:
+    from testgate.config.expr import ExpressionError, parse_metric_condition
+
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(
+            f"got {describe(value)}; expected a condition such as 'coverage < previous - 5%'"
+        )
+    try:
+        parse_metric_condition(value)
+    except ExpressionError as exc:
+        raise ValueError(
+            f"cannot parse the condition: {exc.short} (in {value!r}); see docs/history.md"
+        ) from None
+    return value
+
+
+class AlertSpec(_Strict):
+    """An alert evaluated after each recorded run against the previous run on its branch."""
+
+    name: str = Field(description="Its name, e.g. coverage_drop.", min_length=1)
+    condition: Annotated[str, BeforeValidator(_condition)] = Field(
+        description="A comparison over metrics, e.g. 'coverage < previous - 5%'."
+    )
+    severity: Annotated[_SEVERITY, BeforeValidator(_lower)] = Field(
+        default="medium", description="critical, high, medium, low or info."
+    )
+    message: str | None = Field(default=None, description="Shown instead of the condition.")
+
+
+def _http_url(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        return value
+    raise ValueError(f"got {describe(value)}; expected an http:// or https:// URL")
+
+
+class WebhookSpec(_Strict):
+    """A webhook that receives fired alerts as Slack-compatible JSON."""
+
+    url: Annotated[
+        str,
+        BeforeValidator(_http_url),
+        WithJsonSchema({"type": "string", "pattern": "^https?://"}),
+    ] = Field(description="Where to POST.")
+    min_severity: Annotated[_SEVERITY, BeforeValidator(_lower)] = Field(
+        default="info", description="Send alerts at or above this severity."
+    )
+    timeout: Duration = Field(default=5.0, description="Per attempt.")
+    retries: int = Field(default=2, ge=0, le=10, description="After the first attempt.")
+    backoff: Duration = Field(default=0.5, description="Doubled after each failed attempt.")
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra HTTP headers.")
+
+
+def _webhook(value: Any) -> Any:
+    return {"url": value} if isinstance(value, str) else value
+
+
+class NotifySpec(_Strict):
+    """Where fired alerts go."""
+
+    webhooks: list[Annotated[WebhookSpec, BeforeValidator(_webhook)]] = Field(
+        default_factory=list, description="Webhooks: a URL, or a mapping with url and options."
+    )
+
+
 class TriageSpec(_Strict):
     """How failures are triaged (see docs/triage.md)."""
 
@@ -450,15 +849,17 @@ class Config(_Strict):
     services: dict[str, ServiceSpec] = Field(
         default_factory=dict, description="Background services steps can need."
     )
-    gates: dict[str, Any] = Field(default_factory=dict, description="Quality gates.")
-    deployment_gates: dict[str, Any] = Field(
+    gates: dict[str, GateSpec] = Field(default_factory=dict, description="Quality gates.")
+    deployment_gates: dict[str, DeploymentGateSpec] = Field(
         default_factory=dict, description="Gate sets per deployment environment."
     )
-    alerts: list[dict[str, Any]] = Field(
+    alerts: list[AlertSpec] = Field(
         default_factory=list, description="Alerts evaluated after each recorded run."
     )
-    quarantine: list[dict[str, Any]] = Field(
-        default_factory=list, description="Tests whose failures do not block."
+    quarantine: Annotated[QuarantineSpec, BeforeValidator(_quarantine_list)] = Field(
+        default_factory=QuarantineSpec,
+        description="Tests whose failures fail neither the run nor the gates (a list, or "
+        "{budget, tests}).",
     )
     history: HistorySpec = Field(default_factory=HistorySpec, description="The history store.")
     executor: str | None = Field(
@@ -467,7 +868,7 @@ class Config(_Strict):
         "workers on this machine) or tcp://HOST:PORT (a running Dask scheduler); "
         "testgate run --executor wins. See docs/scale-out.md.",
     )
-    notify: dict[str, Any] = Field(default_factory=dict, description="Webhooks for alerts.")
+    notify: NotifySpec = Field(default_factory=NotifySpec, description="Webhooks for alerts.")
     triage: TriageSpec = Field(
         default_factory=TriageSpec, description="Failure categories and the failure digest."
     )
@@ -476,3 +877,19 @@ class Config(_Strict):
         description="The escalation matrix (seed form): severity, owner and SLA per failure "
         "type, webhooks, block_deployment.",
     )
+
+    def section(self, name: str) -> Any:
+        """The section *name* as plain data, as written (for readers of raw mappings)."""
+        value = getattr(self, name)
+        if isinstance(value, BaseModel):
+            return value.model_dump(exclude_unset=True, mode="python")
+        if isinstance(value, dict):
+            return {
+                k: v.model_dump(exclude_unset=True) if isinstance(v, BaseModel) else v
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [
+                v.model_dump(exclude_unset=True) if isinstance(v, BaseModel) else v for v in value
+            ]
+        return value

@@ -68,9 +68,14 @@ class HistoryBaseline:
     names, ``open_store(url)`` and ``store.last_run(ref)``.
     """
 
-    def __init__(self, ref: str, loaded: Any = None) -> None:
+    def __init__(
+        self, ref: str, loaded: Any = None, *, exclude: str | None = None, db: str | None = None
+    ) -> None:
         self.ref = ref
         self.loaded = loaded
+        #: the run being gated: never its own baseline
+        self.exclude = exclude
+        self.db = db
 
     def describe(self) -> str:
         return f"last recorded run of {self.ref}"
@@ -89,9 +94,9 @@ class HistoryBaseline:
                 f"--baseline {self.ref}: this history store cannot look runs up by ref; "
                 "pass a summary.json file instead"
             )
-        url = history.resolve_url(None, self.loaded)
+        url = history.resolve_url(self.db, self.loaded)
         with history.open_store(url) as store:
-            run = store.last_run(self.ref)
+            run = store.last_run(self.ref, exclude=self.exclude)
         if run is None:
             raise HistoryError(
                 f"--baseline {self.ref}: no recorded run of {self.ref!r} in the history store "
@@ -104,11 +109,19 @@ class HistoryBaseline:
         return run
 
 
-def baseline_provider(value: str, *, cwd: Path, loaded: Any = None) -> BaselineProvider:
-    """A file when *value* names an existing file (or ends in .json), else a history ref."""
+def baseline_provider(
+    value: str,
+    *,
+    cwd: Path,
+    loaded: Any = None,
+    exclude: str | None = None,
+    db: str | None = None,
+) -> BaselineProvider:
+    """A file when *value* names an existing file (or ends in .json), else a history ref (whose
+    last recorded run other than *exclude*, the run being gated, is the baseline)."""
     p = Path(value)
     if not p.is_absolute():
         p = cwd / p
     if p.is_file() or value.endswith(".json"):
         return FileBaseline(p)
-    return HistoryBaseline(value, loaded)
+    return HistoryBaseline(value, loaded, exclude=exclude, db=db)

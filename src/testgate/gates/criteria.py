@@ -14,20 +14,27 @@ Every problem is a :class:`ConfigError` naming its key path.
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from testgate.errors import ConfigError, GateError
 from testgate.gates.threshold import Threshold
 
+if TYPE_CHECKING:
+    from testgate.gates.registry import CriteriaRegistry
+
 __all__ = [
+    "POPULATIONS",
     "SHORTHAND",
     "Criterion",
     "Emit",
     "Kind",
     "Level",
     "OnMissing",
+    "Scope",
     "higher_is_better",
     "parse_criteria",
     "parse_criterion_list",
@@ -68,6 +75,29 @@ class Criterion:
     note: str | None = None
     #: for kind "gates": the gates whose verdict this criterion is
     gates: tuple[str, ...] = ()
+    #: the tests (and performance reports) it measures; None: the whole run
+    scope: Scope | None = None
+    #: the population its name denotes (``user journeys``), which a scope must say
+    population: str | None = None
+    #: the key path it was read from, for messages with a line
+    where: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """A criterion's population: the tests of these stages, steps or test ids (globs)."""
+
+    stages: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+    tests: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        parts = [
+            f"{k} {', '.join(v)}"
+            for k, v in (("stages", self.stages), ("steps", self.steps), ("tests", self.tests))
+            if v
+        ]
+        return "; ".join(parts)
 
 
 # The shorthand map. A handler gets (gate, group, key, value, where) and returns criteria.
@@ -176,8 +206,81 @@ _KNOWN_UNMEASURABLE_HINT = (
 )
 
 _CRITERION_KEYS = frozenset(
-    {"metric", "threshold", "level", "on_missing", "trend", "min_effect", "paths", "description"}
+    {
+        "metric",
+        "threshold",
+        "level",
+        "on_missing",
+        "trend",
+        "min_effect",
+        "paths",
+        "description",
+        "scope",
+    }
 )
+
+#: words in a criterion's name that denote a population of tests (or of a service's traffic),
+#: and how the hint names it: such a criterion measures only the tests it is scoped to
+POPULATIONS: dict[str, str] = {
+    "e2e": "end-to-end tests",
+    "end_to_end": "end-to-end tests",
+    "journey": "user journeys",
+    "journeys": "user journeys",
+    "browser": "browsers",
+    "browsers": "browsers",
+    "mobile": "mobile devices",
+    "device": "devices",
+    "devices": "devices",
+    "contract": "contract tests",
+    "contracts": "contract tests",
+    "service": "a service",
+    "services": "services",
+    "integration": "integration tests",
+}
+
+#: metric families a population-named criterion measures (coverage, security... are not)
+_POPULATION_METRICS = ("tests.", "perf.")
+
+
+def _population(name: str, metric: str | None) -> str | None:
+    if metric is None or not metric.startswith(_POPULATION_METRICS):
+        return None
+    for word in re.split(r"[^a-z0-9]+", name.lower()):
+        if word in POPULATIONS:
+            return POPULATIONS[word]
+    return None
+
+
+def _globs_of(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise _problem(where, f"expected a name, a glob or a list of them, got {value!r}")
+
+
+def _scope(value: Any, where: str) -> Scope | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _problem(where, "expected {stages: [...]}, {steps: [...]} or {tests: 'glob'}")
+    unknown = sorted(set(value) - {"stages", "steps", "tests"})
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], ["stages", "steps", "tests"], n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise _problem(
+            f"{where}.{unknown[0]}", f"unknown scope key; {hint}expected stages, steps or tests"
+        )
+    scope = Scope(
+        _globs_of(value.get("stages"), f"{where}.stages"),
+        _globs_of(value.get("steps"), f"{where}.steps"),
+        _globs_of(value.get("tests"), f"{where}.tests"),
+    )
+    if not (scope.stages or scope.steps or scope.tests):
+        raise _problem(where, "an empty scope measures nothing; name stages, steps or tests")
+    return scope
 
 
 def _text(value: Any) -> str:
@@ -222,15 +325,20 @@ def _common(crit: dict[str, Any], where: str) -> dict[str, Any]:
         )
     if "min_effect" in crit:
         out["min_effect"] = _min_effect(crit["min_effect"], f"{where}.min_effect")
+    if crit.get("scope") is not None:
+        out["scope"] = _scope(crit["scope"], f"{where}.scope")
     return out
 
 
 def _explicit(gate: str, name: str, crit: dict[str, Any], where: str) -> list[Criterion]:
-    unknown = sorted(set(crit) - _CRITERION_KEYS - {"min_changed_lines"})
+    known = sorted(_CRITERION_KEYS | {"min_changed_lines"})
+    unknown = sorted(set(crit) - set(known))
     if unknown:
+        close = difflib.get_close_matches(unknown[0], known, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
         raise _problem(
             f"{where}.{unknown[0]}",
-            f"unknown criterion key; expected {', '.join(sorted(_CRITERION_KEYS))}",
+            f"unknown criterion key '{unknown[0]}'; {hint}expected one of {', '.join(known)}",
         )
     metric = crit["metric"]
     if not isinstance(metric, str) or not metric:
@@ -336,7 +444,7 @@ _BASELINE_NAMES = {
     "throughput": "perf.*.rps",
     "latency": "perf.*.p95_ms",
 }
-_MODIFIERS = ("level", "on_missing", "min_effect")
+_MODIFIERS = ("level", "on_missing", "min_effect", "scope")
 
 
 def _slug(name: str) -> str:
@@ -456,8 +564,37 @@ def _baseline_comparison(gate: str, name: str, body: Any, where: str) -> list[Cr
     return out
 
 
+#: groups testgate reads itself (besides the registered shorthand)
+_OWN_GROUPS = (
+    "overall",
+    "new_code",
+    "response_times",
+    "critical_paths",
+    "by_component",
+    "baseline_comparison",
+)
+
+
 def _group(gate: str, group: str, body: Any, where: str) -> list[Criterion]:
-    """Criteria from one entry of ``criteria:`` (explicit or shorthand)."""
+    """Criteria from one entry of ``criteria:``, each knowing where it was read from and the
+    population its name denotes."""
+    crits = _group_criteria(gate, group, body, where)
+    out: list[Criterion] = []
+    for c in crits:
+        if not c.where:
+            c = replace(c, where=where)
+        if c.population is None:
+            c = replace(c, population=_population(c.name, c.metric))
+        out.append(c)
+    return out
+
+
+def _close(word: str, choices: list[str]) -> str | None:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.8)
+    return close[0] if close and close[0] != word else None
+
+
+def _group_criteria(gate: str, group: str, body: Any, where: str) -> list[Criterion]:
     from testgate.gates.registry import default_criteria
 
     registry = default_criteria()
@@ -480,7 +617,15 @@ def _group(gate: str, group: str, body: Any, where: str) -> list[Criterion]:
             return handler(gate, group, group, body, where)
         if "." in group:  # `coverage.line: ">= 80%"`: a metric name as key
             return _explicit(gate, group, {"metric": group, "threshold": body}, where)
+        _misspelt_group(group, registry, where)
         return [_unmeasurable(gate, group, body)]
+    if (
+        group not in _OWN_GROUPS
+        and group != "linting"
+        and not registry.shorthand_keys(group)
+        and not any(registry.shorthand("*", str(k)) for k in body)
+    ):
+        _misspelt_group(group, registry, where)
     common = _common(body, where)
     out: list[Criterion] = []
     if group in ("overall", "new_code"):
@@ -493,6 +638,8 @@ def _group(gate: str, group: str, body: Any, where: str) -> list[Criterion]:
         return out
     if group == "response_times":
         for scenario, stats in body.items():
+            if scenario in _MODIFIERS:
+                continue
             here = f"{where}.{scenario}"
             if not isinstance(stats, dict):
                 raise _problem(here, "expected a mapping such as {p95: '< 200ms'}")
@@ -542,10 +689,22 @@ def _group(gate: str, group: str, body: Any, where: str) -> list[Criterion]:
         if handler is None and key == "pass_rate":
             handler = _simple("tests.pass_rate", ">=")
         if handler is None:
+            keys = [k for _, k in registry.shorthand_keys(group)] + list(_MODIFIERS)
+            close = _close(key, keys)
+            if close:
+                raise _problem(here, f"unknown key '{key}' in {group}; did you mean '{close}'?")
             out.append(_unmeasurable(gate, f"{group}.{key}", value))
             continue
         out.extend(_with(handler(gate, group, key, value, here), common))
     return out
+
+
+def _misspelt_group(group: str, registry: CriteriaRegistry, where: str) -> None:
+    """A group name one typo away from one testgate knows is a mistake, not documentation."""
+    groups = sorted({g for g, _ in registry.shorthand_keys() if g != "*"} | set(_OWN_GROUPS))
+    close = _close(group, groups + list(registry.groups()))
+    if close:
+        raise _problem(where, f"unknown criteria group '{group}'; did you mean '{close}'?")
 
 
 def _with(crits: list[Criterion], common: dict[str, Any]) -> list[Criterion]:
@@ -557,23 +716,41 @@ def problem(where: str, msg: str) -> ConfigError:
     return _problem(where, msg)
 
 
-def parse_criteria(gate: str, raw: Any, where: str) -> list[Criterion]:
-    """The criteria of one gate, from a mapping of named groups or a list of explicit ones."""
+def parse_criteria(
+    gate: str, raw: Any, where: str, problems: list[str] | None = None
+) -> list[Criterion]:
+    """The criteria of one gate, from a mapping of named groups or a list of explicit ones.
+
+    Every problem is collected: into *problems* when given (the criteria that read are
+    returned), else into one :class:`ConfigError`.
+    """
     crits: list[Criterion] = []
+    collect = problems is not None
+    problems = problems if problems is not None else []
     if isinstance(raw, list):
         for i, item in enumerate(raw):
             here = f"{where}[{i}]"
-            if not isinstance(item, dict) or "metric" not in item:
-                raise _problem(here, "a criterion in a list needs 'metric' and 'threshold'")
-            label = str(item.get("name") or item["metric"])
-            crits.extend(
-                _explicit(gate, label, {k: v for k, v in item.items() if k != "name"}, here)
-            )
+            try:
+                if not isinstance(item, dict) or "metric" not in item:
+                    raise _problem(here, "a criterion in a list needs 'metric' and 'threshold'")
+                label = str(item.get("name") or item["metric"])
+                body = {k: v for k, v in item.items() if k != "name"}
+                crits.extend(
+                    replace(c, where=here, population=_population(label, c.metric))
+                    for c in _explicit(gate, label, body, here)
+                )
+            except ConfigError as exc:
+                problems.extend(exc.problems)
     elif isinstance(raw, dict):
         for group, gbody in raw.items():
-            crits.extend(_group(gate, str(group), gbody, f"{where}.{group}"))
+            try:
+                crits.extend(_group(gate, str(group), gbody, f"{where}.{group}"))
+            except ConfigError as exc:
+                problems.extend(exc.problems)
     else:
-        raise _problem(where, "expected a mapping or a list of criteria")
+        problems.extend(_problem(where, "expected a mapping or a list of criteria").problems)
+    if problems and not collect:
+        raise ConfigError(problems[0], problems=problems, slug="gate-config")
     return crits
 
 

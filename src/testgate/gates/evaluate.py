@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from testgate.errors import GateError
+from testgate.gates.criteria import Scope
 from testgate.gates.facts import ChangedLines, Facts, missing_hint
+from testgate.gates.quarantine import expired
 from testgate.gates.spec import (
     Criterion,
     GateSpec,
@@ -30,6 +32,11 @@ __all__ = ["VERDICT_SCHEMA", "Result", "Verdict", "evaluate"]
 
 #: kept for the name the gates used before the verdict moved beside the model
 Result = CriterionResult
+
+_NO_BASELINE = (
+    "no baseline: the history has no earlier run of the base branch (the notes say why); or "
+    "pass --baseline FILE (a summary.json) or --baseline REF"
+)
 
 
 def _worst(th: Threshold, values: list[tuple[str, float]]) -> tuple[str, float]:
@@ -113,9 +120,27 @@ class _Evaluator:
             return self.compare(gate, c)
         return self.threshold(gate, c)
 
+    def unscoped(self, gate: GateSpec, c: Criterion) -> Result | None:
+        """A criterion whose name denotes a population (journeys, browsers, a service) measures
+        only what it is scoped to; unscoped it is not measured, never the whole run."""
+        if c.population is None or c.scope is not None:
+            return None
+        group = c.name.split(".")[0]
+        return self.missing(
+            gate,
+            c,
+            c.metric,
+            f"{c.name} measures {c.population}, not the whole run: scope it to the tests (or "
+            f"load tests) that are, e.g. {group}: {{scope: {{stages: [e2e]}}}}, "
+            "{scope: {steps: [e2e/playwright]}} or {scope: {tests: 'tests/e2e/*'}}",
+        )
+
     def threshold(self, gate: GateSpec, c: Criterion) -> Result:
         assert c.metric is not None
         assert c.threshold is not None
+        unscoped = self.unscoped(gate, c)
+        if unscoped is not None:
+            return unscoped
         if c.metric == "coverage.new_code":
             nc = self.f.new_code()
             if nc is None:
@@ -135,9 +160,18 @@ class _Evaluator:
                     f"only {nc.total} changed coverable line(s); the criterion needs at least "
                     f"{max(c.min_changed_lines, 1)} (min_changed_lines)",
                 )
-        values = self.f.resolve(c.metric, c.paths)
+        values = self.f.resolve(c.metric, c.paths, c.scope)
         if not values:
             why = missing_hint(c.metric)
+            if c.scope is not None and c.metric.startswith(("tests.", "perf.")):
+                why = f"{c.metric}: nothing in the criterion's scope ({c.scope}) gave it"
+            left_out = self.f.perf_left_out(c.metric, c.scope)
+            if left_out:
+                why = (
+                    f"{c.metric}: only micro-benchmarks ({', '.join(left_out)}) give it; a "
+                    "latency criterion reads load-test reports (k6, Locust, JMeter, Gatling, wrk, "
+                    "autocannon); name a benchmark's scenario to gate on it"
+                )
             if c.metric.startswith("tests@") and self.f.has_tests():
                 scope = c.metric[len("tests@") :].partition(".")[0]
                 why = (
@@ -156,6 +190,8 @@ class _Evaluator:
         details: tuple[str, ...] = ()
         if not ok:
             hint, details = self.explain(c, metric, value, values)
+        elif c.scope is not None:
+            details = (f"scope: {c.scope}",)
         return self.result(gate, c, metric, value, status, hint, details)
 
     def explain(
@@ -165,7 +201,11 @@ class _Evaluator:
         f = self.f
         lines: list[str] = []
         if metric.startswith("tests"):
-            scope = metric[len("tests@") :].partition(".")[0] if metric.startswith("tests@") else ""
+            scope: str | Scope = (
+                metric[len("tests@") :].partition(".")[0] if metric.startswith("tests@") else ""
+            )
+            if c.scope is not None:
+                scope = c.scope
             lines = f.failing_tests(scope)
             if f.test_stats(scope).quarantined:
                 lines.append(
@@ -191,7 +231,15 @@ class _Evaluator:
             lines = f.findings("duplication")
         elif metric.startswith("perf."):
             suffix = metric.split(".", 2)[2]
-            lines = [f"{m} = {format_value(v, metric_unit(m))}" for m, v in values if m == metric]
+            bound = c.threshold
+            worst = [
+                f"{m} = {format_value(v, metric_unit(m))} in {where}"
+                for m, v, where in f.perf(c.metric or metric, c.scope)
+                if bound is None or not bound.for_metric(m).check(v)
+            ]
+            lines = worst or [
+                f"{m} = {format_value(v, metric_unit(m))}" for m, v in values if m == metric
+            ]
             lines += f.perf_ranking(suffix)
         return (lines[0] if lines else None), tuple(lines)
 
@@ -200,7 +248,10 @@ class _Evaluator:
 
     def trend(self, gate: GateSpec, c: Criterion) -> Result:
         assert c.metric is not None
-        values = self.f.resolve(c.metric, c.paths)
+        unscoped = self.unscoped(gate, c)
+        if unscoped is not None:
+            return unscoped
+        values = self.f.resolve(c.metric, c.paths, c.scope)
         if not values:
             return self.missing(gate, c, c.metric, missing_hint(c.metric))
         metric, value = values[0]
@@ -211,7 +262,7 @@ class _Evaluator:
                 metric,
                 value,
                 "not_measured",
-                "no baseline; pass --baseline FILE (a summary.json) or --baseline REF",
+                _NO_BASELINE,
             )
         base = self.base_value(metric)
         if base is None:
@@ -236,7 +287,10 @@ class _Evaluator:
         """baseline_comparison: a relative (``5%``) or absolute regression limit per metric."""
         assert c.metric is not None
         assert c.threshold is not None
-        values = self.f.resolve(c.metric, c.paths)
+        unscoped = self.unscoped(gate, c)
+        if unscoped is not None:
+            return unscoped
+        values = self.f.resolve(c.metric, c.paths, c.scope)
         if not values:
             return self.missing(gate, c, c.metric, missing_hint(c.metric))
         if self.b is None:
@@ -246,7 +300,7 @@ class _Evaluator:
                 values[0][0],
                 values[0][1],
                 "not_measured",
-                "no baseline; pass --baseline FILE (a summary.json) or --baseline REF",
+                _NO_BASELINE,
             )
         higher = higher_is_better(c.metric.replace("*", "x"))
         worst: tuple[float, str, float, float] | None = None
@@ -289,10 +343,6 @@ class _Evaluator:
         )
 
 
-def _expired(q: QuarantineEntry, today: _dt.date | None) -> bool:
-    return bool(q.expires and today and _dt.date.fromisoformat(q.expires) < today)
-
-
 def evaluate(
     spec: GatesSpec,
     run: Run,
@@ -304,6 +354,7 @@ def evaluate(
     changes: ChangedLines | None = None,
     today: _dt.date | None = None,
     approved: bool = False,
+    file_totals: dict[str, tuple[int, int]] | None = None,
 ) -> Verdict:
     """The verdict of *spec*'s gates (or of *env*'s deployment set) over *run*.
 
@@ -314,7 +365,7 @@ def evaluate(
     warnings: list[str] = []
     active: list[QuarantineEntry] = []
     for q in spec.quarantine:
-        if _expired(q, today):
+        if expired(q, today):
             owner = f" (owner {q.owner})" if q.owner else ""
             warnings.append(
                 f"quarantine entry for {q.test}{owner} expired on {q.expires}; "
@@ -322,7 +373,7 @@ def evaluate(
             )
         else:
             active.append(q)
-    facts = Facts(run, quarantine=active, changes=changes)
+    facts = Facts(run, quarantine=active, changes=changes, file_totals=file_totals)
     base_facts = Facts(baseline, quarantine=active) if baseline is not None else None
     ev = _Evaluator(facts, base_facts, approved)
 

@@ -11,15 +11,17 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from heapq import nsmallest
 from itertools import compress
 from operator import attrgetter
 
+from testgate.gates.catalogue import MICRO_BENCHMARKS
+from testgate.gates.criteria import Scope
 from testgate.gates.spec import QuarantineEntry
-from testgate.model import Run, TestCase
+from testgate.model import ReportRef, Run, TestCase
 from testgate.verdict import compress_lines, format_value
 
 __all__ = [
@@ -176,6 +178,13 @@ MISSING_REPORTS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
         (),
         "",
     ),
+    (
+        "history.",
+        "the history store has no recorded run of this branch yet; it is measured once runs "
+        "are recorded (testgate run records them)",
+        (),
+        "",
+    ),
 )
 
 
@@ -194,6 +203,19 @@ def _first_line(text: str | None, limit: int = 160) -> str:
         return ""
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+@lru_cache(maxsize=512)
+def _fn(pattern: str) -> Callable[[str], bool]:
+    """An fnmatch pattern as a predicate (``e2e*``, ``tests/e2e/*``, ``web/*``)."""
+    rx = re.compile(fnmatch.translate(pattern))
+    return lambda text: rx.match(text) is not None
+
+
+def _over_population(pattern: str) -> bool:
+    """``perf.*.p95_ms`` and ``perf.all.rps`` speak of a service's traffic, not a benchmark."""
+    parts = pattern.split(".")
+    return len(parts) > 2 and parts[0] == "perf" and parts[1] in ("*", "all")
 
 
 _STATUS = attrgetter("status")
@@ -221,18 +243,22 @@ class Facts:
         *,
         quarantine: Iterable[QuarantineEntry] = (),
         changes: ChangedLines | None = None,
+        file_totals: dict[str, tuple[int, int]] | None = None,
     ) -> None:
         self.run = run
         self.quarantine = tuple(quarantine)
         self.changes = changes
-        self._tests: dict[str, _TestStats] = {}
-        self._file_totals: dict[str, tuple[int, int]] | None = None
+        self._tests: dict[str | Scope, _TestStats] = {}
+        #: (covered, coverable) lines by file; given for a run whose line-level coverage is not
+        #: kept (a run read back from the history store)
+        self._file_totals: dict[str, tuple[int, int]] | None = file_totals
         self._newcode: NewCode | None = None
         self._sets: dict[tuple[str, ...], tuple[int, int, list[str]]] = {}
         self._branches: tuple[int, int] | None = None
         self._by_step: Counter[tuple[str | None, str]] | None = None
         self._failing_tests: list[TestCase] | None = None
         self._least: dict[tuple[str, ...], list[str]] = {}
+        self._members: dict[Scope, list[TestCase]] = {}
 
     # -- tests -------------------------------------------------------------------------------
     def _is_quarantined(self, tc: TestCase) -> bool:
@@ -263,8 +289,32 @@ class Facts:
             )
         return self._failing_tests
 
-    def test_stats(self, scope: str = "") -> _TestStats:
-        """Counts over the run's tests (or those of steps/stages whose name holds *scope*).
+    def members(self, scope: Scope) -> list[TestCase]:
+        """The tests of *scope*: in one of its stages, one of its steps and matching one of its
+        test globs (each key that is given narrows it)."""
+        cached = self._members.get(scope)
+        if cached is not None:
+            return cached
+        stages = [_fn(g) for g in scope.stages]
+        steps = [_fn(g) for g in scope.steps]
+        tests = [_fn(g) for g in scope.tests]
+
+        def keep(t: TestCase) -> bool:
+            step = t.step or ""
+            stage, _, name = step.partition("/")
+            if stages and not any(rx(stage) for rx in stages):
+                return False
+            if steps and not any(rx(step) or rx(name) for rx in steps):
+                return False
+            return not tests or any(rx(t.id) or (t.file and rx(t.file)) for rx in tests)
+
+        out = [t for t in self.run.tests if keep(t)]
+        self._members[scope] = out
+        return out
+
+    def test_stats(self, scope: str | Scope = "") -> _TestStats:
+        """Counts over the run's tests (or those of steps/stages whose name holds *scope*, or
+        those of a criterion's :class:`Scope`).
 
         Written for a million tests: counting runs in C (``Counter`` over ``attrgetter``) once
         for all scopes, and only failing tests are looked at one by one (quarantine, hints).
@@ -272,15 +322,21 @@ class Facts:
         cached = self._tests.get(scope)
         if cached is not None:
             return cached
-        steps = self._steps_matching(scope) if scope else None
+        steps: set[str | None] | None = None
         by_status: Counter[str] = Counter()
-        for (step, status), n in self._table().items():
-            if steps is None or step in steps:
-                by_status[status] += n
-        bad = by_status["failed"] + by_status["error"]
-        failing = self._failing() if bad else []
-        if steps is not None:
-            failing = [t for t in failing if t.step in steps]
+        if isinstance(scope, Scope):
+            members = self.members(scope)
+            by_status.update(map(_STATUS, members))
+            failing = [t for t in members if t.status in _FAILING]
+        else:
+            steps = self._steps_matching(scope) if scope else None
+            for (step, status), n in self._table().items():
+                if steps is None or step in steps:
+                    by_status[status] += n
+            bad = by_status["failed"] + by_status["error"]
+            failing = self._failing() if bad else []
+            if steps is not None:
+                failing = [t for t in failing if t.step in steps]
         quarantined: list[TestCase] = []
         failures: list[TestCase] = []
         if self.quarantine:
@@ -310,15 +366,17 @@ class Facts:
         self._tests[scope] = stats
         return stats
 
-    def _test_sum(self, scope: str, key: str) -> float:
+    def _test_sum(self, scope: str | Scope, key: str) -> float:
         """tests.flaky and tests.duration_s, computed only when a criterion asks."""
         stats = self.test_stats(scope)
         if key not in stats.counts:
             tests: Iterable[TestCase] = self.run.tests
-            if stats.steps is not None:
+            if isinstance(scope, Scope):
+                tests = self.members(scope)
+            elif stats.steps is not None:
                 steps = stats.steps
                 tests = compress(tests, map(steps.__contains__, map(_STEP, self.run.tests)))
-            getter = _FLAKY if key == "flaky" else _DURATION
+            getter = _FLAKY if key in ("flaky", "retried") else _DURATION
             stats.counts[key] = sum(map(getter, tests))
         return stats.counts[key]
 
@@ -368,24 +426,33 @@ class Facts:
         return self._newcode
 
     # -- metrics -----------------------------------------------------------------------------
-    def metric(self, name: str, paths: tuple[str, ...] = ()) -> float | None:
+    def metric(
+        self, name: str, paths: tuple[str, ...] = (), scope: Scope | None = None
+    ) -> float | None:
         """The value of one concrete metric, or None when nothing measured it."""
-        if name.startswith("tests@"):
-            scope, _, key = name[len("tests@") :].partition(".")
-            if not self.has_tests(scope):
+        if scope is not None and name.startswith("tests."):
+            key = name[len("tests.") :]
+            if not self.members(scope):
                 return None
-            if key in ("flaky", "duration_s"):
+            if key in ("flaky", "retried", "duration_s"):
                 return self._test_sum(scope, key)
             return self.test_stats(scope).counts.get(key)
+        if name.startswith("tests@"):
+            word, _, key = name[len("tests@") :].partition(".")
+            if not self.has_tests(word):
+                return None
+            if key in ("flaky", "retried", "duration_s"):
+                return self._test_sum(word, key)
+            return self.test_stats(word).counts.get(key)
         if name.startswith("tests.") and self.run.tests:
             key = name[len("tests.") :]
-            if key in ("flaky", "duration_s"):
+            if key in ("flaky", "retried", "duration_s"):
                 return self._test_sum("", key)
             value = self.test_stats().counts.get(key)
             if value is not None:
                 return value
         if paths and name.startswith(("coverage.component.", "coverage.paths.")):
-            if not self.run.coverage:
+            if not self.run.coverage and not self._file_totals:
                 return None
             covered, total, _ = self.coverage_of(paths)
             return 100.0 * covered / total if total else None
@@ -411,16 +478,76 @@ class Facts:
             return 100.0 * cb / tb if tb else None
         return self.run.metrics.get(name)
 
-    def resolve(self, pattern: str, paths: tuple[str, ...] = ()) -> list[tuple[str, float]]:
-        """Concrete (metric, value) pairs for *pattern*; ``*`` matches one name segment."""
+    def resolve(
+        self, pattern: str, paths: tuple[str, ...] = (), scope: Scope | None = None
+    ) -> list[tuple[str, float]]:
+        """Concrete (metric, value) pairs for *pattern*; ``*`` matches one name segment.
+
+        ``perf.*`` names are read from each performance report (several may give the same
+        name; each value counts), from the reports of *scope*'s steps only when it is given.
+        """
+        if pattern.startswith("perf.") and self._perf_sources():
+            return [(name, value) for name, value, _ in self.perf(pattern, scope)]
         if "*" not in pattern:
-            v = self.metric(pattern, paths)
+            v = self.metric(pattern, paths, scope)
             return [] if v is None else [(pattern, v)]
         rx = re.compile(re.escape(pattern).replace(r"\*", r"[^.]+") + r"\Z")
         return sorted((k, v) for k, v in self.run.metrics.items() if rx.match(k))
 
+    # -- performance -------------------------------------------------------------------------
+    def _perf_sources(self) -> list[ReportRef]:
+        return [r for r in self.run.reports if r.metrics]
+
+    def _perf_candidates(self, pattern: str, scope: Scope | None) -> list[ReportRef]:
+        sources = self._perf_sources()
+        if scope is not None:
+            stages = [_fn(g) for g in scope.stages]
+            steps = [_fn(g) for g in scope.steps]
+
+            def keep(r: ReportRef) -> bool:
+                step = r.step or ""
+                stage, _, name = step.partition("/")
+                if scope.tests and not (stages or steps):
+                    return False  # test globs name tests, not load tests
+                if stages and not any(rx(stage) for rx in stages):
+                    return False
+                return not steps or any(rx(step) or rx(name) for rx in steps)
+
+            sources = [r for r in sources if keep(r)]
+        return sources
+
+    def perf(self, pattern: str, scope: Scope | None = None) -> list[tuple[str, float, str]]:
+        """``(metric, value, where)`` for *pattern* from each performance report.
+
+        A criterion over every scenario (``perf.*.p95_ms``) or the global figures
+        (``perf.all.*``) reads load-test reports only, never micro-benchmarks; one that names a
+        scenario reads whichever report gives it.
+        """
+        rx = re.compile(re.escape(pattern).replace(r"\*", r"[^.]+") + r"\Z")
+        population = _over_population(pattern)
+        out: list[tuple[str, float, str]] = []
+        for r in self._perf_candidates(pattern, scope):
+            if population and r.format in MICRO_BENCHMARKS:
+                continue
+            where = f"{r.step} ({r.format})" if r.step else f"{r.path} ({r.format})"
+            out.extend((k, v, where) for k, v in r.metrics.items() if rx.match(k))
+        return sorted(out)
+
+    def perf_left_out(self, pattern: str, scope: Scope | None = None) -> list[str]:
+        """The micro-benchmark reports a population criterion does not read, for its hint."""
+        if not _over_population(pattern):
+            return []
+        rx = re.compile(re.escape(pattern).replace(r"\*", r"[^.]+") + r"\Z")
+        return sorted(
+            {
+                f"{r.path} ({r.format})"
+                for r in self._perf_candidates(pattern, scope)
+                if r.format in MICRO_BENCHMARKS and any(rx.match(k) for k in r.metrics)
+            }
+        )
+
     # -- hints -------------------------------------------------------------------------------
-    def failing_tests(self, scope: str = "", limit: int = 20) -> list[str]:
+    def failing_tests(self, scope: str | Scope = "", limit: int = 20) -> list[str]:
         out = []
         for t in self.test_stats(scope).failures[:limit]:
             msg = _first_line(t.message)
@@ -445,10 +572,9 @@ class Facts:
         out = []
         for p in worst:
             c, t = totals[p]
-            missed = self.run.coverage.files[p].missed()
-            out.append(
-                f"{p} {format_value(100.0 * c / t, '%')} (missing lines {compress_lines(missed)})"
-            )
+            fc = self.run.coverage.files.get(p)
+            missed = f" (missing lines {compress_lines(fc.missed())})" if fc is not None else ""
+            out.append(f"{p} {format_value(100.0 * c / t, '%')}{missed}")
         return out
 
     def new_code_misses(self, limit: int = 20) -> list[str]:

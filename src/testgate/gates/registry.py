@@ -50,6 +50,10 @@ class CriteriaRegistry:
     def keys(self) -> list[tuple[str, str]]:
         return sorted(self._shorthand)
 
+    def shorthand_keys(self, group: str | None = None) -> list[tuple[str, str]]:
+        """``(group, key)`` of every shorthand (of *group* only, when given)."""
+        return [gk for gk in sorted(self._shorthand) if group is None or gk[0] == group]
+
     def groups(self) -> list[str]:
         return sorted(self._groups)
 

@@ -9,6 +9,7 @@ A gate is ``{criteria: ..., enforcement: {blocking, bypass_allowed}}``; its crit
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -22,15 +23,17 @@ from testgate.gates.criteria import (
     parse_criterion_list,
     problem,
 )
-from testgate.gates.threshold import Threshold
+from testgate.gates.threshold import Threshold, format_number
 
 __all__ = [
     "BUILTIN_CHECKS",
+    "QUARANTINE_GATE",
     "Criterion",
     "DeploymentSpec",
     "GateSpec",
     "GatesSpec",
     "QuarantineEntry",
+    "collect_gates",
     "gates_for_env",
     "higher_is_better",
     "parse_gates",
@@ -148,45 +151,64 @@ _GATE_KEYS = (
 )
 
 
-def _gate(name: str, body: Any, where: str) -> GateSpec:
+def _gate(name: str, body: Any, where: str, problems: list[str]) -> GateSpec | None:
+    """One gate, of the criteria that read; every problem in it goes to *problems*."""
     if not isinstance(body, dict):
-        raise problem(where, f"a gate is a mapping with 'criteria' and 'enforcement', got {body!r}")
-    unknown = sorted(set(body) - set(_GATE_KEYS))
-    if unknown:
-        raise problem(
-            f"{where}.{unknown[0]}", f"unknown gate key; expected one of {', '.join(_GATE_KEYS)}"
+        problems.append(
+            f"{where}: a gate is a mapping with 'criteria' and 'enforcement', got {body!r}"
         )
-    enforcement = body.get("enforcement") or {}
-    if not isinstance(enforcement, dict):
-        raise problem(f"{where}.enforcement", "expected {blocking: bool, bypass_allowed: bool}")
-    for k in enforcement:
-        if k not in ("blocking", "bypass_allowed"):
-            raise problem(f"{where}.enforcement.{k}", "expected blocking or bypass_allowed")
-    blocking = enforcement.get("blocking", True)
-    bypass = enforcement.get("bypass_allowed", False)
-    for key, val in (("blocking", blocking), ("bypass_allowed", bypass)):
-        if not isinstance(val, bool):
-            raise problem(f"{where}.enforcement.{key}", f"expected true or false, got {val!r}")
-    crits = parse_criteria(name, body.get("criteria") or {}, f"{where}.criteria")
-    if "baseline_comparison" in body:
-        crits.extend(
-            parse_criterion_list(
-                name,
-                "baseline_comparison",
-                body["baseline_comparison"],
-                f"{where}.baseline_comparison",
+        return None
+
+    def keep(exc: ConfigError) -> None:
+        problems.extend(exc.problems)
+
+    unknown = sorted(set(body) - set(_GATE_KEYS))
+    for key in unknown:
+        close = difflib.get_close_matches(key, _GATE_KEYS, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        keep(
+            problem(
+                f"{where}.{key}", f"unknown gate key; {hint}expected one of {', '.join(_GATE_KEYS)}"
             )
         )
+    enforcement = body.get("enforcement") or {}
+    blocking: Any = True
+    bypass: Any = False
+    if not isinstance(enforcement, dict):
+        keep(problem(f"{where}.enforcement", "expected {blocking: bool, bypass_allowed: bool}"))
+    else:
+        for k in enforcement:
+            if k not in ("blocking", "bypass_allowed"):
+                keep(problem(f"{where}.enforcement.{k}", "expected blocking or bypass_allowed"))
+        blocking = enforcement.get("blocking", True)
+        bypass = enforcement.get("bypass_allowed", False)
+        for key, val in (("blocking", blocking), ("bypass_allowed", bypass)):
+            if not isinstance(val, bool):
+                keep(problem(f"{where}.enforcement.{key}", f"expected true or false, got {val!r}"))
+    crits = parse_criteria(name, body.get("criteria") or {}, f"{where}.criteria", problems)
+    if "baseline_comparison" in body:
+        try:
+            crits.extend(
+                replace(c, where=f"{where}.baseline_comparison")
+                for c in parse_criterion_list(
+                    name,
+                    "baseline_comparison",
+                    body["baseline_comparison"],
+                    f"{where}.baseline_comparison",
+                )
+            )
+        except ConfigError as exc:
+            keep(exc)
     default_missing: OnMissing = "fail" if blocking else "warn"
     crits = [c if c.on_missing else replace(c, on_missing=default_missing) for c in crits]
     desc = body.get("description")
-    return GateSpec(name, tuple(crits), blocking, bypass, str(desc) if desc else None)
+    return GateSpec(name, tuple(crits), bool(blocking), bool(bypass), str(desc) if desc else None)
 
 
-def _quarantine(raw: list[dict[str, Any]]) -> tuple[QuarantineEntry, ...]:
+def _quarantine(raw: list[dict[str, Any]], at: str = "quarantine") -> tuple[QuarantineEntry, ...]:
     out: list[QuarantineEntry] = []
     for i, item in enumerate(raw):
-        where = f"quarantine[{i}]"
+        where = f"{at}[{i}]"
         if not isinstance(item, dict) or not isinstance(item.get("test"), str):
             raise problem(where, "expected {test: ID, owner: NAME, expires: YYYY-MM-DD}")
         expires = item.get("expires")
@@ -210,22 +232,51 @@ def _quarantine(raw: list[dict[str, Any]]) -> tuple[QuarantineEntry, ...]:
     return tuple(out)
 
 
+def _plain(value: Any) -> Any:
+    """Typed configuration (pydantic models) as the plain data it was read from."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(exclude_unset=True)
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def parse_gates(
     gates: Mapping[str, Any],
     deployment_gates: Mapping[str, Any] | None = None,
-    quarantine: list[dict[str, Any]] | None = None,
+    quarantine: list[dict[str, Any]] | Mapping[str, Any] | None = None,
 ) -> GatesSpec:
     """Validate ``gates``, ``deployment_gates`` and ``quarantine`` from the configuration.
 
-    Every problem found is collected into one :class:`ConfigError` (``.problems``).
+    Each takes the plain data as written or the typed sections of
+    :class:`~testgate.config.schema.Config`. Every problem found is collected into one
+    :class:`ConfigError` (``.problems``).
     """
+    spec, problems = collect_gates(gates, deployment_gates, quarantine)
+    if problems:
+        raise ConfigError(problems[0], problems=problems, slug="gate-config")
+    return spec
+
+
+def collect_gates(
+    gates: Mapping[str, Any],
+    deployment_gates: Mapping[str, Any] | None = None,
+    quarantine: list[dict[str, Any]] | Mapping[str, Any] | None = None,
+) -> tuple[GatesSpec, list[str]]:
+    """The gates that read, and one ``key.path: message`` line per problem in the others."""
+    gates, deployment_gates, quarantine = (
+        _plain(gates),
+        _plain(deployment_gates),
+        _plain(quarantine),
+    )
     problems: list[str] = []
     specs: dict[str, GateSpec] = {}
     for name, body in (gates or {}).items():
-        try:
-            specs[str(name)] = _gate(str(name), body, f"gates.{name}")
-        except ConfigError as exc:
-            problems.extend(exc.problems)
+        gate = _gate(str(name), body, f"gates.{name}", problems)
+        if gate is not None:
+            specs[str(name)] = gate
     deployments: dict[str, DeploymentSpec] = {}
     notes: list[str] = []
     for env, body in (deployment_gates or {}).items():
@@ -243,11 +294,13 @@ def parse_gates(
             problems.append(f"{where}.required_gates: expected a list of gate names")
             continue
         for i, r in enumerate(required):
-            if str(r) not in specs and str(r) not in BUILTIN_CHECKS:
-                known = sorted(specs) + sorted(BUILTIN_CHECKS)
+            if str(r) not in specs and str(r) not in BUILTIN_CHECKS and str(r) not in gates:
+                known = sorted(gates) + sorted(BUILTIN_CHECKS)
+                close = difflib.get_close_matches(str(r), known, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
                 problems.append(
                     f"{where}.required_gates[{i}]: {r!r} is neither a configured gate nor a "
-                    f"built-in check; known names: {', '.join(known)}"
+                    f"built-in check; {hint}known names: {', '.join(known)}"
                 )
         triggers = tuple(
             str(t) if not isinstance(t, dict) else ", ".join(f"{k}: {v}" for k, v in t.items())
@@ -259,14 +312,66 @@ def parse_gates(
                 "they are not evaluated at gate time"
             )
         deployments[str(env)] = DeploymentSpec(str(env), tuple(str(r) for r in required), triggers)
+    entries = quarantine.get("tests") if isinstance(quarantine, Mapping) else quarantine
     try:
-        q = _quarantine(list(quarantine or []))
+        at = "quarantine.tests" if isinstance(quarantine, Mapping) else "quarantine"
+        q = _quarantine(list(entries or []), at)
     except ConfigError as exc:
         problems.extend(exc.problems)
         q = ()
-    if problems:
-        raise ConfigError(problems[0], problems=problems, slug="gate-config")
-    return GatesSpec(specs, deployments, q, tuple(notes))
+    budget = quarantine.get("budget") if isinstance(quarantine, Mapping) else None
+    if budget is not None:
+        try:
+            specs[QUARANTINE_GATE] = _budget_gate(budget)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    return GatesSpec(specs, deployments, q, tuple(notes)), problems
+
+
+#: the gate that ``quarantine.budget`` adds
+QUARANTINE_GATE = "quarantine_budget"
+
+
+def _budget_gate(budget: Any) -> GateSpec:
+    """``quarantine.budget: 5`` (at most five quarantined tests) or ``'2%'`` (of the run's)."""
+    where = "quarantine.budget"
+    text = str(budget).strip()
+    if isinstance(budget, bool):
+        raise problem(where, f"expected a count such as 5 or a share '2%', got {budget!r}")
+    try:
+        th = Threshold.parse(text if text.endswith("%") else f"<= {text}")
+    except GateError:
+        raise problem(
+            where, f"expected a count such as 5 or a share '2%', got {budget!r}"
+        ) from None
+    if text.endswith("%"):
+        crit = Criterion(
+            QUARANTINE_GATE,
+            "budget",
+            "threshold",
+            "quarantine.percent",
+            Threshold("<=", th.value, "%"),
+            expected=f"<= {text}",
+            on_missing="skip",
+            where=where,
+        )
+    else:
+        crit = Criterion(
+            QUARANTINE_GATE,
+            "budget",
+            "threshold",
+            "quarantine.tests",
+            th,
+            expected=f"<= {format_number(th.value)}",
+            on_missing="skip",
+            where=where,
+        )
+    return GateSpec(
+        QUARANTINE_GATE,
+        (crit,),
+        blocking=True,
+        description="quarantine.budget: how many quarantined tests the configuration allows",
+    )
 
 
 def gates_for_env(spec: GatesSpec, env: str | None) -> list[GateSpec]:

@@ -1,5 +1,8 @@
 """The threshold language: ``>= 80%``, ``< 5``, ``== 0``, ``"100% pass"``, ``p95 < 200ms``.
 
+A threshold is a comparison in testgate's one expression language (:mod:`testgate.config.expr`,
+the parser of ``when:`` and alert conditions too) whose left side is the criterion's metric.
+
 A threshold is an operator, a number and an optional unit, and optionally a statistic prefix
 (``p95``, ``rate``) that the shorthand uses to pick a metric. Units are checked against the
 metric's own unit (DESIGN.md: names ending ``_ms`` are milliseconds, ``_s`` seconds, percentages
@@ -11,14 +14,15 @@ Comparisons are exact: no rounding, so ``99.999`` never passes a ``100%`` gate.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from testgate.config.expr import STATS, UNITS, ExpressionError, parse_threshold
 from testgate.errors import GateError
 
 __all__ = [
     "OPERATORS",
+    "STATS",
     "UNITS",
     "Threshold",
     "format_number",
@@ -27,26 +31,18 @@ __all__ = [
 
 Op = Literal[">=", "<=", ">", "<", "=="]
 OPERATORS: tuple[str, ...] = (">=", "<=", "==", ">", "<")
-#: units a threshold may carry; ``m`` is minutes
-UNITS: tuple[str, ...] = ("ms", "s", "m", "%", "rps")
 _TIME_TO_MS = {"ms": 1.0, "s": 1000.0, "m": 60000.0}
-STATS: tuple[str, ...] = ("p50", "p75", "p90", "p95", "p99", "avg", "mean", "max", "min", "rate")
-
-_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-_GRAMMAR = re.compile(
-    rf"""^\s*
-    (?:(?P<stat>{"|".join(STATS)})\s+)?
-    (?P<op>>=|<=|==|=|>|<|≥|≤)?\s*
-    (?P<num>{_NUMBER})\s*
-    (?P<unit>ms|s|m|%|rps)?\s*
-    (?P<tail>pass(?:ed|es)?)?\s*$""",
-    re.VERBOSE | re.IGNORECASE,
-)
 _ZERO_WORDS = frozenset({"no findings", "none", "no issues", "zero", "no vulnerabilities"})
-_OP_ALIASES = {"=": "==", "≥": ">=", "≤": "<="}
 
 # Percentage metrics by name; everything else is a count unless its name says a unit.
-_PERCENT_SUFFIXES = (".pass_rate", ".error_rate", ".score", ".percent", ".public_api")
+_PERCENT_SUFFIXES = (
+    ".pass_rate",
+    ".error_rate",
+    ".flaky_rate",
+    ".score",
+    ".percent",
+    ".public_api",
+)
 
 
 def metric_unit(metric: str) -> str | None:
@@ -99,28 +95,24 @@ class Threshold:
             )
         if text.strip().lower() in _ZERO_WORDS:
             return cls("==", 0.0)
-        m = _GRAMMAR.match(text)
-        if not m:
+        try:
+            parts = parse_threshold(text)
+        except ExpressionError as exc:
             raise GateError(
-                f"cannot read threshold {text!r}: expected [stat] OPERATOR NUMBER[unit], e.g. "
-                "'>= 80%', '< 5', '== 0', 'p95 < 200ms', '100% pass', 'no findings' "
-                f"(operators {', '.join(OPERATORS)}; units {', '.join(UNITS)})"
-            )
-        unit = m.group("unit")
-        unit = unit.lower() if unit else None
-        value = float(m.group("num"))
-        if not math.isfinite(value):
+                f"cannot read threshold {text!r} ({exc.short}): expected [stat] OPERATOR "
+                "NUMBER[unit], e.g. '>= 80%', '< 5', '== 0', 'p95 < 200ms', '100% pass', "
+                f"'no findings' (operators {', '.join(OPERATORS)}; units {', '.join(UNITS)})"
+            ) from None
+        if not math.isfinite(parts.value):
             raise GateError(f"a threshold must be a finite number, got {text!r}")
-        raw_op = m.group("op")
         op: str
-        if raw_op:
-            op = _OP_ALIASES.get(raw_op, raw_op)
-        elif m.group("tail") or unit == "%":
+        if parts.op:
+            op = parts.op
+        elif parts.tail or parts.unit == "%":
             op = ">="  # "100% pass", "100%": a minimum
         else:
             op = default_op or "<="
-        stat = m.group("stat")
-        return cls(op, value, unit, stat.lower() if stat else None)  # type: ignore[arg-type]
+        return cls(op, parts.value, parts.unit, parts.stat)  # type: ignore[arg-type]
 
     def __str__(self) -> str:
         prefix = f"{self.stat} " if self.stat else ""

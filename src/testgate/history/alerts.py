@@ -15,17 +15,28 @@ seed's aliases (``coverage``, ``execution_time``, ``flaky_rate``, ``pass_rate``)
 points (``coverage < previous - 5%``: five points lower); next to any other quantity it is
 relative (``execution_time > previous + 50%`` is ``previous * 1.5``).
 
-The grammar is parsed by hand into a tiny tree and evaluated over numbers: no ``eval``.
+The condition is testgate's one expression language (:mod:`testgate.config.expr`, the same
+parser as ``when:`` and gate thresholds) in its metric dialect, evaluated over numbers: no
+``eval``.
 A condition over a metric the run does not have is not evaluated (and says which one).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from testgate.config.expr import (
+    Arith,
+    ExpressionError,
+    Lit,
+    Name,
+    Neg,
+    Node,
+    parse_metric_condition,
+    parse_metric_expression,
+)
 from testgate.errors import ConfigError
 
 __all__ = [
@@ -46,12 +57,13 @@ __all__ = [
 
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 
-#: the seed's names -> DESIGN.md's (flaky_rate is computed: tests.flaky / tests.total * 100)
+#: the seed's names -> DESIGN.md's; flaky_rate is the history's (tests that flipped on one
+#: commit in the branch's window), not the run's retries (tests.retried)
 ALIASES: dict[str, str] = {
     "coverage": "coverage.line",
     "execution_time": "pipeline.duration_s",
     "pass_rate": "tests.pass_rate",
-    "flaky_rate": "tests.flaky / tests.total * 100",
+    "flaky_rate": "history.flaky_rate",
 }
 
 _PERCENT_NAMES = {
@@ -59,13 +71,14 @@ _PERCENT_NAMES = {
     "duplication.percent",
     "docs.public_api",
     "mutation.score",
-    "flaky_rate",
+    "history.flaky_rate",
+    "quarantine.percent",
 }
 
 
 def is_percentage(name: str) -> bool:
     """Whether metric *name* (or alias) is a percentage (0-100)."""
-    name = ALIASES.get(name, name) if name != "flaky_rate" else name
+    name = ALIASES.get(name, name)
     return name in _PERCENT_NAMES or name.startswith("coverage.") or name.endswith(".error_rate")
 
 
@@ -104,84 +117,31 @@ class Expr:
         return [m for a in self.args for m in a.metrics()]
 
 
-_TOKEN = re.compile(
-    r"\s*(?:(?P<num>\d+(?:\.\d+)?|\.\d+)(?P<pct>\s*%)?"
-    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_<>\-]+)*)"
-    r"|(?P<op><=|>=|==|!=|<|>|[-+*/()]))"
-)
-_COMPARE = ("<", "<=", ">", ">=", "==", "!=")
+def _lower(node: Node, where: list[int]) -> Expr:
+    """The shared syntax tree (:mod:`testgate.config.expr`) as an alert expression."""
+    if isinstance(node, Lit):
+        assert isinstance(node.value, float)
+        return Expr("num", value=node.value, pct=node.unit == "%")
+    if isinstance(node, Name):
+        if node.name == "previous":
+            where.append(node.col)
+            return Expr("metric", name="", previous=True)
+        if node.name.startswith("previous."):
+            return Expr("metric", name=node.name[len("previous.") :], previous=True)
+        return Expr("metric", name=node.name)
+    if isinstance(node, Neg):
+        return Expr("op", op="neg", args=(_lower(node.operand, where),))
+    if isinstance(node, Arith):
+        return Expr("op", op=node.op, args=(_lower(node.left, where), _lower(node.right, where)))
+    raise AssertionError(f"not in the metric dialect: {node!r}")  # pragma: no cover
 
 
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.toks: list[tuple[str, str, int]] = []
-        pos = 0
-        while pos < len(text):
-            if text[pos:].strip() == "":
-                break
-            m = _TOKEN.match(text, pos)
-            if m is None or m.end() == pos:
-                raise ValueError(f"unexpected {text[pos:].strip()[:10]!r} at column {pos + 1}")
-            col = m.start() + (len(m.group(0)) - len(m.group(0).lstrip())) + 1
-            if m.group("num") is not None:
-                self.toks.append(("num" + ("%" if m.group("pct") else ""), m.group("num"), col))
-            elif m.group("name") is not None:
-                self.toks.append(("name", m.group("name"), col))
-            else:
-                self.toks.append(("op", m.group("op"), col))
-            pos = m.end()
-        self.i = 0
-        self.subject: str | None = None
-        self.bare_previous: list[int] = []
-
-    def peek(self) -> tuple[str, str, int] | None:
-        return self.toks[self.i] if self.i < len(self.toks) else None
-
-    def take(self) -> tuple[str, str, int]:
-        tok = self.peek()
-        if tok is None:
-            raise ValueError("the expression ends too early")
-        self.i += 1
-        return tok
-
-    def expr(self) -> Expr:
-        node = self.term()
-        while (t := self.peek()) and t[0] == "op" and t[1] in "+-":
-            self.take()
-            node = Expr("op", op=t[1], args=(node, self.term()))
-        return node
-
-    def term(self) -> Expr:
-        node = self.unary()
-        while (t := self.peek()) and t[0] == "op" and t[1] in "*/":
-            self.take()
-            node = Expr("op", op=t[1], args=(node, self.unary()))
-        return node
-
-    def unary(self) -> Expr:
-        t = self.take()
-        if t[0] == "op" and t[1] == "-":
-            return Expr("op", op="neg", args=(self.unary(),))
-        if t[0] == "op" and t[1] == "(":
-            node = self.expr()
-            close = self.take()
-            if close[1] != ")":
-                raise ValueError(f"expected ')' at column {close[2]}")
-            return node
-        if t[0].startswith("num"):
-            return Expr("num", value=float(t[1]), pct=t[0] == "num%")
-        if t[0] == "name":
-            name = t[1]
-            if name == "previous":
-                self.bare_previous.append(t[2])
-                return Expr("metric", name="", previous=True)
-            if name.startswith("previous."):
-                return Expr("metric", name=name[len("previous.") :], previous=True)
-            if self.subject is None:
-                self.subject = name
-            return Expr("metric", name=name)
-        raise ValueError(f"unexpected {t[1]!r} at column {t[2]}")
+def _subject(node: Expr) -> str | None:
+    """The first metric the expression names (what a bare ``previous`` refers to)."""
+    for name, previous in node.metrics():
+        if name and not previous:
+            return name
+    return None
 
 
 def _fill_previous(node: Expr, subject: str) -> Expr:
@@ -192,48 +152,45 @@ def _fill_previous(node: Expr, subject: str) -> Expr:
     return node
 
 
-def _parse(text: str, *, compare: bool) -> tuple[Expr, str | None, Expr | None]:
-    p = _Parser(text)
-    if not p.toks:
-        raise ValueError("the expression is empty")
-    left = p.expr()
-    op: str | None = None
-    right: Expr | None = None
-    if compare:
-        t = p.peek()
-        if t is None or t[0] != "op" or t[1] not in _COMPARE:
-            raise ValueError("expected a comparison such as 'coverage < previous - 5%'")
-        p.take()
-        op = t[1]
-        right = p.expr()
-    if p.peek() is not None:
-        t = p.take()
-        raise ValueError(f"unexpected {t[1]!r} at column {t[2]}")
-    if p.bare_previous:
-        if p.subject is None:
-            raise ValueError("'previous' needs a metric to refer to, e.g. 'coverage < previous'")
-        left = _fill_previous(left, p.subject)
-        right = None if right is None else _fill_previous(right, p.subject)
-    return left, op, right
+def _resolve_previous(text: str, *sides: Expr, bare: list[int]) -> list[Expr]:
+    if not bare:
+        return list(sides)
+    subject = next((s for s in map(_subject, sides) if s), None)
+    if subject is None:
+        raise ValueError(
+            f"column {bare[0]}: 'previous' needs a metric to refer to, e.g. 'coverage < previous'"
+        )
+    return [_fill_previous(side, subject) for side in sides]
 
 
 def parse_expression(text: str) -> Expr:
     """An arithmetic expression over metrics (``tests.failed / tests.total * 100``)."""
-    return _parse(text, compare=False)[0]
+    try:
+        tree = parse_metric_expression(text)
+    except ExpressionError as exc:
+        raise ValueError(exc.short) from None
+    bare: list[int] = []
+    (node,) = _resolve_previous(text, _lower(tree, bare), bare=bare)
+    return node
 
 
 def parse_condition(text: str) -> tuple[Expr, str, Expr]:
     """``LEFT OP RIGHT``; raises ValueError with the column of the problem."""
-    left, op, right = _parse(text, compare=True)
-    assert op is not None
-    assert right is not None
+    try:
+        tree = parse_metric_condition(text)
+    except ExpressionError as exc:
+        raise ValueError(exc.short) from None
+    bare: list[int] = []
+    left, right = _resolve_previous(
+        text, _lower(tree.left, bare), _lower(tree.right, bare), bare=bare
+    )
     for side, other in ((left, right), (right, left)):
         if side.kind == "num" and side.pct and not _percent_quantity(other):
             raise ValueError(
                 f"'{side.value:g}%' is compared with a quantity that is not a percentage; "
                 "write a plain number, or a relative change such as 'previous * 1.05'"
             )
-    return left, op, right
+    return left, tree.op, right
 
 
 def _percent_quantity(node: Expr) -> bool:
@@ -250,14 +207,7 @@ Lookup = Callable[[str, bool], float]
 
 
 def _metric(metrics: Mapping[str, float], name: str) -> float | None:
-    if name in ALIASES:
-        if name == "flaky_rate":
-            flaky, total = metrics.get("tests.flaky"), metrics.get("tests.total")
-            if flaky is None or total is None:
-                return None
-            return 100.0 * flaky / total if total else 0.0
-        name = ALIASES[name]
-    return metrics.get(name)
+    return metrics.get(ALIASES.get(name, name))
 
 
 def evaluate(
@@ -434,7 +384,7 @@ def explain(result: AlertResult) -> str:
     parts = []
     for k, v in result.values.items():
         base = k.removeprefix("previous.")
-        alias = f" ({ALIASES[base]})" if base in ALIASES and base != "flaky_rate" else ""
+        alias = f" ({ALIASES[base]})" if base in ALIASES else ""
         parts.append(f"{'previous ' if k.startswith('previous.') else ''}{base}{alias} = {_fmt(v)}")
     numbers = f"{_fmt(result.left or 0.0)} {rule.op} {_fmt(result.right or 0.0)}"
     verdict = "holds" if result.status == "fired" else "does not hold"

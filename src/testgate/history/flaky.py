@@ -40,11 +40,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FlakyParams",
+    "FlakyRate",
     "FlakyReport",
     "TestVerdict",
     "classify",
     "ew_flip_rate",
     "find_flaky",
+    "flaky_rate",
     "flip_count",
     "outage_runs",
     "suggest",
@@ -436,3 +438,68 @@ def _shq(text: str) -> str:
     import shlex
 
     return shlex.quote(text)
+
+
+@dataclass(frozen=True, slots=True)
+class FlakyRate:
+    """``history.flaky_rate``: the share of the tests seen in the window that flipped (passed
+    and failed) on one commit, in percent; outage runs are left out."""
+
+    rate: float
+    #: tests that both passed and failed on one commit in the window
+    flipped: list[str]
+    #: tests with a result in the window
+    seen: int
+    runs: int
+    branch: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rate": round(self.rate, 4),
+            "flipped": self.flipped,
+            "seen": self.seen,
+            "runs": self.runs,
+            "branch": self.branch,
+        }
+
+    def describe(self) -> str:
+        where = f" on {self.branch}" if self.branch else ""
+        return (
+            f"history.flaky_rate {self.rate:.2f}%: {len(self.flipped)} of the {self.seen} tests "
+            f"seen in the last {self.runs} runs{where} flipped on one commit"
+        )
+
+
+def flipped_on_one_commit(window: ResultsWindow, skip: set[int]) -> list[str]:
+    """The tests of *window* that both passed and failed on one commit (pure)."""
+    runs = window.runs
+    out: list[str] = []
+    for test, obs in window.outcomes.items():
+        by_commit: dict[str, set[bool]] = {}
+        for i, status, _flaky, _attempts in obs:
+            run = runs[i]
+            if run.pk in skip or status == 3 or not run.commit:
+                continue
+            by_commit.setdefault(run.commit, set()).add(status in (1, 2))
+        if any(len(v) == 2 for v in by_commit.values()):
+            out.append(test)
+    return sorted(out)
+
+
+def flaky_rate(
+    store: HistoryStore, *, branch: str | None, window: int = 50, params: FlakyParams | None = None
+) -> FlakyRate | None:
+    """``history.flaky_rate`` over the last *window* recorded runs of *branch* (None: no run)."""
+    params = params or FlakyParams(window=max(window, 2))
+    runs = store.window_runs(branch, window)
+    skip = outage_runs(runs, params)
+    healthy = [r for r in runs if r.pk not in skip]
+    if not healthy:
+        return None
+    results = store.results_window(
+        branch, window, runs=runs, unhealthy_only=True, exclude_runs=skip
+    )
+    flipped = flipped_on_one_commit(results, skip)
+    seen = store.distinct_tests(healthy)
+    rate = 100.0 * len(flipped) / seen if seen else 0.0
+    return FlakyRate(rate, flipped, seen, len(healthy), branch)

@@ -154,7 +154,7 @@ def build_insights(
 
     areas: list[dict[str, Any]] = []
     if latest is not None:
-        crit = critical_paths(loaded.config.gates) if loaded is not None else {}
+        crit = critical_paths(loaded.config.section("gates")) if loaded is not None else {}
         files = store.run_coverage(latest)
         scored = []
         for path, cl, tl, cb, tb in files:

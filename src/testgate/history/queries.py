@@ -23,9 +23,31 @@ from testgate.history.rows import (
     _iso,
     _run_info,
 )
-from testgate.model import CiInfo, Run, StepResult, TestCase, VcsInfo
+from testgate.model import CiInfo, ReportRef, Run, StepResult, TestCase, VcsInfo
+from testgate.verdict import Verdict
 
 __all__ = ["StoreQueries"]
+
+
+def _verdict_of(data: Any) -> Verdict | None:
+    """The recorded verdict, typed (None when the run was not gated or the record is old)."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        return Verdict.from_dict(data)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _reports_of(data: Any) -> list[ReportRef]:
+    """The run's reports as recorded (a performance report keeps its own figures)."""
+    out: list[ReportRef] = []
+    for d in data if isinstance(data, list) else []:
+        try:
+            out.append(ReportRef.from_dict(d))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return out
 
 
 class StoreQueries:
@@ -163,13 +185,16 @@ class StoreQueries:
                 for p, a, b, x, y in conn.execute(q.where(c.run_id == run.pk))
             ]
 
-    def last_run(self, ref: str | None = None) -> Run | None:
-        """The newest run of *ref* (a branch, a commit or its prefix, or a run id) as a ``Run``.
+    def last_run(self, ref: str | None = None, *, exclude: str | None = None) -> Run | None:
+        """The newest run of *ref* (a branch, a commit or its prefix, or a run id) as a ``Run``,
+        other than the run *exclude* (a run is never its own baseline).
 
         With ``ref=None``, the newest run of all. The ``Run`` carries the metrics, VCS and CI
         facts, steps and tests; line-level coverage is not kept in the store.
         """
         q = select(*_RUN_COLUMNS).order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc()).limit(1)
+        if exclude is not None:
+            q = q.where(S.runs.c.uid != exclude)
         if ref is not None:
             conds = [S.runs.c.branch == ref, S.runs.c.commit == ref, S.runs.c.uid == ref]
             if len(ref) >= 7 and all(ch in "0123456789abcdefABCDEF" for ch in ref):
@@ -192,7 +217,8 @@ class StoreQueries:
             ),
             metrics=dict(info.metrics),
             interrupted=info.interrupted,
-            verdict=info.meta.get("verdict"),
+            verdict=_verdict_of(info.meta.get("verdict")),
+            reports=_reports_of(info.meta.get("reports")),
         )
         run.steps = self.run_steps(info)
         results = self.run_results(info)
@@ -299,6 +325,18 @@ class StoreQueries:
             rows = [(_run_info(r[:n]), float(r[n])) for r in conn.execute(q)]
         rows.reverse()
         return rows
+
+    def distinct_tests(self, runs: Sequence[RunInfo]) -> int:
+        """How many different tests have a result in *runs* (skipped ones included)."""
+        pks = [r.pk for r in runs]
+        if not pks:
+            return 0
+        seen: set[int] = set()
+        with self._read() as conn:
+            for chunk in _chunks(pks):
+                q = select(S.results.c.test).distinct().where(S.results.c.run_id.in_(chunk))
+                seen.update(conn.execute(q).scalars())
+        return len(seen)
 
     def window_runs(self, branch: str | None = None, window: int = 50) -> list[RunInfo]:
         """The last *window* runs (on *branch*, or all), oldest first, without metrics."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from testgate.history.alerts import AlertFired, AlertResult, evaluate_alerts, explain, parse_alerts
+from testgate.history.flaky import flaky_rate
 from testgate.history.notify import Delivery, notify, parse_webhooks
 from testgate.history.outage import outage_reason
 from testgate.history.store import HistoryStore, RunInfo, open_store, resolve_url
@@ -30,17 +31,31 @@ class RecordOutcome:
 
 
 def record_and_alert(
-    store: HistoryStore, loaded: LoadedConfig | None, run: Run, *, send: bool = True
+    store: HistoryStore,
+    loaded: LoadedConfig | None,
+    run: Run,
+    *,
+    send: bool = True,
+    run_failed: bool | None = None,
 ) -> RecordOutcome:
     """Record *run* in *store*, then evaluate the configured alerts against the previous run
     on its branch and send the fired ones to the webhooks (unless ``send`` is false)."""
     source = str(loaded.path) if loaded is not None else "testgate.yaml"
     # validate the configuration before writing anything
-    rules = parse_alerts(loaded.config.alerts, source=source) if loaded is not None else []
-    hooks = parse_webhooks(loaded.config.notify, source=source) if loaded is not None else []
+    cfg = loaded.config if loaded is not None else None
+    rules = parse_alerts(cfg.section("alerts"), source=source) if cfg is not None else []
+    hooks = parse_webhooks(cfg.section("notify"), source=source) if cfg is not None else []
     if store.has_run(run.id):
         return RecordOutcome(recorded=False)
-    store.record(run)
+    store.record(run, run_failed=run_failed)
+    # history.flaky_rate over the branch's window, this run included: a metric of the run from
+    # now on (alerts such as the seed's `flaky_rate > 2%` read it, trends chart it)
+    window = cfg.history.window if cfg is not None else 50
+    rate = flaky_rate(store, branch=run.vcs.branch, window=window)
+    current = dict(run.metrics)
+    if rate is not None:
+        current["history.flaky_rate"] = round(rate.rate, 4)
+        store.set_metrics(run.id, {"history.flaky_rate": current["history.flaky_rate"]})
     # an outage is not a regression, and the run after one is not a recovery: alerts neither
     # fire on an outage nor compare against one
     previous = store.previous_run(run.id, run.vcs.branch, skip_outages=True)
@@ -50,7 +65,7 @@ def record_and_alert(
         why = f"this run is an outage ({outage}): alerts neither fire on it nor compare with it"
         results = [AlertResult(rule, "not-evaluated", reason=why) for rule in rules]
     else:
-        results = evaluate_alerts(rules, run.metrics, previous.metrics if previous else None)
+        results = evaluate_alerts(rules, current, previous.metrics if previous else None)
     fired = [
         AlertFired(
             name=r.rule.name,

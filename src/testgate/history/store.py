@@ -40,6 +40,7 @@ from testgate.history.rows import (
     _utc,
 )
 from testgate.model import Run, TestCase
+from testgate.verdict import Verdict
 
 __all__ = [
     "DEFAULT_DB_NAME",
@@ -56,9 +57,11 @@ __all__ = [
 _PG_MIGRATION_LOCK = 0x7E57_6A7E
 
 
-def _run_status(run: Run) -> str:
+def _run_status(run: Run, failed: bool | None = None) -> str:
     if run.interrupted:
         return "interrupted"
+    if failed is not None:  # decided by testgate.workflow.run_failed (quarantine, allow_failure)
+        return "failed" if failed else "passed"
     if any(t.status in ("failed", "error") for t in run.tests) or any(
         s.status in ("failed", "timed_out") for s in run.steps
     ):
@@ -209,8 +212,46 @@ class HistoryStore(StoreQueries):
         info.meta = meta
         return info
 
-    def record(self, run: Run) -> None:
-        """Record *run* in one transaction; recording a run id already stored does nothing."""
+    def set_metrics(self, run_id: str, metrics: dict[str, float]) -> None:
+        """Set (add or replace) metrics of the recorded run *run_id*: those known only once
+        it is recorded, such as ``history.flaky_rate`` over a window that includes it."""
+        info = self.get_run(run_id)
+        if info is None or info.id != run_id:
+            raise HistoryError(f"no run {run_id!r} in {self.safe_url}", slug="history-run")
+        with self._write() as conn:
+            conn.execute(
+                S.metrics.delete().where(
+                    S.metrics.c.run_id == info.pk, S.metrics.c.name.in_(list(metrics))
+                )
+            )
+            self._bulk(conn, S.metrics, [(info.pk, k, float(v)) for k, v in metrics.items()])
+
+    def set_verdict(self, run_id: str, verdict: Verdict) -> RunInfo:
+        """Replace the recorded verdict of run *run_id* (``testgate gate --bypass`` records its
+        exception, with reason, user and time, on the run it was granted for)."""
+        info = self.get_run(run_id)
+        if info is None or info.id != run_id:
+            raise HistoryError(f"no run {run_id!r} in {self.safe_url}", slug="history-run")
+        meta = dict(info.meta)
+        meta["verdict"] = verdict.to_dict()
+        if verdict.bypass:
+            meta["bypass"] = verdict.bypass
+        word = "pass (bypassed)" if verdict.bypassed else verdict.verdict
+        with self._write() as conn:
+            conn.execute(
+                S.runs.update().where(S.runs.c.id == info.pk).values(meta=meta, verdict=word)
+            )
+        info.meta = meta
+        info.verdict = word
+        return info
+
+    def record(self, run: Run, *, run_failed: bool | None = None) -> None:
+        """Record *run* in one transaction; recording a run id already stored does nothing.
+
+        *run_failed* is the run's outcome as :func:`testgate.workflow.run_failed` decides it
+        (quarantined tests and ``allow_failure`` steps do not fail a run); without it, any
+        failed test or step makes the stored status ``failed``.
+        """
         uid = run.id
         if not uid:
             raise HistoryError("a run without an id cannot be recorded", slug="history-record")
@@ -231,6 +272,16 @@ class HistoryStore(StoreQueries):
         }
         if run.verdict is not None:
             meta["verdict"] = run.verdict.to_dict()
+            if run.verdict.bypass:
+                meta["bypass"] = run.verdict.bypass
+        if run.quarantine:
+            # which failures were quarantined (owner, reason, expiry), for the dashboard; the
+            # matched ids of the failing tests only: a glob entry may match thousands
+            failing = {t.id for t in run.tests if t.status in ("failed", "error")}
+            meta["quarantine"] = [
+                {**q, "tests": [tid for tid in q.get("tests") or () if tid in failing]}
+                for q in run.quarantine
+            ]
         retried = [
             {"step": f"{s.stage}/{s.name}", "retried_on": s.retried_on}
             for s in run.steps
@@ -253,7 +304,7 @@ class HistoryStore(StoreQueries):
             "finished_at": finished,
             "recorded_at": _now(),
             "duration_s": duration,
-            "status": _run_status(run),
+            "status": _run_status(run, run_failed),
             "verdict": _verdict(run),
             "interrupted": bool(run.interrupted),
             "tests_total": len(merged),

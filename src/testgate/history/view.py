@@ -17,7 +17,8 @@ TREND_METRICS: tuple[str, ...] = (
     "tests.pass_rate",
     "pipeline.duration_s",
     "coverage.line",
-    "tests.flaky",
+    "history.flaky_rate",
+    "tests.retried",
 )
 
 
@@ -28,6 +29,8 @@ class HistoryView:
     #: metric name -> [(label, value)] oldest first (label: run start or id)
     trends: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     flaky: list[dict[str, Any]] = field(default_factory=list)
+    #: ``history.flaky_rate`` of the same window (FlakyRate.to_dict() plus its description)
+    flaky_rate: dict[str, Any] | None = None
     slow: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -70,5 +73,13 @@ def history_view(
             trends[metric] = [(f"{i.id} ({i.started_at:%Y-%m-%d %H:%M})", v) for i, v in points]
     if not trends:
         return None
+    from testgate.history.flaky import flaky_rate
+
     flaky, slow = flaky_and_slow(store, branch=branch, window=window, min_runs=min_runs)
-    return HistoryView(trends=trends, flaky=flaky[:20], slow=slow[:20])
+    rate = flaky_rate(store, branch=branch, window=window)
+    return HistoryView(
+        trends=trends,
+        flaky=flaky[:20],
+        slow=slow[:20],
+        flaky_rate={**rate.to_dict(), "text": rate.describe()} if rate is not None else None,
+    )

@@ -406,11 +406,14 @@ def make_progress(console: Console, err: Console, *, quiet: bool) -> QuietProgre
 
 def _test_counts(run: Run) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
+    quarantined = run.quarantined()
     for t in run.tests:
         if t.step is None:
             continue
         c = counts.setdefault(t.step, {})
         c[t.status] = c.get(t.status, 0) + 1
+        if t.status in ("failed", "error") and t.id in quarantined:
+            c["quarantined"] = c.get("quarantined", 0) + 1
     return counts
 
 
@@ -420,7 +423,8 @@ def _tests_cell(c: dict[str, int] | None) -> str:
     failed = c.get("failed", 0) + c.get("error", 0)
     parts = [f"{c.get('passed', 0)} passed"]
     if failed:
-        parts.append(f"{failed} failed")
+        q = c.get("quarantined", 0)
+        parts.append(f"{failed} failed" + (f" ({q} quarantined)" if q else ""))
     if c.get("skipped"):
         parts.append(f"{c['skipped']} skipped")
     return ", ".join(parts)
@@ -438,6 +442,7 @@ def render_steps(console: Console, run: Run, run_dir: Path | None) -> None:
     counts = _test_counts(run)
     if not run.steps:
         return
+    _, quarantine_only = run.quarantine_failures()
     table = Table(title=None, show_edge=False, pad_edge=False, box=None, header_style="bold")
     table.add_column("stage")
     table.add_column("step")
@@ -447,10 +452,13 @@ def render_steps(console: Console, run: Run, run_dir: Path | None) -> None:
     for s in run.steps:
         key = f"{s.stage}/{s.name}"
         dur = _secs(s.duration_s) if s.status not in ("skipped",) and s.attempts else ""
+        status = Text(s.status, style=_STYLE.get(s.status, ""))
+        if key in quarantine_only:
+            status = Text("quarantined", style="yellow")
         table.add_row(
             Text(s.stage),
             Text(s.name),
-            Text(s.status, style=_STYLE.get(s.status, "")),
+            status,
             dur,
             _tests_cell(counts.get(key)),
         )
@@ -463,8 +471,11 @@ def render_steps(console: Console, run: Run, run_dir: Path | None) -> None:
             console.print(table)
         for line in cap.get().splitlines():
             console.print(line.rstrip(), markup=False, highlight=False)
+    _render_quarantined(console, run)
     for s in run.steps:
         if s.status not in ("failed", "timed_out") or not s.log or run_dir is None:
+            continue
+        if f"{s.stage}/{s.name}" in quarantine_only:
             continue
         log = run_dir / s.log
         console.print()
@@ -476,6 +487,24 @@ def render_steps(console: Console, run: Run, run_dir: Path | None) -> None:
             console.print(Text("(the step printed nothing)", style="dim"))
         for line in tail:
             console.print(Text(line), soft_wrap=True)
+
+
+def _render_quarantined(console: Console, run: Run) -> None:
+    """One line per quarantined test that failed: it does not fail the run, but is shown."""
+    rows, _ = run.quarantine_failures()
+    if not rows:
+        return
+    quarantined = run.quarantined()
+    console.print()
+    for t in rows:
+        q = quarantined[t.id]
+        console.print(
+            f"quarantined: {t.id} {t.status} (owner {q.get('owner') or '?'}, until "
+            f"{q.get('expires') or '?'}: {q.get('reason') or 'no reason given'})",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def run_counts(run: Run) -> list[str]:
@@ -501,6 +530,9 @@ def run_counts(run: Run) -> list[str]:
             t += f", {errors} error{'s' if errors != 1 else ''}"
         if m.get("tests.skipped"):
             t += f", {int(m['tests.skipped'])} skipped"
+        q = len(run.quarantine_failures()[0])
+        if q:
+            t += f" ({q} quarantined)"
         parts.append(t)
     if "pipeline.duration_s" in m:
         parts.append(_secs(m["pipeline.duration_s"]))

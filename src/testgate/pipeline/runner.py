@@ -301,7 +301,7 @@ class _StepJob:
         result = step_run.result
         root = self.request.root
         formats = {rp.written: rp.format for rp in self.step.reports}
-        ctx = ReadContext(root=root, step=self.step.key)
+        ctx = ReadContext(root=root, step=self.step.key, command=self.step.display_command)
         if not quiet_missing:
             self.missing.extend(step_run.missing)
         for path in step_run.stale:

@@ -82,8 +82,8 @@ def log_tails(run: Run, run_dir: Path | None, lines: int = LOG_TAIL_LINES) -> di
     return tails
 
 
-def _failure(t: TestCase) -> dict[str, Any]:
-    d = {
+def _failure(t: TestCase, quarantine: dict[str, Any] | None = None) -> dict[str, Any]:
+    d: dict[str, Any] = {
         "id": t.id,
         "suite": t.suite,
         "classname": t.classname,
@@ -101,6 +101,8 @@ def _failure(t: TestCase) -> dict[str, Any]:
         d["category"] = t.category
     if t.fingerprint:
         d["fingerprint"] = t.fingerprint
+    if quarantine is not None:
+        d["quarantine"] = {k: quarantine.get(k) for k in ("owner", "reason", "expires")}
     return d
 
 
@@ -113,7 +115,8 @@ def report_data(
     """Everything the HTML report embeds, once, as JSON.
 
     Test rows are columnar and index into string tables, so 100,000 tests stay a few MB:
-    ``[suite index, class index, name, status code, duration, failure index, flaky]``.
+    ``[suite index, class index, name, status code, duration, failure index, retried]``, and an
+    eighth item, true for a test of the history's flaky table, when there is one.
     """
     suites: dict[str, int] = {}
     classes: dict[str, int] = {}
@@ -122,6 +125,9 @@ def report_data(
     # the hot loop of a 100,000-test report: local names, no per-row function calls
     add_row = rows.append
     codes = STATUS_CODES
+    quarantined = run.quarantined()
+    excused_tests, excused_steps = run.quarantine_failures()
+    flaky_ids = {f["test"] for f in (history.flaky if history else []) if f.get("kind") == "flaky"}
     for t in run.tests:
         si = suites.get(t.suite)
         if si is None:
@@ -133,8 +139,11 @@ def report_data(
         fi = -1
         if st == "failed" or st == "error":
             fi = len(failures)
-            failures.append(_failure(t))
-        add_row([si, ci, t.name, codes.get(st, 0), round(t.duration_s, 4), fi, t.flaky])
+            failures.append(_failure(t, quarantined.get(t.id)))
+        row = [si, ci, t.name, codes.get(st, 0), round(t.duration_s, 4), fi, t.flaky]
+        if flaky_ids and t.id in flaky_ids:
+            row.append(True)
+        add_row(row)
     cl, tl, cb, tb = run.coverage.totals()
     return {
         "run": {
@@ -161,10 +170,19 @@ def report_data(
             },
         },
         "findings": [f.to_dict() for f in run.findings],
+        "quarantine": {
+            "entries": [
+                {k: v for k, v in q.items() if k != "tests"} | {"matched": len(q["tests"])}
+                for q in run.quarantine
+            ],
+            "failures": len(excused_tests),
+            "steps": sorted(excused_steps),
+        },
         "perf": perf_table(run.metrics),
         "logs": logs or {},
         "history": {
             "flaky": history.flaky if history else [],
             "slow": history.slow if history else [],
+            "flaky_rate": history.flaky_rate if history else None,
         },
     }

@@ -31,7 +31,8 @@ TREND_CHARTS: tuple[tuple[str, str, str], ...] = (
     ("tests.pass_rate", "Pass rate", "%"),
     ("pipeline.duration_s", "Pipeline duration", "s"),
     ("coverage.line", "Line coverage", "%"),
-    ("tests.flaky", "Flaky tests", ""),
+    ("history.flaky_rate", "Flaky rate: tests that flipped on one commit", "%"),
+    ("tests.retried", "Tests retried within the run", ""),
 )
 
 
@@ -140,5 +141,7 @@ def render_html(
             csp_hash=_csp_hash(script),
             data=Markup(embed_json(data)),
             n_failures=len(data["failures"]),
+            quarantine=data["quarantine"],
+            bypass=run.verdict.bypass_text if run.verdict is not None else None,
         )
     )

@@ -47,11 +47,18 @@ def render_markdown(run: Run, *, limit: int = GITHUB_COMMENT_LIMIT, max_failures
     m = run.metrics
     failed = int(m.get("tests.failed", 0))
     verdict = run.verdict
+    quarantined = run.quarantined()
+    q_tests, q_steps = run.quarantine_failures()
     if verdict is not None:
         ok = verdict.passed
         head = "✅ **Quality gate passed**" if ok else "❌ **Quality gate failed**"
     else:
-        ok = failed == 0 and not m.get("steps.failed") and not run.interrupted
+        # quarantined failures (and steps that failed only because of them) do not count
+        ok = (
+            failed - len(q_tests) == 0
+            and not int(m.get("steps.failed", 0)) - len(q_steps)
+            and not run.interrupted
+        )
         head = "✅ **All tests passed**" if ok else "❌ **Tests or steps failed**"
     where = " · ".join(
         x
@@ -72,6 +79,7 @@ def render_markdown(run: Run, *, limit: int = GITHUB_COMMENT_LIMIT, max_failures
             f"{failed} failed, {int(m['tests.skipped'])} skipped"
             + (f", {int(m['tests.flaky'])} flaky" if m.get("tests.flaky") else "")
             + f" ({m['tests.pass_rate']:.1f}% pass rate)"
+            + (f"; {len(q_tests)} quarantined failure(s) do not count" if q_tests else "")
         )
     if "coverage.line" in m:
         cov = f"coverage **{m['coverage.line']:.1f}%** of lines"
@@ -110,10 +118,14 @@ def render_markdown(run: Run, *, limit: int = GITHUB_COMMENT_LIMIT, max_failures
                 f"- {md_cell(c.gate)} / {md_cell(c.criterion)}: {md_cell(c.hint)}" for c in details
             ]
         if verdict.bypass:
-            parts += ["", f"> Bypassed: {md_cell(verdict.bypass)}"]
+            parts += ["", f"> ⚠️ **Gate {md_cell(verdict.bypass_text)}**"]
         parts.append("")
 
-    bad_steps = [s for s in run.steps if s.status in ("failed", "timed_out")]
+    bad_steps = [
+        s
+        for s in run.steps
+        if s.status in ("failed", "timed_out") and f"{s.stage}/{s.name}" not in q_steps
+    ]
     if bad_steps:
         parts += ["### Failed steps", ""]
         parts += [
@@ -131,8 +143,17 @@ def render_markdown(run: Run, *, limit: int = GITHUB_COMMENT_LIMIT, max_failures
         blocks.append(f"### Failing tests ({len(failures)})\n")
     for t in failures[:max_failures]:
         msg = (t.message or "").strip() or (t.trace or "").strip()
+        q = quarantined.get(t.id)
         why = f" · {html.escape(t.category)}" if t.category else ""
-        block = f"<details><summary>❌ {html.escape(t.id)}{why}</summary>\n\n"
+        if q is not None:
+            block = (
+                f"<details><summary>⏸️ quarantined: {html.escape(t.id)}{why}</summary>\n\n"
+                f"Quarantined (owner {md_cell(q.get('owner') or '?')}, until "
+                f"{md_cell(q.get('expires') or '?')}): {md_cell(q.get('reason') or '')}; it "
+                "fails neither the run nor the gates.\n\n"
+            )
+        else:
+            block = f"<details><summary>❌ {html.escape(t.id)}{why}</summary>\n\n"
         if msg:
             block += md_code(msg) + "\n"
         block += "\n</details>\n"

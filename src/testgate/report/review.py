@@ -122,7 +122,7 @@ def review_source(loaded: LoadedConfig | None) -> ReviewSource:
     except ValueError:
         config = loaded.path.name
     lines: dict[str, int] = {}
-    gates = loaded.config.gates
+    gates = loaded.config.section("gates")  # as written (typed in the model)
     for gate, body in gates.items():
         lines[gate] = loaded.line_of(f"gates.{gate}")
         criteria = body.get("criteria") if isinstance(body, dict) else None

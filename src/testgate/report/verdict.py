@@ -17,6 +17,7 @@ from testgate.verdict import Verdict
 
 __all__ = [
     "FORMATS",
+    "MIN_TABLE_WIDTH",
     "escape_markdown",
     "github_escape_data",
     "github_escape_property",
@@ -66,19 +67,26 @@ def _footer(v: Verdict) -> list[str]:
         )
     if v.baseline_run:
         lines.append(f"baseline: run {v.baseline_run}")
-    if v.bypass:
-        gates = ", ".join(v.bypass["gates"]) or "nothing was failing"
-        lines.append(f"bypass: {v.bypass['reason']} (bypassed: {gates})")
+    if v.bypass_text:
+        lines.append(v.bypass_text)
     lines.extend(f"warning: {w}" for w in v.warnings)
     lines.extend(f"note: {n}" for n in v.notes)
     return lines
 
 
+#: below this many columns the table would squeeze its hints: one block per criterion instead
+MIN_TABLE_WIDTH = 100
+
+
 def render_text(v: Verdict, *, width: int | None = None, color: bool = False) -> str:
-    """A Rich table; plain and of fixed width (160) unless *color* (a TTY) is asked for."""
+    """The verdict for a terminal or a log: a Rich table, plain and 160 columns wide unless
+    *color* (a TTY) is asked for. No cell is ever cut: long cells wrap inside their column, and
+    where the table would not fit (a terminal narrower than :data:`MIN_TABLE_WIDTH`) every
+    criterion is one block of plain lines instead. Test names and messages are printed
+    literally (``test_x[a-b]`` is text, not markup)."""
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     buf = io.StringIO()
     console = Console(
@@ -91,6 +99,8 @@ def render_text(v: Verdict, *, width: int | None = None, color: bool = False) ->
         emoji=False,
         soft_wrap=False,
     )
+    if console.width < MIN_TABLE_WIDTH:
+        return _render_blocks(v)
     table = Table(show_lines=False, expand=False, pad_edge=False)
     for col, most in (("gate", 24), ("criterion", 36), ("actual", 24), ("expected", 24)):
         table.add_column(col, overflow="fold", max_width=most)
@@ -102,18 +112,34 @@ def render_text(v: Verdict, *, width: int | None = None, color: bool = False) ->
         if r.status in ("fail", "warn") and not r.blocking:
             status += " (non-blocking)"
         table.add_row(
-            escape(r.gate),
-            escape(r.criterion),
-            escape(r.actual_text),
-            escape(r.expected),
-            f"[{style[r.status]}]{status}[/]" if r.status in style else status,
-            escape(r.hint or ""),
+            Text(r.gate),
+            Text(r.criterion),
+            Text(r.actual_text),
+            Text(r.expected),
+            Text(status, style=style.get(r.status, "")),
+            Text(r.hint or ""),
         )
     console.print(table)
-    console.print(escape(_headline(v)), markup=True)
+    console.print(Text(_headline(v)))
     for line in _footer(v):
-        console.print(escape(line))
+        console.print(Text(line), soft_wrap=True)
     return buf.getvalue()
+
+
+def _render_blocks(v: Verdict) -> str:
+    """The verdict as plain lines, one block per criterion: readable at any width."""
+    lines: list[str] = []
+    for r in v.results:
+        status = _STATUS_TEXT[r.status]
+        if r.status in ("fail", "warn") and not r.blocking:
+            status += " (non-blocking)"
+        lines.append(f"{status}: {r.gate} / {r.criterion}")
+        lines.append(f"  actual {r.actual_text}, expected {r.expected}")
+        if r.hint:
+            lines.append(f"  {r.hint}")
+    lines.append(_headline(v))
+    lines.extend(_footer(v))
+    return "\n".join(lines) + "\n"
 
 
 def render_json(v: Verdict) -> str:
@@ -212,8 +238,8 @@ def render_github(v: Verdict) -> str:
         title = github_escape_property(f"testgate gate {r.gate}")
         lines.append(f"::{kind} title={title}::{github_escape_data(_gh_message(r))}")
     summary = _headline(v)
-    if v.bypass:
-        summary += f"\nbypass: {v.bypass['reason']} (bypassed: {', '.join(v.bypass['gates'])})"
+    if v.bypass_text:
+        summary += f"\n{v.bypass_text}"
     lines.append(f"::notice title=testgate::{github_escape_data(summary)}")
     return "\n".join(lines) + "\n"
 
@@ -229,6 +255,10 @@ def render_junit(v: Verdict) -> str:
     if v.bypass:
         facts["bypass"] = v.bypass["reason"]
         facts["bypassed_gates"] = ",".join(v.bypass["gates"])
+        if v.bypass.get("user"):
+            facts["bypassed_by"] = str(v.bypass["user"])
+        if v.bypass.get("at"):
+            facts["bypassed_at"] = str(v.bypass["at"])
     for key, value in facts.items():
         etree.SubElement(props, "property", name=key, value=_xml_safe(value))
     failures = skipped = 0

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from markupsafe import Markup
 
 from testgate.report.html import static_asset, trend_svg
+from testgate.verdict import bypass_text
 
 if TYPE_CHECKING:
     from testgate.history.store import HistoryStore, RunInfo
@@ -44,7 +45,8 @@ TRENDS: tuple[tuple[str, str, str], ...] = (
     ("tests.pass_rate", "Pass rate", "%"),
     ("pipeline.duration_s", "Pipeline duration", "s"),
     ("coverage.line", "Line coverage", "%"),
-    ("tests.flaky", "Flaky tests", ""),
+    ("history.flaky_rate", "Flaky rate: tests that flipped on one commit", "%"),
+    ("tests.retried", "Tests retried within the run", ""),
 )
 
 
@@ -176,8 +178,11 @@ def create_app(
 
     @app.get("/api/flaky", summary="Flaky and broken tests")
     def api_flaky(branch: str | None = None) -> dict[str, Any]:
+        from testgate.history.flaky import flaky_rate
+
         flaky, _ = _analyses(branch)
-        return {"flaky": flaky}
+        rate = flaky_rate(store, branch=branch, window=window)
+        return {"flaky": flaky, "flaky_rate": rate.to_dict() if rate is not None else None}
 
     @app.get("/api/slow", summary="The slowest tests")
     def api_slow(branch: str | None = None) -> dict[str, Any]:
@@ -218,10 +223,14 @@ def create_app(
             if series:
                 charts.append(trend_svg(series, title, unit))
         flaky, slow = _analyses(branch)
+        from testgate.history.flaky import flaky_rate
+
+        rate = flaky_rate(store, branch=branch, window=window)
         return _page(
             "index.html.j2",
             runs=runs,
             charts=charts,
+            flaky_rate=rate.describe() if rate is not None else None,
             flaky=flaky[:20],
             slow=slow[:20],
             branch=branch,
@@ -231,12 +240,21 @@ def create_app(
     @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
     def run_page(run_id: str) -> HTMLResponse:
         info = _run_or_404(run_id)
+        quarantined = {
+            tid: q
+            for q in info.meta.get("quarantine") or []
+            if isinstance(q, dict) and not q.get("expired")
+            for tid in q.get("tests") or []
+        }
+        verdict = info.meta.get("verdict") if isinstance(info.meta.get("verdict"), dict) else {}
         return _page(
             "run.html.j2",
             run=info,
             steps=store.run_steps(info),
             failures=store.run_results(info, failures_only=True),
             coverage=store.run_coverage(info)[:200],
+            quarantined=quarantined,
+            bypass=bypass_text((verdict or {}).get("bypass")),
         )
 
     @app.get("/tests", response_class=HTMLResponse, include_in_schema=False)

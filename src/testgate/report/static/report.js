@@ -54,10 +54,12 @@
         var d = el("details", { cls: "failure", id: "failure-" + i },
           el("summary", null,
             el("span", { cls: "pill " + f.status, text: f.status }), " ",
+            f.quarantine ? el("span", { cls: "pill quarantined", text: "quarantined" }) : null, f.quarantine ? " " : null,
             el("strong", { text: f.name }), " ",
             el("span", { cls: "muted", text: f.classname || f.suite }),
             f.category ? el("span", { cls: "muted", text: " · " + f.category }) : null),
           el("div", { cls: "fbody" },
+            f.quarantine ? el("div", { cls: "note warn quarantine-note", text: "quarantined (owner " + (f.quarantine.owner || "?") + ", until " + (f.quarantine.expires || "?") + "): " + (f.quarantine.reason || "") + "; it fails neither the run nor the gates" }) : null,
             f.message ? el("div", { cls: "msg" }, el("pre", { text: f.message })) : null,
             f.trace ? el("details", { cls: "trace", open: "" }, el("summary", { text: "trace" }), el("pre", { text: f.trace })) : null,
             el("div", { cls: "muted mono", text: [f.step ? "step " + f.step : "", f.file ? f.file + (f.line ? ":" + f.line : "") : "", "id " + f.id, f.fingerprint ? "fingerprint " + f.fingerprint : ""].filter(Boolean).join(" · ") })));
@@ -115,7 +117,8 @@
       if (st === "failed" && r[3] !== 1 && r[3] !== 2) continue;
       if (st === "skipped" && r[3] !== 3) continue;
       if (st === "passed" && r[3] !== 0) continue;
-      if (st === "flaky" && !r[6]) continue;
+      if (st === "retried" && !r[6]) continue;
+      if (st === "flaky" && !r[7]) continue;
       if (q && lower[i].indexOf(q) < 0) continue;
       out.push(i);
     }
@@ -130,7 +133,8 @@
     for (var j = start; j < end; j++) {
       var r = T.rows[idx[j]], st = STATUS[r[3]];
       var name = el("td", { cls: "name" }, r[2]);
-      if (r[6]) name.appendChild(el("span", { cls: "pill warn", text: "flaky" }));
+      if (r[6]) name.appendChild(el("span", { cls: "pill warn", text: "retried" }));
+      if (r[7]) name.appendChild(el("span", { cls: "pill warn", text: "flaky" }));
       var tr = el("tr", { cls: "st-" + st },
         el("td", null, el("span", { cls: "pill " + st, text: st })),
         name,
@@ -256,6 +260,7 @@
   }
   function renderHistory() {
     var box = document.getElementById("flaky-slow"), H = D.history;
+    if (H.flaky_rate) box.appendChild(el("p", { cls: "muted", id: "flaky-rate", text: H.flaky_rate.text + " (the chart's flaky rate; the filter 'flaky' shows the table's tests)" }));
     if (H.flaky.length) {
       box.appendChild(el("h3", { text: "Flaky tests" }));
       box.appendChild(table(["test", "kind", "score", "evidence"], H.flaky.map(function (f) { return [f.test, f.kind || "flaky", f.score, f.evidence || (f.runs + " runs, " + f.flips + " flips")]; }), [false, false, true, false]));
