@@ -392,9 +392,11 @@ class StepResult:
     reason: str | None = None  # why skipped, cancelled or timed out
     command: str | None = None
     started_at: str | None = None
+    #: not run: its reports were replayed from a green run with the same cache key
+    cached: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "stage": self.stage,
             "name": self.name,
             "status": self.status,
@@ -407,6 +409,9 @@ class StepResult:
             "command": self.command,
             "started_at": self.started_at,
         }
+        if self.cached:  # only when set: summaries of runs without the cache stay as they were
+            d["cached"] = True
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StepResult:
@@ -422,6 +427,7 @@ class StepResult:
             reason=d.get("reason"),
             command=d.get("command"),
             started_at=d.get("started_at"),
+            cached=bool(d.get("cached", False)),
         )
 
 

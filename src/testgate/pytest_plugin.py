@@ -11,7 +11,8 @@ testgate is installed loads it; it is inert unless testgate asks for it by setti
                "tests": ["..."], "others": ["..."]}}         # this shard's / other shards'
 
 Every key is optional. A collected test that the plan does not name is never dropped by
-selection (a new test always runs); under sharding it goes to one shard chosen by a stable
+selection (a new test always runs), nor is a test marked ``@pytest.mark.unskippable``; under
+sharding it goes to one shard chosen by a stable
 hash of its node id, so the shards together still run every test exactly once.
 
 It imports nothing from testgate: loading it costs a pytest run nothing.
@@ -61,6 +62,9 @@ def _load(path: str) -> dict[str, Any]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "unskippable: testgate's test selection always runs this test"
+    )
     path = os.environ.get(PLAN_ENV)
     if path:
         config.stash[_PLAN] = _load(path)
@@ -87,7 +91,7 @@ def pytest_collection_modifyitems(
     dropped: list[pytest.Item] = []
     for item in items:
         nodeid = item.nodeid
-        if nodeid in deselect:
+        if nodeid in deselect and item.get_closest_marker("unskippable") is None:
             dropped.append(item)
         elif shard is None or nodeid in mine:
             keep.append(item)

@@ -35,9 +35,12 @@ if TYPE_CHECKING:
     from testgate.history.alerts import AlertFired
     from testgate.history.notify import Delivery
     from testgate.history.recording import RecordOutcome
+    from testgate.history.store import HistoryStore
     from testgate.history.view import HistoryView
-    from testgate.pipeline.runner import PipelineOutcome, RunOptions
+    from testgate.pipeline.runner import PipelineOutcome, RunOptions, StepOverride
     from testgate.report.registry import RenderContext
+    from testgate.select.engine import Selection, StepInfo
+    from testgate.select.replay import Audit
     from testgate.verdict import Verdict
 
 __all__ = [
@@ -47,6 +50,9 @@ __all__ = [
     "Loaded",
     "PersistOptions",
     "Persisted",
+    "ReplayOptions",
+    "SelectOptions",
+    "affected_overrides",
     "execute",
     "exit_code",
     "final_word",
@@ -57,7 +63,10 @@ __all__ = [
     "load_gates",
     "persist",
     "render",
+    "replay",
     "run_failed",
+    "select",
+    "selection_metrics",
 ]
 
 
@@ -340,6 +349,10 @@ class Persisted:
     #: one line each: a store that cannot be opened, a config error in alerts...
     errors: list[str] = field(default_factory=list)
     history: HistoryView | None = None
+    #: what is worth saying but failed nothing (a coverage data file without test contexts)
+    notes: list[str] = field(default_factory=list)
+    #: steps whose test map (for selection) was recorded
+    maps: list[str] = field(default_factory=list)
 
 
 def persist(loaded: Loaded | None, run: Run, options: PersistOptions | None = None) -> Persisted:
@@ -396,6 +409,8 @@ def _record(loaded: Loaded | None, run: Run, options: PersistOptions, out: Persi
             out.fired = outcome.fired
             out.deliveries = outcome.deliveries
             out.outcome = outcome
+            if outcome.recorded:
+                _record_maps(loaded, run, store, out)
             if options.history_view:
                 from testgate.history.view import history_view
 
@@ -408,6 +423,185 @@ def _record(loaded: Loaded | None, run: Run, options: PersistOptions, out: Persi
                 )
     except TestgateError as exc:
         out.errors.append(f"run not recorded in the history: {exc}")
+
+
+def _record_maps(loaded: Loaded | None, run: Run, store: HistoryStore, out: Persisted) -> None:
+    """Store the per-test maps of the run's coverage.py data files (for selection)."""
+    from testgate.select.recording import record_maps
+
+    if not any(r.format == "coveragepy-data" for r in run.reports):
+        return
+    root = loaded.root if loaded is not None else Path.cwd()
+    step_dirs: dict[str, Path] = {}
+    if loaded is not None:
+        from testgate.pipeline.plan import build_plan
+
+        with contextlib.suppress(TestgateError):
+            step_dirs = {s.key: s.cwd for s in build_plan(loaded.source).steps}
+    out.maps, notes = record_maps(store, run, root=root, step_dirs=step_dirs)
+    out.notes.extend(notes)
+
+
+# ------------------------------------------------------------------------------------- select
+
+
+@dataclass(slots=True)
+class SelectOptions:
+    """``testgate select``'s and ``testgate run --affected``'s options."""
+
+    #: the base ref (``git merge-base HEAD BASE``); None: the upstream, else main/master
+    base: str | None = None
+    #: the head ref; None: the working tree (uncommitted edits count)
+    head: str | None = None
+    #: the history store holding the test maps; None: as for ``persist``
+    db: str | None = None
+
+
+def select(loaded: Loaded, options: SelectOptions | None = None) -> Selection:
+    """What to run for the change from the base to the head, and why (never raises for
+    missing data: it selects everything and says why). Each step's cache key is attached
+    for ``--explain``."""
+    from testgate.history.store import open_store, resolve_url
+    from testgate.select.engine import SelectOptions as EngineOptions
+    from testgate.select.engine import select as decide
+
+    options = options or SelectOptions()
+    root = loaded.root
+    steps = _step_infos(loaded)
+    store = None
+    problem = None
+    try:
+        store = open_store(resolve_url(options.db, loaded.source))
+    except TestgateError as exc:
+        problem = f"the history store cannot be read: {exc}"
+    try:
+        try:
+            config_name = loaded.path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            config_name = loaded.path.name
+        selection = decide(
+            root=root,
+            config_name=config_name,
+            spec=loaded.source.config.selection,
+            steps=steps,
+            options=EngineOptions(base=options.base, head=options.head),
+            store=store,
+            store_problem=problem,
+            cache_dir=loaded.state_dir / "grimp-cache",
+        )
+    finally:
+        if store is not None:
+            store.close()
+    if problem:
+        selection.notes.append(problem)
+    return selection
+
+
+def _step_infos(loaded: Loaded) -> list[StepInfo]:
+    from testgate.pipeline import facts
+    from testgate.pipeline.plan import build_plan
+    from testgate.select.engine import StepInfo, is_coverage_data
+
+    root = loaded.root
+    plan = build_plan(loaded.source, context=lambda: facts.expr_context(root))
+    return [
+        StepInfo(
+            key=s.key,
+            command=s.command,
+            cwd=_rel_dir(s.cwd, root),
+            paths=list(s.paths),
+            maps_expected=any(is_coverage_data(r.written, r.format) for r in s.reports),
+            unskippable=s.unskippable,
+        )
+        for s in plan.steps
+    ]
+
+
+@dataclass(slots=True)
+class ReplayOptions:
+    """``testgate select --replay``'s options."""
+
+    db: str | None = None
+    #: how many recorded runs to look at
+    last: int = 20
+
+
+def replay(loaded: Loaded, options: ReplayOptions | None = None) -> Audit:
+    """The recall audit over the recorded full runs (see :mod:`testgate.select.replay`)."""
+    from testgate.history.store import open_store, resolve_url
+    from testgate.select.engine import SelectOptions as EngineOptions
+    from testgate.select.engine import select as decide
+    from testgate.select.replay import replay as audit
+
+    options = options or ReplayOptions()
+    steps = _step_infos(loaded)
+    spec = loaded.source.config.selection.model_copy(
+        update={"full_run_on_default_branch": False, "full_run_every": 0}
+    )
+    try:
+        config_name = loaded.path.resolve().relative_to(loaded.root.resolve()).as_posix()
+    except ValueError:
+        config_name = loaded.path.name
+    with open_store(resolve_url(options.db, loaded.source)) as store:
+
+        def one(root: Path, base: str) -> Selection:
+            return decide(
+                root=root,
+                config_name=config_name,
+                spec=spec,
+                steps=steps,
+                options=EngineOptions(base=base, use_history=False),
+                store=store,
+                cache_dir=None,
+            )
+
+        return audit(store, root=loaded.root, last=options.last, decide=one)
+
+
+def _rel_dir(path: Path, root: Path) -> str:
+    try:
+        rel = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return ""
+    return "" if rel == "." else rel
+
+
+def affected_overrides(loaded: Loaded, selection: Selection) -> dict[str, StepOverride]:
+    """The step overrides that run only what *selection* chose: steps skipped, commands
+    narrowed, and for pytest steps a plan file (``deselect`` and ``order``) in
+    ``.testgate/plans/`` named by ``TESTGATE_PYTEST_PLAN``."""
+    import secrets
+
+    from testgate.pipeline.runner import StepOverride
+    from testgate.select.plan import PLAN_ENV, write_pytest_plan
+
+    out: dict[str, StepOverride] = {}
+    plans = loaded.state_dir / "plans" / secrets.token_hex(4)
+    for i, choice in enumerate(selection.steps):
+        if not choice.run:
+            out[choice.key] = StepOverride(skip=f"not affected: {choice.why}")
+            continue
+        ov = StepOverride(command=choice.command)
+        if choice.runner == "pytest" and (choice.deselect or choice.order):
+            path = write_pytest_plan(
+                plans / f"step-{i}.json",
+                deselect=choice.deselect if not choice.whole else (),
+                order=choice.order,
+            )
+            ov.env[PLAN_ENV] = str(path)
+        out[choice.key] = ov
+    return out
+
+
+def selection_metrics(run: Run, selection: Selection) -> None:
+    """Put the selection's outcome in the run's metrics: ``selection.full`` (1 or 0; a plain
+    run has none, and counts as full for ``full_run_every``), ``selection.steps_skipped`` and
+    ``selection.tests_deselected``."""
+    run.metrics["selection.full"] = 1.0 if selection.full else 0.0
+    run.metrics["selection.steps_skipped"] = float(sum(1 for s in selection.steps if not s.run))
+    run.metrics["selection.tests_deselected"] = float(
+        sum(len(s.deselect) for s in selection.steps if s.run and not s.whole)
+    )
 
 
 # ------------------------------------------------------------------------------------- render

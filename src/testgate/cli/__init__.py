@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "insights": ("testgate.cli.insights", "An improvement plan from the history."),
     "serve": ("testgate.cli.serve", "Serve the dashboard and Prometheus metrics."),
     "push": ("testgate.cli.push", "Push a run's metrics to a Prometheus Pushgateway."),
+    "select": ("testgate.cli.select", "Select the steps and tests a change can affect."),
 }
 
 

@@ -81,6 +81,24 @@ def _workers(ctx: click.Context, param: click.Parameter, value: int | None) -> i
     "or .testgate/history.db beside it).",
 )
 @click.option("--no-record", is_flag=True, help="Do not record the run in the history store.")
+@click.option(
+    "--affected",
+    is_flag=True,
+    help="Run only what the change can affect (as 'testgate select' decides): unaffected "
+    "steps are skipped, pytest steps run only their selected tests, riskiest first.",
+)
+@click.option(
+    "--base",
+    default=None,
+    metavar="REF",
+    help="With --affected: compare with git merge-base HEAD REF (default: the upstream "
+    "branch, else main or master).",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Run every step, even one whose cache key matches a green run's (see docs/selection.md).",
+)
 def command(
     config_path: str | None,
     workers: int | None,
@@ -91,6 +109,9 @@ def command(
     html_path: str | None,
     db: str | None,
     no_record: bool,
+    affected: bool,
+    base: str | None,
+    no_cache: bool,
 ) -> int:
     """Run the pipeline of testgate.yaml: stages and steps in parallel as their dependencies
     allow, services started when needed, every step's reports read into one run.
@@ -110,6 +131,14 @@ def command(
     loaded = workflow.load(config_path)
     console = make_console()
     err = make_console(stderr=True)
+    selection = None
+    if affected:
+        selection = workflow.select(loaded, workflow.SelectOptions(base=base, db=db))
+        if not quiet:
+            what = "full run" if selection.full else "affected only"
+            console.print(f"selection: {what}: {selection.reason}", markup=False, highlight=False)
+    elif base is not None:
+        raise click.UsageError("--base needs --affected")
     execution = workflow.execute(
         loaded,
         RunOptions(
@@ -118,9 +147,13 @@ def command(
             stages=stages,
             steps=steps,
             progress=make_progress(console, err, quiet=quiet),
+            overrides=workflow.affected_overrides(loaded, selection) if selection else {},
+            cache=not no_cache,
         ),
     )
     run = execution.run
+    if selection is not None:
+        workflow.selection_metrics(run, selection)
     errors: list[str] = []
     verdict = None
     if workflow.has_gates(loaded):
@@ -140,6 +173,8 @@ def command(
     )
     errors.extend(persisted.errors)
     if not quiet:
+        for note in persisted.notes:
+            err.print(f"testgate: note: {note}", markup=False, highlight=False)
         render_steps(console, run, execution.run_dir)
         if verdict is not None:
             from testgate.report.verdict import render_text

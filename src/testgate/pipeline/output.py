@@ -252,7 +252,7 @@ def render_steps(console: Console, run: Run, run_dir: Path | None) -> None:
         table.add_row(
             Text(s.stage),
             Text(s.name),
-            Text(s.status, style=_STYLE.get(s.status, "")),
+            Text(f"{s.status} (cached)" if s.cached else s.status, style=_STYLE.get(s.status, "")),
             dur,
             _tests_cell(counts.get(key)),
         )

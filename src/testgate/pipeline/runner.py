@@ -20,13 +20,13 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from testgate.errors import InputError
+from testgate.errors import InputError, TestgateError
 from testgate.model import ReportData, ReportRef, Run, StepResult
 from testgate.pipeline import facts
 from testgate.pipeline.executor import Executor, StepHandle, StepRequest, StepRun
@@ -45,11 +45,13 @@ from testgate.pipeline.services import ServiceManager
 
 if TYPE_CHECKING:
     from testgate.config.loader import LoadedConfig
+    from testgate.pipeline.cache import StepCache, StepKey
 
 __all__ = [
     "PipelineOutcome",
     "Progress",
     "RunOptions",
+    "StepOverride",
     "execute_pipeline",
     "expected_durations",
     "new_run_id",
@@ -70,6 +72,19 @@ class Progress(Protocol):
     def end(self) -> None: ...
 
 
+@dataclass(slots=True)
+class StepOverride:
+    """What a caller above the pipeline changes in one planned step (selection does this:
+    ``testgate run --affected``)."""
+
+    #: do not run the step; this is the skipped step's reason
+    skip: str | None = None
+    #: run this command instead (jest --findRelatedTests, node/go narrowed to some files)
+    command: str | list[str] | None = None
+    #: extra environment (``TESTGATE_PYTEST_PLAN``)
+    env: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class RunOptions:
     """How to run: ``testgate run``'s options."""
@@ -85,6 +100,10 @@ class RunOptions:
     executor: Executor | None = None
     #: install SIGINT/SIGTERM handlers (only possible in the main thread)
     handle_signals: bool = True
+    #: step key -> what to change in it (selection); steps not named run as planned
+    overrides: Mapping[str, StepOverride] = field(default_factory=dict)
+    #: use the step cache (``--no-cache`` turns it off; so does ``cache: false``)
+    cache: bool = True
 
 
 @dataclass
@@ -165,11 +184,13 @@ class _StepJob:
         request: StepRequest,
         executor: Executor,
         prepare: Callable[[PlannedStep], str | None],
+        cache: _Caching | None = None,
     ) -> None:
         self.step = step
         self.request = request
         self.executor = executor
         self.prepare = prepare
+        self.cache = cache
         self.read: list[tuple[ReportData, ReportRef]] = []
         self.missing: list[str] = []
         self.errors: list[str] = []
@@ -196,6 +217,19 @@ class _StepJob:
         )
 
     def run(self) -> StepResult:
+        key = self.cache.key(self.step) if self.cache is not None else None
+        if key is not None:
+            assert self.cache is not None
+            replayed = self.cache.replay(self, key)
+            if replayed is not None:
+                return replayed
+        result = self._run()
+        if key is not None and result.status == "passed" and not self.errors and not self.missing:
+            assert self.cache is not None
+            self.cache.store(self, key, result)
+        return result
+
+    def _run(self) -> StepResult:
         started_at = _iso_now()
         t0 = time.monotonic()
         if self.step.services:
@@ -264,6 +298,119 @@ class _StepJob:
             result.reason = f"{result.reason}; {note}" if result.reason else note
 
 
+class _Caching:
+    """The step cache as the pipeline uses it (see :mod:`testgate.pipeline.cache`)."""
+
+    def __init__(self, cache: StepCache, *, root: Path, run_id: str, run_dir: Path) -> None:
+        self.cache = cache
+        self.root = root
+        self.run_id = run_id
+        self.run_dir = run_dir
+        self.fresh: dict[str, list[Path]] = {}
+
+    def key(self, step: PlannedStep) -> StepKey | None:
+        from testgate import __version__
+        from testgate.pipeline.cache import step_key
+
+        if not step.cache or (step.services and not step.inputs):
+            return None
+        return step_key(
+            root=self.root,
+            cwd=step.cwd,
+            command=step.display_command,
+            env=dict(step.env),
+            reports=[r.written for r in step.reports],
+            inputs=list(step.inputs),
+            version=__version__,
+        )
+
+    def replay(self, job: _StepJob, key: StepKey) -> StepResult | None:
+        from testgate.pipeline.cache import replayed_result
+
+        entry = self.cache.get(key.key)
+        if entry is None:
+            return None
+        base = self.run_dir / "cached" / Path(job.request.log_name).stem.removeprefix("logs/")
+        paths: list[Path] = []
+        for rel, data in entry.reports:
+            target = (base / rel).resolve()
+            if base.resolve() not in target.parents:
+                return None  # a path that would escape the directory: not ours, a miss
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            paths.append(target)
+        result = replayed_result(
+            entry,
+            stage=job.step.stage,
+            name=job.step.name,
+            log=job.request.log_name,
+            command=job.step.display_command,
+        )
+        _append(
+            job.request.log,
+            f"testgate: not run: {result.reason}; its {len(paths)} report(s) replayed from "
+            f"the step cache ({self.cache.where})\n",
+        )
+        job._read_reports(StepRun(result, sorted(paths)), quiet_missing=False)
+        return result
+
+    def store(self, job: _StepJob, key: StepKey, result: StepResult) -> None:
+        from testgate.pipeline.cache import MAX_ENTRY_BYTES, CacheEntry
+
+        reports: list[tuple[str, bytes]] = []
+        size = 0
+        for rel in result.reports:
+            try:
+                data = (self.root / rel).read_bytes()
+            except OSError:
+                return
+            size += len(data)
+            if size > MAX_ENTRY_BYTES:
+                return
+            reports.append((rel, data))
+        entry = CacheEntry(key.key, job.step.key, self.run_id, result.to_dict(), reports)
+        with contextlib.suppress(OSError, TestgateError):
+            self.cache.put(entry)
+
+
+def _open_cache(loaded: LoadedConfig, enabled: bool) -> StepCache | None:
+    spec = loaded.config.cache
+    if not enabled or not spec.enabled:
+        return None
+    from testgate.pipeline.cache import DbCache, DirCache
+
+    if spec.url:
+        from testgate.history.store import resolve_url
+
+        url = resolve_url(None, loaded) if spec.url == "history" else spec.url
+        return DbCache(url)
+    directory = Path(spec.dir).expanduser() if spec.dir else loaded.state_dir / "cache"
+    if not directory.is_absolute():
+        directory = loaded.root / directory
+    return DirCache(directory)
+
+
+def _writes_coverage_data(step: PlannedStep) -> bool:
+    """Whether a step's reports include a coverage.py data file (``.coverage``)."""
+    return any(
+        r.format == "coveragepy-data"
+        or (r.format is None and Path(r.written).name.startswith(".coverage"))
+        for r in step.reports
+    )
+
+
+def _apply_overrides(plan: Plan, overrides: Mapping[str, StepOverride]) -> None:
+    for step in plan.steps:
+        ov = overrides.get(step.key)
+        if ov is None:
+            continue
+        if ov.skip is not None and step.skip_reason is None:
+            step.skip_reason = ov.skip
+        if ov.command is not None:
+            step.command = ov.command
+        step.env.update(ov.env)
+
+
 def _format_for(path: Path, root: Path, formats: dict[str, str | None]) -> str | None:
     """The ``format:`` declared for the report pattern that names *path*, if any."""
     if len(formats) == 1:
@@ -323,6 +470,7 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
         steps=options.steps,
         context=lambda: facts.expr_context(root, env),
     )
+    _apply_overrides(plan, options.overrides)
     state = loaded.state_dir
     run_id = new_run_id()
     run_dir = state / "runs" / run_id
@@ -340,6 +488,11 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
         loaded.config.services, root=root, logs=run_dir / "logs", env=base_env, grace=options.grace
     )
     executor: Executor = options.executor or LocalExecutor()
+    cache = _open_cache(loaded, options.cache)
+    narrowed = {k for k, ov in options.overrides.items() if ov.command is not None or ov.env}
+    caching = (
+        _Caching(cache, root=root, run_id=run_id, run_dir=run_dir) if cache is not None else None
+    )
     log_names = _log_names(plan)
     jobs: dict[str, _StepJob] = {}
     progress = options.progress
@@ -360,6 +513,15 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
             "TESTGATE_STEP": step.key,
             "TESTGATE_STAGE": step.stage,
         }
+        if _writes_coverage_data(step) and "COVERAGE_CORE" not in step_env:
+            # coverage.py's sysmon core (the default from Python 3.14) drops the per-test
+            # contexts that selection's test map needs; its C tracer keeps them
+            step_env["COVERAGE_CORE"] = "ctrace"
+            _append(
+                run_dir / log_names[step.key],
+                "testgate: COVERAGE_CORE=ctrace (the step writes coverage.py data; the sysmon "
+                "core would drop its per-test contexts)\n",
+            )
         request = StepRequest(
             key=step.key,
             stage=step.stage,
@@ -377,7 +539,9 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
             grace=options.grace,
             display_command=step.display_command,
         )
-        job = _StepJob(step, request, executor, prepare)
+        job = _StepJob(
+            step, request, executor, prepare, caching if step.key not in narrowed else None
+        )
         jobs[step.key] = job
         return job
 
@@ -439,6 +603,9 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
                     progress.end()
                 if options.executor is None:
                     executor.close()
+                close = getattr(cache, "close", None)
+                if close is not None:
+                    close()
         # an interrupt while services stop still ends the run as interrupted
         run.interrupted = scheduler.signalled is not None
         run.finished_at = _iso_now()
