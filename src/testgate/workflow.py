@@ -455,6 +455,8 @@ class SelectOptions:
     head: str | None = None
     #: the history store holding the test maps; None: as for ``persist``
     db: str | None = None
+    #: also compute each step's cache key and its inputs (for ``--explain``)
+    keys: bool = False
 
 
 def select(loaded: Loaded, options: SelectOptions | None = None) -> Selection:
@@ -494,7 +496,42 @@ def select(loaded: Loaded, options: SelectOptions | None = None) -> Selection:
             store.close()
     if problem:
         selection.notes.append(problem)
+    if options.keys:
+        _attach_keys(loaded, selection)
     return selection
+
+
+def _attach_keys(loaded: Loaded, selection: Selection) -> None:
+    from testgate import __version__
+    from testgate.pipeline.cache import step_key
+    from testgate.pipeline.plan import build_plan
+
+    planned = build_plan(loaded.source).by_key()
+    for choice in selection.steps:
+        s = planned.get(choice.key)
+        if s is None:
+            continue
+        if not s.cache or not loaded.source.config.cache.enabled:
+            choice.key_inputs = ["not cached (cache: false)"]
+            continue
+        key = step_key(
+            root=loaded.root,
+            cwd=s.cwd,
+            command=s.display_command,
+            env=dict(s.env),
+            reports=[r.written for r in s.reports],
+            inputs=list(s.inputs),
+            version=__version__,
+        )
+        if key is None:
+            choice.key_inputs = ["no key: not a git repository"]
+            continue
+        choice.cache_key = key.key
+        choice.key_inputs = [
+            f"command, env ({len(s.env)} variable(s)), testgate {__version__}",
+            *key.inputs,
+            f"{key.files} file(s)",
+        ]
 
 
 def _step_infos(loaded: Loaded) -> list[StepInfo]:

@@ -96,14 +96,21 @@ def command(
     loaded = workflow.load(config_path)
     if replay:
         return _replay(loaded, db, last, as_json or fmt == "json")
-    selection = workflow.select(loaded, workflow.SelectOptions(base=base, head=head, db=db))
+    selection = workflow.select(
+        loaded, workflow.SelectOptions(base=base, head=head, db=db, keys=explain)
+    )
     if as_json or fmt == "json":
         click.echo(json.dumps(selection.to_dict(), indent=2))
         return 0
     if fmt == "pytest":
-        if not selection.full:
-            for t in selection.tests:
-                click.echo(t.id)
+        whole = [s.key for s in selection.steps if s.runner == "pytest" and s.run and s.whole]
+        if selection.full or whole:
+            # nothing printed: 'pytest $(testgate select --format pytest)' runs everything
+            why = selection.reason if selection.full else "whole: " + ", ".join(whole)
+            click.echo(f"testgate: every test runs ({why})", err=True)
+            return 0
+        for t in selection.tests:
+            click.echo(t.id)
         return 0
     _print_text(selection, explain)
     return 0

@@ -585,7 +585,13 @@ def _pytest_step(ctx: _Ctx, step: StepInfo, changes: list[git.Change]) -> StepCh
                 pick(touching.get(path, ()), f"ran code in {path}: {module_level[path]}", 0.6)
             continue
         if path in by_test_file:
-            pick(by_test_file[path], f"its test file {path} changed", 1.0)
+            if status != "D":
+                alive = _test_names(ctx.root / path)
+                pick(
+                    [n for n in by_test_file[path] if alive is None or _base(n) in alive],
+                    f"its test file {path} changed",
+                    1.0,
+                )
             continue
         if not _under(path, step.cwd) and not (step.paths and matches_any(path, step.paths)):
             # not this step's directory: only the import graph can tie it to this step
@@ -600,6 +606,10 @@ def _pytest_step(ctx: _Ctx, step: StepInfo, changes: list[git.Change]) -> StepCh
             whole.append(f"{path} changed and the test map never measured it (outside --cov?)")
     if module_level:
         _via_graph(ctx, step, tmap, by_test_file, module_level, pick, whole)
+    for path, status in paths_seen:
+        if status != "D" and _is_py_test_file(path) and _under(path, tmap.rootdir):
+            for nodeid in _new_tests(ctx.root, tmap, path):
+                chosen.setdefault(nodeid, (f"new test in {path}", 1.0))
     failed_last = ctx.history.failed_last
     for nodeid in tmap.tests:
         if nodeid not in chosen and nodeid_to_test_id(nodeid) in failed_last:
@@ -664,6 +674,56 @@ def _via_graph(
             reached = sorted(hit)[0]
             why = mods.get(reached) or f"it imports a changed module ({next(iter(mods.values()))})"
             pick(nodeids, f"{test_file} imports {reached}: {why}", 0.5)
+
+
+def _base(nodeid: str) -> str:
+    """``Class::test`` of ``tests/a.py::Class::test[1]``."""
+    return nodeid.split("[", 1)[0].split("::", 1)[-1]
+
+
+def _test_names(path: Path) -> set[str] | None:
+    """``test_x`` and ``TestC::test_y`` defined in a test file (None when it cannot be read,
+    or defines tests deeper than one class: then every test of it counts)."""
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    out: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out.add(node.name)
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.ClassDef):
+                    return None
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    out.add(f"{node.name}::{item.name}")
+    return out
+
+
+def _new_tests(root: Path, tmap: TestMap, path: str) -> list[str]:
+    """Node ids of the test functions in *path* that the map does not know (new tests; they
+    run anyway, being in no ``deselect`` list, and are listed so that ``--format pytest``
+    names them). Parametrized tests are named without their parameters (all of them run)."""
+    try:
+        tree = ast.parse((root / path).read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return []
+    rel = PurePosixPath(path).relative_to(tmap.rootdir).as_posix() if tmap.rootdir else path
+    known = {n.split("[", 1)[0] for n in tmap.tests}
+    found: list[str] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith(
+            "test"
+        ):
+            found.append(f"{rel}::{node.name}")
+        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
+                    item.name.startswith("test")
+                ):
+                    found.append(f"{rel}::{node.name}::{item.name}")
+    return [n for n in found if n not in known]
 
 
 def _unskippable(ctx: _Ctx, tmap: TestMap) -> list[str]:

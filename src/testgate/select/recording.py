@@ -56,6 +56,13 @@ def record_maps(
         notes.append("test map not recorded: the run has no git commit")
         return recorded, notes
     dirty = _dirty(root, commit)
+    if dirty:
+        notes.append(
+            "test map not recorded: the working tree has uncommitted Python changes "
+            f"({', '.join(dirty[:3])}{' ...' if len(dirty) > 3 else ''}); a map describes a "
+            "commit exactly, so it is recorded from a clean checkout (as in CI)"
+        )
+        return recorded, notes
     for ref in refs:
         assert ref.step is not None
         path = Path(ref.path)
@@ -67,7 +74,9 @@ def record_maps(
                 step=ref.step,
                 cwd=step_dirs.get(ref.step, root),
                 commit=commit,
-                dirty=dirty,
+                known_tests=[
+                    (t.classname, t.name) for t in run.tests if t.step == ref.step and t.classname
+                ],
             )
         except NoTestContexts as exc:
             notes.append(f"{ref.step}: {exc}")

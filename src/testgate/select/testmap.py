@@ -33,6 +33,7 @@ __all__ = [
     "FileEntry",
     "TestMap",
     "build_map",
+    "junit_nodeid",
     "merge_maps",
     "nodeid_file",
     "nodeid_to_test_id",
@@ -237,6 +238,18 @@ def _rootdir(nodeids: Iterable[str], cwd: Path, root: Path) -> str:
     return "" if rel == "." else rel
 
 
+def junit_nodeid(classname: str, name: str, rootdir: Path) -> str | None:
+    """The pytest node id of a test pytest's JUnit report names ``classname``/``name``: the
+    longest dotted prefix of the class name that is a file under *rootdir* (None when none
+    is)."""
+    parts = [p for p in classname.split(".") if p]
+    for cut in range(len(parts), 0, -1):
+        rel = "/".join(parts[:cut]) + ".py"
+        if (rootdir / rel).is_file():
+            return "::".join([rel, *parts[cut:], name])
+    return None
+
+
 def _function_nodeid(qualname: str, rootdir: Path) -> str:
     """``tests/test_a.py::TestX::test_y`` for coverage.py's ``tests.test_a.TestX.test_y``: the
     longest dotted prefix that names a file under *rootdir*."""
@@ -260,8 +273,12 @@ def build_map(
     cwd: Path,
     commit: str | None = None,
     dirty: Iterable[str] = (),
+    known_tests: Iterable[tuple[str, str]] = (),
 ) -> TestMap:
     """The map of one step from its coverage.py data file (see the module docstring).
+
+    *known_tests* are the ``(classname, name)`` pairs the step's JUnit report holds: a test that
+    ran no measured code has no context, and is added to the map (with no blocks) from there.
 
     Raises :class:`NoTestContexts` when the data was measured without per-test contexts, and
     :class:`~testgate.errors.InputError` when it is not a coverage.py data file.
@@ -304,6 +321,11 @@ def build_map(
     )
     for nodeid in {p[0] for p in parsed.values() if p is not None}:
         out.tests.setdefault(nodeid, {})
+    base_dir = real_root / rootdir if rootdir else real_root
+    for classname, name in known_tests:
+        known = junit_nodeid(classname, name, base_dir)
+        if known is not None:
+            out.tests.setdefault(known, {})
     for fname in measured:
         path = Path(fname)
         try:
