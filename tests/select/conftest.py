@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,7 +89,9 @@ def config(extra_step: str = "", top: str = "") -> str:
     - name: unit
       steps:
         - name: pytest
-          run: {py} -m pytest -q -p no:cacheprovider --cov=src --cov-context=test --junitxml=reports/junit.xml tests
+          run: >-
+            {py} -m pytest -q -p no:cacheprovider --cov=src --cov-context=test
+            --junitxml=reports/junit.xml tests
           env: {{PYTHONPATH: src}}
           reports: [reports/junit.xml, .coverage]
 {extra_step}"""
@@ -180,7 +181,7 @@ def repo(recorded: Path, tmp_path: Path) -> Iterator[Repo]:
     shutil.copytree(recorded, root, ignore=shutil.ignore_patterns("cache"))
     r = Repo(root)
     r.git("checkout", "-q", "-b", "feature")
-    yield r
+    return r
 
 
 def selected(result: dict) -> set[str]:  # type: ignore[type-arg]

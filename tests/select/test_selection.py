@@ -18,7 +18,9 @@ def test_a_function_edit_selects_only_the_tests_that_ran_it(
     assert why == "ran src/shop/prices.py::discount, which changed"
     step = result["steps"][0]
     # test_data_file ran no measured code: the map knows it from the step's JUnit report
-    assert step["run"] is True and step["whole"] is False and step["deselected"] == 4
+    assert step["run"] is True
+    assert step["whole"] is False
+    assert step["deselected"] == 4
 
 
 def test_a_function_used_by_several_tests_selects_all_of_them(
@@ -126,7 +128,8 @@ def test_a_lockfile_or_the_config_forces_a_full_run(
     (repo.root / "requirements.txt").unlink()
     repo.edit("testgate.yaml", "pipeline:", "project: shop\npipeline:")
     result = repo.select(capsys)
-    assert result["full"] is True and "testgate.yaml" in result["reason"]
+    assert result["full"] is True
+    assert "testgate.yaml" in result["reason"]
 
 
 def test_a_data_file_edit_runs_the_step_whole(
@@ -136,7 +139,8 @@ def test_a_data_file_edit_runs_the_step_whole(
     result = repo.select(capsys)
     assert result["full"] is False
     step = result["steps"][0]
-    assert step["run"] is True and step["whole"] is True
+    assert step["run"] is True
+    assert step["whole"] is True
     assert "coverage cannot see" in step["why"]
     assert selected(result) == ALL_TESTS
 
@@ -172,7 +176,8 @@ def test_documentation_changes_select_nothing(
 ) -> None:
     repo.edit("README.md", "# shop", "# the shop")
     result = repo.select(capsys)
-    assert result["full"] is False and result["tests"] == []
+    assert result["full"] is False
+    assert result["tests"] == []
     assert result["steps"][0]["run"] is False
 
 
@@ -250,4 +255,5 @@ def test_explain_says_why_per_step_and_test(repo: Repo, capsys: pytest.CaptureFi
     assert "tests/test_prices.py::test_discount  (risk" in out
     assert "ran src/shop/prices.py::discount, which changed" in out
     assert "skipped tests/test_other.py::test_helper: ran none of the changed code" in out
-    assert "cache key" in out and "git files under ." in out
+    assert "cache key" in out
+    assert "git files under ." in out
