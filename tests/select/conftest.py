@@ -175,7 +175,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def repo(recorded: Path, tmp_path: Path) -> Iterator[Repo]:
+def repo(recorded: Path, tmp_path: Path) -> Repo:
     """A private copy of the recorded project, on a new branch ``feature``."""
     root = tmp_path / "shop"
     shutil.copytree(recorded, root, ignore=shutil.ignore_patterns("cache"))
