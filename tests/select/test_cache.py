@@ -26,7 +26,8 @@ def test_an_unchanged_green_step_is_replayed_then_a_change_runs_it(
     cached, tests, reason = _summary(repo)
     assert cached is True
     assert tests == 5  # the recorded reports were read into this run
-    assert reason is not None and reason.startswith("cached: inputs unchanged since run ")
+    assert reason is not None
+    assert reason.startswith("cached: inputs unchanged since run ")
     assert "passed (cached)" in out
     assert '<span class="pill cached"' in (repo.root / "report.html").read_text()
     code, out = repo.testgate("run", "--no-cache", capsys=capsys)
