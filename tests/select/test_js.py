@@ -12,13 +12,17 @@ import pytest
 from testgate.model import read_summary
 from tests.select.conftest import Repo, make_repo, run_cli
 
+_HEAD = "const test = require('node:test');\nconst assert = require('node:assert');\n"
+
 NODE_FILES = {
     "web/src/sum.js": "exports.sum = (a, b) => a + b;\n",
     "web/src/mul.js": "exports.mul = (a, b) => a * b;\n",
-    "web/test/sum.test.js": "const test = require('node:test');\nconst assert = require('node:assert');\n"
-    "const { sum } = require('../src/sum');\ntest('sum', () => assert.strictEqual(sum(1, 2), 3));\n",
-    "web/test/mul.test.js": "const test = require('node:test');\nconst assert = require('node:assert');\n"
-    "const { mul } = require('../src/mul');\ntest('mul', () => assert.strictEqual(mul(2, 3), 6));\n",
+    "web/test/sum.test.js": _HEAD
+    + "const { sum } = require('../src/sum');\n"
+    + "test('sum', () => assert.strictEqual(sum(1, 2), 3));\n",
+    "web/test/mul.test.js": _HEAD
+    + "const { mul } = require('../src/mul');\n"
+    + "test('mul', () => assert.strictEqual(mul(2, 3), 6));\n",
     "README.md": "# web\n",
     ".gitignore": ".testgate/\nreports/\nnode_modules\n",
 }
@@ -29,7 +33,9 @@ NODE_CONFIG = """pipeline:
       steps:
         - name: node
           cwd: web
-          run: node --test --test-reporter=junit --test-reporter-destination=../reports/node.xml test/
+          run: >-
+            node --test --test-reporter=junit
+            --test-reporter-destination=../reports/node.xml test/
           reports: [reports/node.xml]
 """
 
