@@ -16,12 +16,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from testgate import workflow
 from testgate.errors import ExitCode
 from testgate.model import ReportData, ReportRef, Run, read_summary
 from testgate.verdict import Verdict
+
+if TYPE_CHECKING:
+    from testgate.select.engine import Selection
 
 __all__ = [
     "RunResult",
@@ -32,6 +35,7 @@ __all__ = [
     "record",
     "render",
     "run",
+    "select",
     "serve",
 ]
 
@@ -61,9 +65,14 @@ def run(
     record: bool = True,
     db: str | None = None,
     html: str | Path | None = None,
+    affected: bool = False,
+    base: str | None = None,
+    cache: bool = True,
 ) -> RunResult:
     """``testgate run``: run the pipeline of *config*, gate the run, write its summary, record
-    it in the history and (with *html*) write its HTML report.
+    it in the history and (with *html*) write its HTML report. With *affected*, only what the
+    change since *base* can affect runs (see :func:`select`); *cache* false runs every step
+    even when the step cache holds it.
 
     Signal handlers are installed only when called from the main thread.
     """
@@ -72,9 +81,22 @@ def run(
     from testgate.report.registry import RenderContext
 
     loaded = workflow.load(config)
-    execution = workflow.execute(
-        loaded, RunOptions(workers=workers, fail_fast=fail_fast, stages=stages, steps=steps)
+    selection = (
+        workflow.select(loaded, workflow.SelectOptions(base=base, db=db)) if affected else None
     )
+    execution = workflow.execute(
+        loaded,
+        RunOptions(
+            workers=workers,
+            fail_fast=fail_fast,
+            stages=stages,
+            steps=steps,
+            overrides=workflow.affected_overrides(loaded, selection) if selection else {},
+            cache=cache,
+        ),
+    )
+    if selection is not None:
+        workflow.selection_metrics(execution.run, selection)
     verdict = workflow.gate(loaded, execution.run) if workflow.has_gates(loaded) else None
     persisted = workflow.persist(
         loaded,
@@ -95,6 +117,22 @@ def run(
         verdict=verdict,
         written=written,
         errors=errors,
+    )
+
+
+def select(
+    config: str | Path | None = None,
+    *,
+    base: str | None = None,
+    head: str | None = None,
+    db: str | None = None,
+) -> Selection:
+    """``testgate select``: the steps and tests the change from ``git merge-base HEAD base``
+    to *head* (default: the working tree) can affect, in run order, each with why. Never
+    raises for missing data: ``Selection.full`` is then true and ``reason`` says why.
+    ``Selection.to_dict()`` is the ``--format json`` document."""
+    return workflow.select(
+        workflow.load(config), workflow.SelectOptions(base=base, head=head, db=db, keys=True)
     )
 
 
