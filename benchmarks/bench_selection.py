@@ -153,6 +153,12 @@ def fresh_copy(src: Path, dest: Path, config: str | None) -> None:
     )
     if config is not None:
         (dest / "testgate.yaml").write_text(config)
+    own = [("pytest.ini", ""), ("pyproject.toml", "[tool.pytest"), ("tox.ini", "[pytest]")]
+    own.append(("setup.cfg", "[tool:pytest]"))
+    if not any((dest / n).exists() and m in (dest / n).read_text() for n, m in own):
+        # the copies live inside testgate's repository: without a configuration of their own,
+        # pytest would take testgate's pyproject.toml (its options, warnings as errors)
+        (dest / "pytest.ini").write_text("[pytest]\n")
     sh("git", "init", "-q", "-b", "main", cwd=dest)
     sh("git", "add", "-A", cwd=dest)
     sh(
@@ -293,8 +299,11 @@ def main() -> int:
         rec["testmon first run"].append(r)
         if rep == 0:
             shutil.copy(tm / ".testmondata", WORK / "testmondata.pristine")
-            m = re.search(r"(\d+) passed", str(rec["plain pytest"][0]["out"]))
-            total_tests = int(m.group(1)) if m else 0
+            # the suite's size as pytest collects it (passed and skipped tests alike)
+            counts = re.findall(
+                r"(\d+) (passed|skipped|failed)", str(rec["plain pytest"][0]["out"])
+            )
+            total_tests = sum(int(n) for n, _ in counts)
     shutil.copy(WORK / "testmondata.pristine", tm / ".testmondata")
     sh("git", "checkout", "-q", "-b", "feature", cwd=tg)
     # 2. mutants

@@ -11,7 +11,7 @@ import pytest
 
 from testgate.model import read_summary
 from testgate.select.plan import PLAN_ENV, write_pytest_plan
-from tests.select.conftest import Repo
+from tests.selection.conftest import Repo
 
 
 def test_run_affected_runs_only_the_selected_tests(

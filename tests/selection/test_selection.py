@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.select.conftest import ALL_TESTS, Repo, selected
+from tests.selection.conftest import ALL_TESTS, Repo, selected
 
 
 def test_a_function_edit_selects_only_the_tests_that_ran_it(

@@ -6,7 +6,7 @@ import pytest
 
 from testgate.model import read_summary
 from testgate.pipeline.cache import CacheEntry, DbCache, DirCache, step_key
-from tests.select.conftest import Repo
+from tests.selection.conftest import Repo
 
 
 def _summary(repo: Repo) -> tuple[bool, int, str | None]:

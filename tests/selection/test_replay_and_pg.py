@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.history.conftest import _pg_schema_url
-from tests.select.conftest import Repo, selected
+from tests.selection.conftest import Repo, selected
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from testgate.model import read_summary
-from tests.select.conftest import Repo, make_repo, run_cli
+from tests.selection.conftest import Repo, make_repo, run_cli
 
 _HEAD = "const test = require('node:test');\nconst assert = require('node:assert');\n"
 
