@@ -29,6 +29,7 @@ def test_an_unchanged_green_step_is_replayed_then_a_change_runs_it(
     assert reason is not None
     assert reason.startswith("cached: inputs unchanged since run ")
     assert "passed (cached)" in out
+    _valid(repo)
     assert '<span class="pill cached"' in (repo.root / "report.html").read_text()
     code, out = repo.testgate("run", "--no-cache", capsys=capsys)
     assert code == 0, out
@@ -37,6 +38,20 @@ def test_an_unchanged_green_step_is_replayed_then_a_change_runs_it(
     code, out = repo.testgate("run", capsys=capsys)
     assert code == 0, out
     assert _summary(repo)[0] is False
+
+
+def _valid(repo: Repo) -> None:
+    import json
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads(
+        resources.files("testgate.schemas").joinpath("summary.schema.json").read_text()
+    )
+    doc = json.loads((repo.root / ".testgate/latest/summary.json").read_text())
+    assert doc["steps"][0]["cached"] is True
+    jsonschema.validate(doc, schema)
 
 
 def test_a_failed_step_is_never_cached(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:

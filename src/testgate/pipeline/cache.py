@@ -8,7 +8,7 @@ A step's **key** is the SHA-256 of
   part of the key),
 - the content of its **inputs**: the files matching its ``inputs:`` globs, or by default every
   file git tracks (or would track: untracked, not ignored) under its directory, plus the
-  lockfiles at the repository root.
+  lockfiles at the repository root; the step's own declared reports are never inputs.
 
 When a green run of the step with the same key is in the cache, the step is not run: its
 recorded report files are replayed into this run (from ``.testgate/runs/<id>/cached/``) and the
@@ -144,7 +144,14 @@ def step_key(
             return path
         return path[len(d) + 1 :] if path.startswith(d + "/") else None
 
-    every = sorted(set(blobs) | changed)
+    own_reports = [r[2:] if r.startswith("./") else r for r in reports]
+    every = sorted(
+        p
+        for p in set(blobs) | changed
+        # the step's own reports are its output, never its input (a report git does not ignore
+        # would otherwise change the key at every run)
+        if not _matches(under(p, root_rel) or "\0", own_reports)
+    )
     chosen: list[str] = []
     if inputs:
         described = list(inputs)
