@@ -96,3 +96,64 @@ def test_coverage_totals_count_negative_hits_as_not_covered() -> None:
     cov.add(FileCoverage("b.c", {1: 1, 2: 0}))
     cov.add(FileCoverage("c.c"))
     assert cov.totals() == (2, 5, 1, 2)
+
+
+def _many(n: int) -> Run:
+    from testgate.model import TestCase
+
+    run = Run(id="big", project="p", started_at="2026-01-01T00:00:00+00:00")
+    run.tests = [
+        TestCase(
+            "s",
+            f"c{i % 7}",
+            f"t{i}",
+            "failed" if i % 50 == 0 else "passed",
+            duration_s=i / 1000,
+            message='boom\n"quoted" ,"tests":[' if i % 50 == 0 else None,
+        )
+        for i in range(n)
+    ]
+    run.finalize()
+    return run
+
+
+def test_a_summary_of_many_tests_streams_one_test_per_line_and_reads_back(tmp_path: Path) -> None:
+    run = _many(25_000)  # more than one chunk
+    path = write_summary(run, tmp_path / "summary.json")
+    lines = path.read_bytes().splitlines()
+    assert len(lines) == 1 + 25_000 + 1  # the head, one test a line, the end
+    assert lines[0].endswith(b',"tests":[')
+    assert lines[-1] == b"]}"
+    doc = json.loads(path.read_text())  # still one JSON document
+    assert len(doc["tests"]) == 25_000
+    back = read_summary(path)
+    assert [t.to_dict() for t in back.tests] == [t.to_dict() for t in run.tests]
+    assert back.metrics == run.metrics
+
+
+def test_a_cut_summary_is_an_error_not_a_smaller_run(tmp_path: Path) -> None:
+    path = write_summary(_many(100), tmp_path / "summary.json")
+    data = path.read_bytes()
+    (tmp_path / "cut.json").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"malformed test|ends early"):
+        read_summary(tmp_path / "cut.json")
+    lines = data.splitlines(keepends=True)
+    (tmp_path / "cut2.json").write_bytes(b"".join(lines[:50]))  # cut at a line boundary
+    with pytest.raises(InputError, match="ends early"):
+        read_summary(tmp_path / "cut2.json")
+    (tmp_path / "tail.json").write_bytes(data + b"garbage")
+    with pytest.raises(InputError, match="text after its end"):
+        read_summary(tmp_path / "tail.json")
+
+
+def test_summaries_in_other_layouts_are_read_whole(tmp_path: Path) -> None:
+    run = _many(10)
+    (tmp_path / "indented.json").write_text(json.dumps(run.to_dict(), indent=2))
+    assert len(read_summary(tmp_path / "indented.json").tests) == 10
+    doc = run.to_dict()
+    doc["metrics"]["tests.duration_s"] = float("nan")  # what Python's json module may write
+    (tmp_path / "nan.json").write_text(json.dumps(doc))
+    assert len(read_summary(tmp_path / "nan.json").tests) == 10
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InputError, match="not valid JSON"):
+        read_summary(tmp_path / "deep.json")

@@ -160,7 +160,7 @@ def test_flaky_json_and_suggest(recorded: Project) -> None:
     text = recorded.run("flaky").assert_success()
     text.fnmatch_lines(
         [
-            "30 runs analysed",
+            "30 runs analysed on main (the only branch recorded)",
             "flaky (3)",
             "*test_flaky_*",
             "broken (1)",
@@ -217,7 +217,7 @@ def test_insights_give_a_plan_with_evidence(recorded: Project) -> None:
     text = recorded.run("insights").assert_success()
     text.fnmatch_lines(
         [
-            "Improvement plan: 30 runs analysed, latest run run-main-029",
+            "Improvement plan: 30 runs analysed on main, latest run run-main-029",
             "1. Performance: optimize or parallelize",
             f"   - {tid('test_ok_01')}",
             "     got *x slower*",

@@ -15,11 +15,13 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from testgate.config.loader import LoadedConfig
+    from testgate.history.branches import BranchChoice
     from testgate.history.store import HistoryStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
+    "analysed_branch",
     "console",
     "db_options",
     "load_optional_config",
@@ -52,9 +54,37 @@ def window_options(f: F) -> F:
         default=None,
         help="Runs to look back over [default: history.window, 50].",
     )(f)
-    return click.option(
-        "--branch", default=None, help="Only runs on this branch (default: every branch)."
+    f = click.option(
+        "--all-branches",
+        is_flag=True,
+        help="Mix the runs of every branch (on purpose: a fix on a PR branch then hides a "
+        "test still broken on main).",
     )(f)
+    return click.option(
+        "--branch",
+        default=None,
+        help="Only runs on this branch [default: history.default_branch, else git's default "
+        "branch, else main or master].",
+    )(f)
+
+
+def analysed_branch(
+    store: HistoryStore, loaded: LoadedConfig | None, branch: str | None, all_branches: bool
+) -> BranchChoice:
+    """The branch an analysis command looks at (see :mod:`testgate.history.branches`)."""
+    from testgate.errors import UsageError
+    from testgate.history.branches import default_branch
+
+    if branch and all_branches:
+        raise UsageError("--branch and --all-branches exclude each other; give one")
+    configured = loaded.config.history.default_branch if loaded is not None else None
+    return default_branch(
+        store,
+        branch=branch,
+        all_branches=all_branches,
+        configured=configured,
+        root=loaded.root if loaded is not None else Path.cwd(),
+    )
 
 
 def load_optional_config(config_path: str | None) -> LoadedConfig | None:

@@ -7,6 +7,7 @@ import json
 import click
 
 from testgate.cli._hist import (
+    analysed_branch,
     db_options,
     fmt_time,
     open_for_cli,
@@ -39,6 +40,7 @@ def command(
     db: str | None,
     config_path: str | None,
     branch: str | None,
+    all_branches: bool,
     window: int | None,
     min_runs: int | None,
     as_json: bool,
@@ -61,6 +63,8 @@ def command(
         min_runs=min_runs or (hist.min_runs if hist else 5),
     )
     with store:
+        choice = analysed_branch(store, loaded, branch, all_branches)
+        branch = choice.branch
         report = find_flaky(store, params, branch=branch)
         infos = store.test_infos([v.test for v in report.flaky]) if suggest else {}
     if suggest:
@@ -70,8 +74,7 @@ def command(
         click.echo(json.dumps(report.to_dict(), indent=2))
         return 0
     click.echo(
-        f"{report.runs_analysed} runs analysed"
-        + (f" on {branch}" if branch else "")
+        f"{report.runs_analysed} runs analysed {choice.describe()}"
         + (f"; {len(report.outage_runs)} outage run(s) left out" if report.outage_runs else "")
     )
     if not report.flaky and not report.broken:

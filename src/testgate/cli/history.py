@@ -132,6 +132,49 @@ def list_cmd(
     return 0
 
 
+@command.command("mark")
+@click.argument("run_ref", metavar="RUN")
+@db_options
+@click.option(
+    "--outage",
+    "outage",
+    metavar="REASON",
+    default=None,
+    help="Mark RUN as an outage (the infrastructure failed, not the code): flaky/broken "
+    "analysis leaves it out and alerts do not compare against it.",
+)
+@click.option("--clear-outage", is_flag=True, help="Remove RUN's outage mark.")
+def mark_cmd(
+    db: str | None,
+    config_path: str | None,
+    run_ref: str,
+    outage: str | None,
+    clear_outage: bool,
+) -> int:
+    """Put a mark on a recorded run after the fact. RUN is a run id, a unique prefix of one,
+    or 'latest'."""
+    import datetime as _dt
+    import getpass
+
+    from testgate.errors import UsageError
+
+    if (outage is None) == (not clear_outage):
+        raise UsageError("history mark: give --outage REASON or --clear-outage")
+    store, _ = open_for_cli(db, config_path, create=False)
+    with store:
+        value = None
+        if outage is not None:
+            value = {
+                "reason": outage,
+                "by": getpass.getuser(),
+                "at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            }
+        info = store.mark_run(run_ref, "outage", value)
+    what = f"marked as an outage: {outage}" if value else "no longer marked as an outage"
+    click.echo(f"run {info.id} {what}")
+    return 0
+
+
 @command.command("show")
 @click.argument("run_ref", metavar="RUN")
 @db_options

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from testgate.cli._hist import db_options, open_for_cli, window_options
+from testgate.cli._hist import analysed_branch, db_options, open_for_cli, window_options
 
 __all__ = ["command"]
 
@@ -27,6 +27,7 @@ def command(
     db: str | None,
     config_path: str | None,
     branch: str | None,
+    all_branches: bool,
     window: int | None,
     top: int,
     as_json: bool,
@@ -37,7 +38,8 @@ def command(
 
     store, loaded = open_for_cli(db, config_path, create=False)
     with store:
-        doc = build_insights(store, loaded, branch=branch, window=window, top=top)
+        choice = analysed_branch(store, loaded, branch, all_branches)
+        doc = build_insights(store, loaded, branch=choice.branch, window=window, top=top)
     if as_json:
         click.echo(json.dumps(doc, indent=2))
     else:

@@ -6,7 +6,14 @@ import json
 
 import click
 
-from testgate.cli._hist import db_options, open_for_cli, print_table, table, window_options
+from testgate.cli._hist import (
+    analysed_branch,
+    db_options,
+    open_for_cli,
+    print_table,
+    table,
+    window_options,
+)
 
 __all__ = ["command"]
 
@@ -34,6 +41,7 @@ def command(
     db: str | None,
     config_path: str | None,
     branch: str | None,
+    all_branches: bool,
     window: int | None,
     top: int,
     factor: float,
@@ -47,12 +55,14 @@ def command(
     hist = loaded.config.history if loaded is not None else None
     params = SlowParams(window=window or (hist.window if hist else 50), top=top, factor=factor)
     with store:
-        report = find_slow(store, params, branch=branch)
+        choice = analysed_branch(store, loaded, branch, all_branches)
+        report = find_slow(store, params, branch=choice.branch)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return 0
     click.echo(
-        f"{report.runs_analysed} runs, {report.tests_analysed} tests analysed; "
+        f"{report.runs_analysed} runs, {report.tests_analysed} tests analysed "
+        f"{choice.describe()}; "
         f"{report.total_s:.1f}s of test time in all"
     )
     if not report.top:

@@ -338,6 +338,12 @@ class HistorySpec(_Strict):
     )
     window: int = Field(default=50, ge=2, description="Runs to look back over for flaky/slow.")
     min_runs: int = Field(default=5, ge=1, description="Runs needed before a flaky verdict.")
+    default_branch: str | None = Field(
+        default=None,
+        description="The branch flaky/broken analysis, insights and trends look at unless "
+        "--branch or --all-branches says otherwise (default: git's default branch, else "
+        "main or master).",
+    )
 
 
 class SelectionSpec(_Strict):

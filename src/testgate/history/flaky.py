@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from testgate.history.outage import OUTAGE_FRACTION, OUTAGE_MIN_TESTS
 from testgate.history.store import ResultsWindow, RunInfo
 
 if TYPE_CHECKING:
@@ -59,9 +60,9 @@ class FlakyParams:
     #: results a test needs in the window before the flip rate can call it flaky
     min_runs: int = 5
     #: a run where more than this fraction of its tests failed is an outage
-    outage_fraction: float = 0.5
+    outage_fraction: float = OUTAGE_FRACTION
     #: ... when it ran at least this many tests (three failures of five is not an outage)
-    outage_min_tests: int = 10
+    outage_min_tests: int = OUTAGE_MIN_TESTS
     #: decay of the exponentially weighted flip rate (weight of the previous flip)
     alpha: float = 0.9
     #: a broken test has failed at least this many times in a row
@@ -152,12 +153,19 @@ class FlakyReport:
 
 
 def outage_runs(runs: Sequence[RunInfo], params: FlakyParams) -> set[int]:
-    """The keys of runs where most tests failed at once."""
+    """The keys of outage runs: most tests failed at once, or marked as an outage."""
+    from testgate.history.outage import is_outage
+
     return {
         r.pk
         for r in runs
-        if r.tests_total >= params.outage_min_tests
-        and r.tests_failed > params.outage_fraction * r.tests_total
+        if is_outage(
+            r.tests_total,
+            r.tests_failed,
+            r.meta,
+            fraction=params.outage_fraction,
+            min_tests=params.outage_min_tests,
+        )
     }
 
 

@@ -55,6 +55,18 @@ class StoreQueries:
         with self._read() as conn:
             return self._with_metrics(conn, [_run_info(r) for r in conn.execute(q)])
 
+    def branch_counts(self) -> dict[str, int]:
+        """Recorded runs per branch (runs without a branch are left out)."""
+        from sqlalchemy import func
+
+        q = (
+            select(S.runs.c.branch, func.count())
+            .where(S.runs.c.branch.is_not(None))
+            .group_by(S.runs.c.branch)
+        )
+        with self._read() as conn:
+            return {str(b): int(n) for b, n in conn.execute(q)}
+
     def run_metas(self) -> Iterator[dict[str, Any]]:
         """The ``meta`` document of every recorded run, oldest first, and nothing else (the
         dashboard's cumulative Prometheus metrics sum a part of it on every scrape)."""
@@ -204,8 +216,11 @@ class StoreQueries:
             )
         return run
 
-    def previous_run(self, run_id: str, branch: str | None) -> RunInfo | None:
-        """The run recorded on *branch* just before run *run_id* (by start time)."""
+    def previous_run(
+        self, run_id: str, branch: str | None, *, skip_outages: bool = False
+    ) -> RunInfo | None:
+        """The run recorded on *branch* just before run *run_id* (by start time); with
+        *skip_outages*, the last one before it that was not an outage."""
         with self._read() as conn:
             me = conn.execute(
                 select(S.runs.c.id, S.runs.c.started_at).where(S.runs.c.uid == run_id)
@@ -221,12 +236,17 @@ class StoreQueries:
                         and_(S.runs.c.started_at == started, S.runs.c.id < pk),
                     )
                 )
-            row = conn.execute(
-                q.order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc()).limit(1)
-            ).first()
-            if row is None:
-                return None
-            return self._with_metrics(conn, [_run_info(row)])[0]
+            q = q.order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc())
+            if not skip_outages:
+                row = conn.execute(q.limit(1)).first()
+                return None if row is None else self._with_metrics(conn, [_run_info(row)])[0]
+            from testgate.history.outage import is_outage
+
+            for row in conn.execute(q.limit(200)):
+                info = _run_info(row)
+                if not is_outage(info.tests_total, info.tests_failed, info.meta):
+                    return self._with_metrics(conn, [info])[0]
+            return None
 
     # ------------------------------------------------------------------ series and windows
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from testgate.history.alerts import AlertFired, AlertResult, evaluate_alerts, explain, parse_alerts
 from testgate.history.notify import Delivery, notify, parse_webhooks
+from testgate.history.outage import outage_reason
 from testgate.history.store import HistoryStore, RunInfo, open_store, resolve_url
 
 if TYPE_CHECKING:
@@ -40,8 +41,16 @@ def record_and_alert(
     if store.has_run(run.id):
         return RecordOutcome(recorded=False)
     store.record(run)
-    previous = store.previous_run(run.id, run.vcs.branch)
-    results = evaluate_alerts(rules, run.metrics, previous.metrics if previous else None)
+    # an outage is not a regression, and the run after one is not a recovery: alerts neither
+    # fire on an outage nor compare against one
+    previous = store.previous_run(run.id, run.vcs.branch, skip_outages=True)
+    failed = sum(1 for t in run.tests if t.status in ("failed", "error"))
+    outage = outage_reason(len(run.tests), failed)
+    if outage is not None:
+        why = f"this run is an outage ({outage}): alerts neither fire on it nor compare with it"
+        results = [AlertResult(rule, "not-evaluated", reason=why) for rule in rules]
+    else:
+        results = evaluate_alerts(rules, run.metrics, previous.metrics if previous else None)
     fired = [
         AlertFired(
             name=r.rule.name,

@@ -147,24 +147,23 @@ class HistoryStore(StoreQueries):
 
         return make_url(self.url).render_as_string(hide_password=True)
 
-    def migrate(self) -> None:
-        """Bring the schema to :data:`~testgate.history.schema.HEAD_REVISION` (idempotent)."""
-        # the common case, a store already at the head, without importing alembic (a third of
-        # the start-up time of a short command such as 'testgate select')
+    def _schema_revision(self) -> str | None:
+        """The schema's alembic revision, read directly: importing alembic to read one row
+        would cost every history command a tenth of a second."""
         try:
             with self._read() as conn:
-                rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
-            if [r[0] for r in rows] == [S.HEAD_REVISION]:
-                return
-        except (HistoryError, SQLAlchemyError):
-            pass  # no such table yet: a new store
-        from alembic.runtime.migration import MigrationContext
+                row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        except (SQLAlchemyError, HistoryError):
+            return None  # no table yet: a new store
+        return None if row is None else str(row[0])
 
-        with self._read() as conn:
-            if MigrationContext.configure(conn).get_current_revision() == S.HEAD_REVISION:
-                return
+    def migrate(self) -> None:
+        """Bring the schema to :data:`~testgate.history.schema.HEAD_REVISION` (idempotent)."""
+        if self._schema_revision() == S.HEAD_REVISION:
+            return
         from alembic import command
         from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
 
         with self._write() as conn:
             if self.dialect == "postgresql":
@@ -188,6 +187,25 @@ class HistoryStore(StoreQueries):
                 raise
 
     # ------------------------------------------------------------------ recording
+
+    def mark_run(self, ref: str, key: str, value: Any) -> RunInfo:
+        """Set ``meta[key]`` of the run *ref* (an id, a unique prefix, ``latest``) to *value*
+        (``None`` removes it): a mark people put on a run after the fact, such as an outage."""
+        info = self.get_run(ref)
+        if info is None:
+            raise HistoryError(
+                f"no run {ref!r} in {self.safe_url}; 'testgate history list' shows the runs",
+                slug="history-run",
+            )
+        meta = dict(info.meta)
+        if value is None:
+            meta.pop(key, None)
+        else:
+            meta[key] = value
+        with self._write() as conn:
+            conn.execute(S.runs.update().where(S.runs.c.id == info.pk).values(meta=meta))
+        info.meta = meta
+        return info
 
     def record(self, run: Run) -> None:
         """Record *run* in one transaction; recording a run id already stored does nothing."""

@@ -139,19 +139,21 @@ def expected_durations(state_dir: Path) -> dict[str, float]:
     """Step key -> duration in the last run's summary (empty when there is none)."""
     path = state_dir / "latest" / "summary.json"
     try:
-        text = path.read_text(encoding="utf-8")
-        # a summary can hold a million tests; decode only its steps when the compact layout
-        # written by write_summary makes them easy to find (a quote inside a string value is
-        # escaped, so this marker can only be the top-level key)
-        at = text.find(',"steps":[')
-        if at >= 0:
-            steps, _ = json.JSONDecoder().raw_decode(text, at + len(',"steps":'))
-        else:
-            steps = json.loads(text).get("steps", [])
+        # a summary can hold a million tests; its steps are in the head, on the first line
+        # (testgate.model.write_summary), so only that line is decoded
+        marker = b',"tests":[\n'
+        with open(path, "rb") as fh:
+            first = fh.readline()
+            if first.endswith(marker):
+                doc = json.loads(first[: -len(marker)] + b"}")
+            else:  # another layout (indented by hand, an older testgate): read it whole
+                doc = json.loads(first + fh.read())
         return {
             f"{s['stage']}/{s['name']}": float(s["duration_s"])
-            for s in steps
-            if s.get("status") in ("passed", "failed") and s.get("duration_s") is not None
+            for s in doc.get("steps", [])
+            if s.get("status") in ("passed", "failed")
+            and s.get("duration_s") is not None
+            and not s.get("cached")  # a replayed step took no time; its real run did
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}  # no usable previous run: configuration order decides
