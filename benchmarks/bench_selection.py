@@ -174,6 +174,22 @@ def fresh_copy(src: Path, dest: Path, config: str | None) -> None:
     )
 
 
+def testmon_save(tm: Path, dest: Path) -> None:
+    """Copy testmon's SQLite data whole: checkpoint its write-ahead log into the file first."""
+    import sqlite3
+
+    with sqlite3.connect(tm / ".testmondata") as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(tm / ".testmondata", dest)
+
+
+def testmon_restore(src: Path, tm: Path) -> None:
+    """Put testmon's data back as its first run left it (no stale write-ahead log beside it)."""
+    for f in tm.glob(".testmondata*"):
+        f.unlink()
+    shutil.copy(src, tm / ".testmondata")
+
+
 def failures(out: str) -> set[str]:
     found = set()
     for line in out.splitlines():
@@ -298,13 +314,13 @@ def main() -> int:
         r = measure(tm, str(py), "-m", "pytest", "--testmon", *pytest_args)
         rec["testmon first run"].append(r)
         if rep == 0:
-            shutil.copy(tm / ".testmondata", WORK / "testmondata.pristine")
+            testmon_save(tm, WORK / "testmondata.pristine")
             # the suite's size as pytest collects it (passed and skipped tests alike)
             counts = re.findall(
                 r"(\d+) (passed|skipped|failed)", str(rec["plain pytest"][0]["out"])
             )
             total_tests = sum(int(n) for n, _ in counts)
-    shutil.copy(WORK / "testmondata.pristine", tm / ".testmondata")
+    testmon_restore(WORK / "testmondata.pristine", tm)
     sh("git", "checkout", "-q", "-b", "feature", cwd=tg)
     # 2. mutants
     rows = []
@@ -328,7 +344,7 @@ def main() -> int:
         chosen = {t["id"] for t in doc["tests"]}
         whole = doc["full"] or any(s["run"] and s["whole"] for s in doc["steps"])
         tg_sel: set[str] | str = "all" if whole else chosen
-        shutil.copy(WORK / "testmondata.pristine", tm / ".testmondata")
+        testmon_restore(WORK / "testmondata.pristine", tm)
         tmr = measure(
             tm,
             str(py),
@@ -342,7 +358,7 @@ def main() -> int:
             "tests",
         )
         tm_sel = {line.strip() for line in str(tmr["out"]).splitlines() if "::" in line}
-        shutil.copy(WORK / "testmondata.pristine", tm / ".testmondata")
+        testmon_restore(WORK / "testmondata.pristine", tm)
         sh("git", "checkout", "-q", "--", str(rel), cwd=tg)
         shutil.copy(src / rel, tm / rel)
 
