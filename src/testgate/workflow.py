@@ -473,7 +473,13 @@ def select(loaded: Loaded, options: SelectOptions | None = None) -> Selection:
     store = None
     problem = None
     try:
-        store = open_store(resolve_url(options.db, loaded.source))
+        url = resolve_url(options.db, loaded.source)
+        if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
+            # reading must not create a store: an empty one in memory says "no map yet"
+            store = open_store("sqlite://")
+            problem = f"no history store at {url[len('sqlite:///') :]} yet"
+        else:
+            store = open_store(url)
     except TestgateError as exc:
         problem = f"the history store cannot be read: {exc}"
     try:
