@@ -45,8 +45,9 @@ GATE_FORMATS = ("text", "json", "markdown", "github", "junit")
     show_default=True,
     metavar="FORMAT",
     help="Output: text (a table), json, markdown (PR comments, $GITHUB_STEP_SUMMARY), github "
-    "(annotations), junit (one test case per criterion), or any renderer that "
-    "'testgate report --list' shows (plugins included).",
+    "(annotations), junit (one test case per criterion), sarif (SARIF 2.1.0), codequality "
+    "(GitLab Code Quality), checkstyle, or any renderer that 'testgate report --list' shows "
+    "(plugins included).",
 )
 @click.option(
     "-o",
@@ -119,9 +120,9 @@ def command(
     renderer = f"gate-{fmt}" if fmt in GATE_FORMATS else fmt
     tty = sys.stdout.isatty()
     if output:
-        workflow.render(run, [(renderer, Path(output))], RenderContext())
+        workflow.render(run, [(renderer, Path(output))], RenderContext(config=loaded.source))
         if renderer != "gate-text":
             workflow.render(run, [("gate-text", None)], RenderContext(color=tty))
     else:
-        workflow.render(run, [(renderer, None)], RenderContext(color=tty))
+        workflow.render(run, [(renderer, None)], RenderContext(color=tty, config=loaded.source))
     return int(workflow.exit_code(verdict=verdict))

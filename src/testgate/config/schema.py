@@ -175,22 +175,94 @@ class ReadySpec(_Strict):
         return self
 
 
-class ServiceSpec(_Strict):
-    """A background service started once before the first step that needs it."""
+_PORT = re.compile(
+    r"^(?:(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:]+\]):)?(?:\d{1,5}:)?\d{1,5}(?:/(?:tcp|udp))?$"
+)
 
-    start: Command = Field(description="Command that starts the service (kept running).")
+
+def _port(value: Any) -> Any:
+    # 5432, "5432", "15432:5432", "127.0.0.1:5432:5432", "53/udp": what `docker run -p` takes
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536:
+        return str(value)
+    if isinstance(value, str) and _PORT.match(value.strip()):
+        return value.strip()
+    raise ValueError(
+        f"got {describe(value)}; expected a port such as 5432, '15432:5432' (host:container) "
+        "or '127.0.0.1:5432:5432'"
+    )
+
+
+Port = Annotated[str, BeforeValidator(_port)]
+
+
+class ServiceSpec(_Strict):
+    """A background service started once before the first step that needs it: a command
+    (``start``) or a container (``image``, run with docker or podman)."""
+
+    start: Command | None = Field(
+        default=None, description="Command that starts the service (kept running)."
+    )
+    image: str | None = Field(
+        default=None,
+        description="Container image to run instead of a command, e.g. postgres:16 "
+        "(with docker, else podman; TESTGATE_CONTAINER_RUNTIME picks one).",
+    )
+    ports: list[Port] = Field(
+        default_factory=list,
+        description="Container ports to publish: 5432, 'HOST:CONTAINER', or 'IP:HOST:CONTAINER' "
+        "(bound to 127.0.0.1 unless an address is given).",
+    )
+    command: Command | None = Field(
+        default=None, description="Arguments after the image (the container's command)."
+    )
+    options: list[str] = Field(
+        default_factory=list,
+        description="Extra options for 'docker run' / 'podman run', e.g. [--tmpfs, /data].",
+    )
     ready: ReadySpec | None = Field(default=None, description="Readiness probe.")
     stop: Command | None = Field(
         default=None,
-        description="Command that stops it; by default its process tree is terminated.",
+        description="Command that stops it; by default its process tree is terminated "
+        "(a container is also removed).",
     )
     cwd: str | None = Field(default=None, description="Working directory, relative to config.")
-    env: dict[str, str] = Field(default_factory=dict, description="Extra environment.")
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra environment (a container gets these variables, passed by name).",
+    )
 
     @field_validator("env", mode="before")
     @classmethod
     def _env_strings(cls, v: Any) -> Any:
         return _stringify_env(v)
+
+    @field_validator("image")
+    @classmethod
+    def _image_text(cls, v: str | None) -> str | None:
+        if v is not None and (
+            not v.strip() or v.strip().startswith("-") or any(c.isspace() for c in v.strip())
+        ):
+            raise ValueError(
+                f"got {describe(v)}; expected an image reference such as postgres:16 or "
+                "ghcr.io/org/app:1.2 (no spaces, not an option)"
+            )
+        return v.strip() if v is not None else None
+
+    @model_validator(mode="after")
+    def _start_or_image(self) -> ServiceSpec:
+        if (self.start is None) == (self.image is None):
+            got = "both 'start' and 'image'" if self.start is not None else "neither"
+            raise ValueError(
+                f"got {got}; expected exactly one of 'start' (a command) or 'image' (a container)"
+            )
+        if self.image is None:
+            extra = [k for k in ("ports", "command", "options") if getattr(self, k)]
+            if extra:
+                raise ValueError(
+                    f"'{extra[0]}' applies to a container; expected 'image:' beside it, or no "
+                    f"'{extra[0]}' for a 'start:' command"
+                )
+        return self
 
 
 def _env_text(x: Any) -> Any:

@@ -1,11 +1,18 @@
 """What ``testgate run`` shows: live progress on a TTY, one plain line per event elsewhere,
 and at the end a table of the steps, the tail of each failing step's log and one verdict line.
+
+Without a TTY (a CI log) nothing moves on screen, so a step that runs long gets a heartbeat line
+every ``TESTGATE_HEARTBEAT`` seconds (default 60; 0 turns it off): how long it has run and the
+last line it printed, so that a CI log never looks hung and a hung step shows where it stopped.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -14,15 +21,20 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from testgate.errors import UsageError
 from testgate.model import Run, StepResult
 from testgate.pipeline.plan import Plan, PlannedStep
 from testgate.pipeline.services import log_tail
 
 __all__ = [
+    "DEFAULT_HEARTBEAT_S",
+    "HEARTBEAT_ENV",
     "TAIL_LINES",
+    "Heartbeat",
     "LiveProgress",
     "PlainProgress",
     "QuietProgress",
+    "heartbeat_interval",
     "make_console",
     "make_progress",
     "render_steps",
@@ -35,6 +47,13 @@ TAIL_LINES = 30
 
 #: Width of the console when output is not a terminal, so that output is deterministic.
 PLAIN_WIDTH = 120
+
+#: The environment variable that sets the heartbeat interval in seconds (0: off).
+HEARTBEAT_ENV = "TESTGATE_HEARTBEAT"
+#: Seconds a step runs before its first heartbeat line, and between two of them.
+DEFAULT_HEARTBEAT_S = 60.0
+#: At most this much of a step's last output line is shown in a heartbeat.
+_HEARTBEAT_LINE_CHARS = 160
 
 _WORD = {
     "passed": "pass",
@@ -121,23 +140,194 @@ class QuietProgress:
         pass
 
 
+def heartbeat_interval(env: dict[str, str] | None = None) -> float:
+    """Seconds between heartbeat lines from ``TESTGATE_HEARTBEAT`` (default 60, 0: off)."""
+    raw = (os.environ if env is None else env).get(HEARTBEAT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_HEARTBEAT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not (value >= 0 and value != float("inf")):
+        raise UsageError(
+            f"{HEARTBEAT_ENV}={raw!r}: expected a number of seconds between heartbeat lines "
+            f"(default {DEFAULT_HEARTBEAT_S:g}; 0 turns them off)",
+            slug="heartbeat",
+        )
+    return value
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+
+
+def _last_line(log: Path) -> tuple[str, float] | None:
+    """The last non-blank line of *log* (control characters dropped) and when it was written."""
+    try:
+        with open(log, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - 8192))
+            data = fh.read()
+            mtime = os.fstat(fh.fileno()).st_mtime
+    except OSError:
+        return None
+    text = _ANSI.sub("", data.decode("utf-8", errors="replace"))
+    for line in reversed(re.split(r"[\r\n]", text)):
+        clean = "".join(ch for ch in line if ch.isprintable()).strip()
+        if clean:
+            if len(clean) > _HEARTBEAT_LINE_CHARS:
+                clean = clean[: _HEARTBEAT_LINE_CHARS - 1] + "…"
+            return clean, mtime
+    return None
+
+
+class Heartbeat:
+    """Says, every *interval* seconds, which steps still run, for how long, and the last line
+    each printed. A daemon thread; :meth:`stop` ends it.
+
+    The step logs are found through :meth:`attach` (the run directory) when the runner calls it;
+    otherwise under the newest ``.testgate/runs/<id>/`` above the step's directory created since
+    the run began (step logs are named as :mod:`testgate.pipeline.runner` names them).
+    """
+
+    def __init__(
+        self,
+        emit: Callable[[str], None],
+        interval: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.emit = emit
+        self.interval = interval
+        self.clock = clock
+        self._lock = threading.Lock()
+        #: step key -> (step, started at, last heartbeat at)
+        self._running: dict[str, tuple[PlannedStep, float, float]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._began = time.time()
+        self._names: dict[str, str] = {}
+        self._run_dir: Path | None = None
+
+    def attach(self, run_dir: Path) -> None:
+        """The run's directory (its logs are under ``logs/``)."""
+        self._run_dir = run_dir
+
+    def start(self, plan: Plan) -> None:
+        if self.interval <= 0:
+            return
+        from testgate.pipeline.runner import _log_names
+
+        self._names = _log_names(plan)
+        self._began = time.time()
+        tick = max(0.05, min(1.0, self.interval / 4))
+        self._thread = threading.Thread(
+            target=self._loop, args=(tick,), name="testgate-heartbeat", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def started(self, step: PlannedStep) -> None:
+        now = self.clock()
+        with self._lock:
+            self._running[step.key] = (step, now, now)
+
+    def finished(self, step: PlannedStep) -> None:
+        with self._lock:
+            self._running.pop(step.key, None)
+
+    def _loop(self, tick: float) -> None:
+        while not self._stop.wait(tick):
+            self.beat()
+
+    def beat(self) -> None:
+        """Emit a line for every step that ran *interval* seconds since its start or its last
+        heartbeat."""
+        now = self.clock()
+        due: list[tuple[PlannedStep, float]] = []
+        with self._lock:
+            for key, (step, t0, last) in list(self._running.items()):
+                if now - last >= self.interval:
+                    self._running[key] = (step, t0, now)
+                    due.append((step, now - t0))
+        for step, elapsed in due:
+            self.emit(self._line(step, elapsed))
+
+    def _line(self, step: PlannedStep, elapsed: float) -> str:
+        text = f"running {step.key} for {_secs(elapsed)}"
+        log = self._log(step)
+        last = _last_line(log) if log is not None else None
+        if last is None:
+            return text + " (no output yet)"
+        line, mtime = last
+        quiet = max(0.0, time.time() - mtime)
+        return text + f"; last output {_secs(quiet)} ago: {line}"
+
+    def _log(self, step: PlannedStep) -> Path | None:
+        name = self._names.get(step.key)
+        if name is None:
+            return None
+        run_dir = self._run_dir or self._find_run_dir(step)
+        if run_dir is None:
+            return None
+        return run_dir / name
+
+    def _find_run_dir(self, step: PlannedStep) -> Path | None:
+        for d in (step.cwd, *step.cwd.parents):
+            runs = d / ".testgate" / "runs"
+            if not runs.is_dir():
+                continue
+            name = self._names[step.key]
+            try:
+                fresh = [
+                    r
+                    for r in runs.iterdir()
+                    if (r / name).is_file() and r.stat().st_mtime >= self._began - 5
+                ]
+            except OSError:
+                return None
+            if fresh:
+                # run ids sort by their start time
+                self._run_dir = max(fresh, key=lambda r: r.name)
+                return self._run_dir
+            return None
+        return None
+
+
 class PlainProgress(QuietProgress):
-    """One line per event: ``[12:01:02] start unit/pytest``, ``[12:01:05] pass unit/pytest 3.1s``.
+    """One line per event: ``[12:01:02] start unit/pytest``, ``[12:01:05] pass unit/pytest 3.1s``,
+    and a heartbeat for a step that runs long (:class:`Heartbeat`).
 
     Used whenever the output is not a terminal (CI logs, pipes, tests).
     """
 
-    def __init__(self, console: Console, err: Console) -> None:
+    def __init__(self, console: Console, err: Console, *, heartbeat: float = 0.0) -> None:
         super().__init__(err)
         self.console = console
+        self.heartbeat = Heartbeat(self._line, heartbeat)
 
     def _line(self, text: str) -> None:
         self.console.print(f"[{_clock()}] {text}", markup=False)
 
+    def attach(self, run_dir: Path) -> None:
+        """The run's directory, so that heartbeats read the step logs without looking for it
+        (for the runner to call once it has made the directory)."""
+        self.heartbeat.attach(run_dir)
+
+    def begin(self, plan: Plan) -> None:
+        self.heartbeat.start(plan)
+
     def step_started(self, step: PlannedStep) -> None:
+        self.heartbeat.started(step)
         self._line(f"start {step.key}")
 
     def step_finished(self, step: PlannedStep, result: StepResult) -> None:
+        self.heartbeat.finished(step)
         self._line(_event_line(step, result))
 
     def note(self, text: str, *, error: bool = False) -> None:
@@ -145,6 +335,9 @@ class PlainProgress(QuietProgress):
             super().note(text, error=True)
         else:
             self._line(f"warning: {text}")
+
+    def end(self) -> None:
+        self.heartbeat.stop()
 
 
 class _Board:
@@ -199,11 +392,13 @@ class LiveProgress(PlainProgress):
 
 
 def make_progress(console: Console, err: Console, *, quiet: bool) -> QuietProgress:
+    """``--quiet``: errors only; a TTY: the live board; elsewhere plain lines with a heartbeat
+    (``TESTGATE_HEARTBEAT``; a bad value is a usage error)."""
     if quiet:
         return QuietProgress(err)
     if console.is_terminal:
         return LiveProgress(console, err)
-    return PlainProgress(console, err)
+    return PlainProgress(console, err, heartbeat=heartbeat_interval())
 
 
 def _test_counts(run: Run) -> dict[str, dict[str, int]]:

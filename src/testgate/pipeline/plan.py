@@ -327,6 +327,14 @@ def build_plan(
                 index += 1
 
     selected = _select(loaded, planned, bases, stages, steps)
+    # a container service with no runtime to run it is refused before anything starts
+    from testgate.pipeline.services import require_container_runtime
+
+    require_container_runtime(
+        cfg.services,
+        (svc for st in selected if st.skip_reason is None for svc in st.services),
+        lambda name: _where(loaded, f"services.{name}.image"),
+    )
     chosen_stages = {s.stage for s in selected}
     stage_deps = {
         name: [d for d in names if d in closure[name] and d in chosen_stages]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from testgate.errors import UsageError
 from testgate.hookspec import hookimpl
@@ -11,11 +12,15 @@ from testgate.model import Run
 from testgate.report.registry import RenderContext, RendererRegistry, write_text
 from testgate.verdict import Verdict
 
+if TYPE_CHECKING:
+    from testgate.config.loader import LoadedConfig
+
 __all__ = [
     "BadgeRenderer",
     "HtmlRenderer",
     "JUnitRenderer",
     "MarkdownRenderer",
+    "ReviewRenderer",
     "VerdictRenderer",
 ]
 
@@ -101,6 +106,68 @@ class VerdictRenderer:
         return write_text(text, output, append=ctx.append)
 
 
+class ReviewRenderer:
+    """Failing gate criteria and findings (and, for GitHub, failed tests) in a format that code
+    review tools show: SARIF, GitLab Code Quality, Checkstyle, GitHub annotations."""
+
+    default_output: str | None = None
+
+    def __init__(self, name: str, description: str, module: str, function: str) -> None:
+        self.name = name
+        self.description = description
+        self._module = module
+        self._function = function
+
+    def write(self, run: Run, output: Path | None, ctx: RenderContext) -> list[Path]:
+        import importlib
+
+        from testgate.report.review import review_source
+
+        fn = getattr(importlib.import_module(self._module), self._function)
+        text: str = fn(run, source=review_source(ctx.config or _find_config()))
+        return write_text(text, output, append=ctx.append)
+
+
+def _find_config() -> LoadedConfig | None:
+    """The configuration of the working directory, when there is a valid one."""
+    from testgate.config.loader import find_config, load_config
+    from testgate.errors import TestgateError
+
+    try:
+        return load_config(find_config())
+    except TestgateError:
+        return None
+
+
+def _review_renderers() -> list[ReviewRenderer]:
+    return [
+        ReviewRenderer(
+            "sarif",
+            "SARIF 2.1.0 of failing gate criteria and findings (GitHub code scanning, Jenkins)",
+            "testgate.report.sarif",
+            "render_sarif",
+        ),
+        ReviewRenderer(
+            "codequality",
+            "GitLab Code Quality JSON of failing gate criteria and findings",
+            "testgate.report.codequality",
+            "render_codequality",
+        ),
+        ReviewRenderer(
+            "checkstyle",
+            "Checkstyle XML of failing gate criteria and findings",
+            "testgate.report.checkstyle",
+            "render_checkstyle",
+        ),
+        ReviewRenderer(
+            "github",
+            "GitHub Actions annotations (::error file=,line=) for failed tests, gates, findings",
+            "testgate.report.annotations",
+            "render_github_annotations",
+        ),
+    ]
+
+
 def _verdict_renderers() -> list[VerdictRenderer]:
     from testgate.report import verdict as v
 
@@ -127,3 +194,5 @@ def testgate_register_renderers(registry: RendererRegistry) -> None:
         registry.register(r)
     for vr in _verdict_renderers():
         registry.register(vr)
+    for rr in _review_renderers():
+        registry.register(rr)

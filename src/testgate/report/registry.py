@@ -12,6 +12,7 @@ from testgate.errors import UsageError
 from testgate.model import Run
 
 if TYPE_CHECKING:
+    from testgate.config.loader import LoadedConfig
     from testgate.history.view import HistoryView
 
 __all__ = [
@@ -35,6 +36,9 @@ class RenderContext:
     color: bool = False
     #: text renderers append to an existing output file (``$GITHUB_STEP_SUMMARY``)
     append: bool = False
+    #: the configuration the run was gated with: review formats (SARIF, Code Quality) point a
+    #: failing criterion at its gate's line; found from the working directory when None
+    config: LoadedConfig | None = None
 
 
 @runtime_checkable
