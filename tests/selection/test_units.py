@@ -43,11 +43,13 @@ class Cart:
 
 def test_blocks_and_their_spans() -> None:
     fb = parse_blocks(SOURCE)
-    assert set(fb.blocks) == {"first", "Cart.add", "Cart.Inner.deep"}
+    assert set(fb.blocks) == {"first", "Cart.add", "Cart.Inner.deep", "Cart.Inner.deep.nested"}
     assert fb.block_of(10) == "first"  # x = a + b
     assert fb.block_of(8) == MODULE  # the def line runs at import time
     assert fb.block_of(7) == MODULE  # so does the decorator
-    assert fb.block_of(26) == "Cart.Inner.deep"  # a nested function belongs to the outer one
+    assert fb.block_of(25) == "Cart.Inner.deep.nested"  # a nested function's body: its own
+    assert fb.block_of(24) == "Cart.Inner.deep"  # its def line runs with the outer body
+    assert fb.block_of(26) == "Cart.Inner.deep"  # and so does what follows it
     assert fb.block_of(18) == MODULE  # a class attribute
 
 
@@ -60,6 +62,14 @@ def test_comments_docstrings_whitespace_and_moves_change_nothing() -> None:
     moved = parse_blocks(edited)
     assert moved.blocks == base.blocks
     assert moved.skeleton == base.skeleton
+
+
+def test_a_nested_function_edit_changes_only_the_nested_block() -> None:
+    base = parse_blocks(SOURCE)
+    edited = parse_blocks(SOURCE.replace("return 1", "return 2"))
+    assert {k for k in base.blocks if base.blocks[k] != edited.blocks[k]} == {
+        "Cart.Inner.deep.nested"
+    }
 
 
 def test_a_body_edit_changes_one_block_and_a_module_edit_the_skeleton() -> None:

@@ -1,7 +1,8 @@
 """Code blocks of a Python file and their fingerprints, from :mod:`ast` (like testmon's).
 
-A file is cut into *blocks*: every function and method (a function nested in another belongs
-to the outer one) and the *module skeleton*: everything else, with each block's body replaced
+A file is cut into *blocks*: every function and method, a function nested in another included
+(its ``def`` line belongs to the outer one, its body is a block of its own), and the *module
+skeleton*: everything else, with each block's body replaced
 by a placeholder. Signatures, decorators and default values stay in the skeleton, since they
 run when the module is imported. Each block gets a checksum of its AST without line numbers and
 without its docstring, so
@@ -57,33 +58,31 @@ class FileBlocks:
     skeleton: str
     #: qualified name -> checksum of the body
     blocks: dict[str, str] = field(default_factory=dict)
-    #: (first line, last line, qualified name), sorted by first line; spans do not overlap
+    #: (first line, last line, qualified name), sorted by first line; a nested function's
+    #: span lies inside its outer function's
     spans: list[tuple[int, int, str]] = field(default_factory=list)
+    #: for each span, the index of the span it is nested in (-1: none)
+    parents: list[int] = field(default_factory=list)
 
     def block_of(self, line: int) -> str:
         """The block a line belongs to (``<module>`` outside every function)."""
-        i = bisect.bisect_right(self._starts(), line) - 1
-        if i >= 0:
-            first, last, name = self.spans[i]
-            if first <= line <= last:
-                return name
-        return MODULE
+        return self._lookup(self._starts(), line)
 
     def _starts(self) -> list[int]:
         return [s[0] for s in self.spans]
 
+    def _lookup(self, starts: list[int], line: int) -> str:
+        # the last span starting at or before the line; when it ended before, the line is in
+        # one of its enclosing spans (spans nest, they never overlap otherwise)
+        i = bisect.bisect_right(starts, line) - 1
+        while i >= 0 and line > self.spans[i][1]:
+            i = self.parents[i]
+        return self.spans[i][2] if i >= 0 else MODULE
+
     def blocks_of(self, lines: list[int]) -> set[str]:
         """The blocks *lines* fall in (one bisect per line)."""
         starts = self._starts()
-        spans = self.spans
-        out: set[str] = set()
-        for line in lines:
-            i = bisect.bisect_right(starts, line) - 1
-            if i >= 0 and line <= spans[i][1]:
-                out.add(spans[i][2])
-            else:
-                out.add(MODULE)
-        return out
+        return {self._lookup(starts, line) for line in lines}
 
 
 class _Cutter(ast.NodeTransformer):
@@ -95,6 +94,11 @@ class _Cutter(ast.NodeTransformer):
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
         name = ".".join([*self.scope, node.name])
+        # a function defined inside this one is a block of its own (its body runs only when
+        # it is called); its ``def`` line stays here, since it runs with this body
+        self.scope.append(node.name)
+        node.body = [self.visit(stmt) for stmt in node.body]
+        self.scope.pop()
         body = _strip_docstring(node.body)
         digest = _digest(ast.Module(body=body, type_ignores=[]))
         # the body's lines only: the decorators, the ``def`` line and the default values run
@@ -127,10 +131,16 @@ def parse_blocks(source: str | bytes, filename: str = "<unknown>") -> FileBlocks
     tree.body = _strip_docstring(tree.body)
     cutter = _Cutter()
     skeleton_tree = cutter.visit(tree)
-    found = sorted(cutter.found)
+    found = sorted(cutter.found, key=lambda f: (f[0], -f[1]))
     blocks: dict[str, str] = {}
     spans: list[tuple[int, int, str]] = []
+    parents: list[int] = []
+    open_spans: list[int] = []
     for first, last, name, digest in found:
+        while open_spans and spans[open_spans[-1]][1] < first:
+            open_spans.pop()
+        parents.append(open_spans[-1] if open_spans else -1)
+        open_spans.append(len(spans))
         if name in blocks:  # redefinition (if/else branches, overloads): keep both apart
             n = 2
             while f"{name}#{n}" in blocks:
@@ -138,7 +148,7 @@ def parse_blocks(source: str | bytes, filename: str = "<unknown>") -> FileBlocks
             name = f"{name}#{n}"
         blocks[name] = digest
         spans.append((first, last, name))
-    return FileBlocks(skeleton=_digest(skeleton_tree), blocks=blocks, spans=spans)
+    return FileBlocks(skeleton=_digest(skeleton_tree), blocks=blocks, spans=spans, parents=parents)
 
 
 def parse_file(path: Path) -> FileBlocks | None:
