@@ -257,3 +257,18 @@ def test_explain_says_why_per_step_and_test(repo: Repo, capsys: pytest.CaptureFi
     assert "skipped tests/test_other.py::test_helper: ran none of the changed code" in out
     assert "cache key" in out
     assert "git files under ." in out
+
+
+def test_head_reads_the_files_of_that_commit_not_the_working_tree(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.edit("src/shop/prices.py", "return p * 0.9", "return p * 0.8")
+    repo.git("commit", "-qam", "discount")
+    repo.edit("src/shop/prices.py", "return p * 0.8", "return p * 0.9")  # undone, uncommitted
+    assert repo.select(capsys)["tests"] == []
+    result = repo.select(capsys, "--head", "HEAD", "--base", "main")
+    assert selected(result) == {"tests/test_prices.py::test_discount"}
+    assert "testgate-select-" not in repo.git("worktree", "list")  # the worktree is gone
+    bad = repo.select(capsys, "--head", "nope")
+    assert bad["full"] is True
+    assert bad["reason"] == "unknown ref 'nope' (no such branch, tag or commit)"

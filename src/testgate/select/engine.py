@@ -93,7 +93,7 @@ class StepInfo:
 class SelectOptions:
     #: the base ref; None: the upstream branch, else origin's default branch, else main/master
     base: str | None = None
-    #: the head ref; None: the working tree
+    #: the head ref (its files are read from a temporary worktree); None: the working tree
     head: str | None = None
     #: let the history add tests (failed last time) and order them; the recall audit turns
     #: it off so that it measures what the change alone selects
@@ -262,9 +262,32 @@ def select(
     notes: list[str] = []
     sel = Selection(full=True, reason="", base=options.base)
     try:
-        _decide(
-            sel, root, config_name, spec, steps, options, store, store_problem, cache_dir, notes
-        )
+        if options.head is None:
+            _decide(
+                sel, root, config_name, spec, steps, options, store, store_problem, cache_dir, notes
+            )
+        else:
+            # another commit's files: decide in a temporary worktree checked out at the head
+            try:
+                top = git.repo_top(root)
+                git.verify_commit(top, options.head)
+            except git.GitError as exc:
+                raise _Full(str(exc)) from None
+            sub = root.resolve().relative_to(top.resolve())
+            at_head = SelectOptions(options.base, None, options.use_history)
+            with git.worktree(top, options.head) as wt:
+                _decide(
+                    sel,
+                    wt / sub,
+                    config_name,
+                    spec,
+                    steps,
+                    at_head,
+                    store,
+                    store_problem,
+                    None,
+                    notes,
+                )
     except _Full as full:
         sel.full = True
         sel.reason = full.reason
@@ -298,8 +321,6 @@ def _decide(
     sel.base = base
     try:
         mb = git.merge_base(top, base)
-        if options.head is not None:
-            git.verify_commit(top, options.head)
     except git.GitError as exc:
         raise _Full(str(exc)) from None
     sel.merge_base = mb

@@ -4,8 +4,12 @@ that says what git said; callers decide to fall back to a full run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +27,7 @@ __all__ = [
     "repo_top",
     "tracked_and_untracked",
     "verify_commit",
+    "worktree",
 ]
 
 
@@ -152,3 +157,20 @@ def tracked_and_untracked(cwd: Path) -> list[str]:
     *cwd*), sorted."""
     tracked = _git(cwd, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     return sorted({p for p in tracked.split("\0") if p})
+
+
+@contextlib.contextmanager
+def worktree(top: Path, ref: str = "HEAD") -> Iterator[Path]:
+    """A temporary detached worktree of the repository at *top*, checked out at *ref*,
+    removed afterwards (the files of another commit, without touching the user's)."""
+    tmp = Path(tempfile.mkdtemp(prefix="testgate-select-"))
+    wt = tmp / "wt"
+    try:
+        _git(top, "worktree", "add", "--detach", "--quiet", str(wt), ref)
+        yield wt
+    finally:
+        with contextlib.suppress(GitError):
+            _git(top, "worktree", "remove", "--force", str(wt))
+        shutil.rmtree(tmp, ignore_errors=True)
+        with contextlib.suppress(GitError):
+            _git(top, "worktree", "prune")

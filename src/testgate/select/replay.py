@@ -13,11 +13,8 @@ newly failed; the fraction selected is the share of ``B``'s tests the selection 
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -118,21 +115,6 @@ class Audit:
         return out
 
 
-@contextlib.contextmanager
-def _worktree(top: Path) -> Iterator[Path]:
-    tmp = Path(tempfile.mkdtemp(prefix="testgate-replay-"))
-    wt = tmp / "wt"
-    try:
-        git._git(top, "worktree", "add", "--detach", "--quiet", str(wt), "HEAD")
-        yield wt
-    finally:
-        with contextlib.suppress(git.GitError):
-            git._git(top, "worktree", "remove", "--force", str(wt))
-        shutil.rmtree(tmp, ignore_errors=True)
-        with contextlib.suppress(git.GitError):
-            git._git(top, "worktree", "prune")
-
-
 def _is_full(run: RunInfo) -> bool:
     return run.metrics.get("selection.full", 1.0) != 0.0
 
@@ -162,7 +144,7 @@ def replay(
         audit.notes.append("no two recorded full runs at different commits to replay")
         return audit
     sub = root.resolve().relative_to(top.resolve())
-    with _worktree(top) as wt:
+    with git.worktree(top) as wt:
         for prev, cur in pairs:
             assert prev.commit is not None
             assert cur.commit is not None
