@@ -267,7 +267,10 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--project", type=Path, default=None)
+    ap.add_argument("--quick", action="store_true", help="5 mutants, 1 repetition")
     args = ap.parse_args()
+    if args.quick:
+        args.mutants, args.reps = 5, 1
     src, py = prepare(args.project)
     pkg = package_of(src)
     testgate = str(py.parent / "testgate")
