@@ -39,6 +39,7 @@ __all__ = [
     "VcsInfo",
     "bounded",
     "derive_metrics",
+    "distinct_vulnerabilities",
     "make_test_id",
     "read_summary",
     "write_summary",
@@ -120,6 +121,9 @@ class TestCase:
     #: the cause of a failure: exception type + normalised location; failures with one cause
     #: share it (set by triage; outage detection and the reports' grouping use it)
     fingerprint: str | None = None
+    #: an error in the test's teardown reported beside its failure (pytest writes a failed
+    #: test whose teardown also failed as two entries): its message and trace, bounded
+    teardown_error: str | None = None
 
     @property
     def id(self) -> str:
@@ -157,6 +161,8 @@ class TestCase:
             d["category"] = self.category
         if self.fingerprint is not None:
             d["fingerprint"] = self.fingerprint
+        if self.teardown_error is not None:
+            d["teardown_error"] = self.teardown_error
         return d
 
     @classmethod
@@ -183,6 +189,7 @@ class TestCase:
             get("id"),
             get("category"),
             get("fingerprint"),
+            get("teardown_error"),
         )
 
 
@@ -195,6 +202,10 @@ class FileCoverage:
     lines: dict[int, int] = field(default_factory=dict)
     #: line number -> (covered branches, total branches)
     branches: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: for partly covered branch lines whose report names its branches (coverage.py arcs,
+    #: Cobertura ``missing-branches``, lcov ``BRDA`` block/branch ids): the ids of the branches
+    #: not taken. Merging shards intersects them, as ``coverage combine`` unites the arcs.
+    missing_branches: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @property
     def covered_lines(self) -> int:
@@ -216,22 +227,57 @@ class FileCoverage:
         return sorted(n for n, h in self.lines.items() if h <= 0)
 
     def merge(self, other: FileCoverage) -> None:
-        """Merge another report of the same file: hits add up, branches take the best."""
+        """Merge another report of the same file (another shard): hits add up, and a branch
+        is covered when either report covered it.
+
+        Where both reports name a line's missed branches, the branches missed by both are
+        the ones still missed (exact, as ``coverage combine``); a line fully covered in either
+        is fully covered; otherwise the better of the two counts is kept (a lower bound: the
+        report does not say which branches it took).
+        """
         for n, h in other.lines.items():
             self.lines[n] = self.lines.get(n, 0) + h
+        mine = self.missing_branches
+        theirs = other.missing_branches
         for n, (c, t) in other.branches.items():
             old = self.branches.get(n)
             if old is None:
                 self.branches[n] = (c, t)
+                if n in theirs:
+                    mine[n] = theirs[n]
+                continue
+            oc, ot = old
+            total = max(ot, t)
+            if oc >= ot or c >= t:
+                merged: tuple[int, int] = (total, total)
+                mine.pop(n, None)
+            elif oc == 0:
+                merged = (c, t)
+                if n in theirs:
+                    mine[n] = theirs[n]
+            elif c == 0:
+                merged = old
+            elif n in mine and n in theirs:
+                missed = mine[n] & theirs[n]
+                merged = (total - len(missed), total)
+                if 0 < merged[0] < total:
+                    mine[n] = missed
+                else:
+                    del mine[n]
             else:
-                total = max(old[1], t)
-                self.branches[n] = (min(total, max(old[0], c)), total)
+                merged = (min(total, max(oc, c)), total)
+                mine.pop(n, None)
+            self.branches[n] = merged
 
     def to_dict(self) -> dict[str, Any]:
         covered = sorted(n for n, h in self.lines.items() if h > 0)
         d: dict[str, Any] = {"covered": covered, "missed": self.missed()}
         if self.branches:
             d["branches"] = [[n, c, t] for n, (c, t) in sorted(self.branches.items())]
+        if self.missing_branches:
+            d["missing_branches"] = [
+                [n, sorted(ids)] for n, ids in sorted(self.missing_branches.items())
+            ]
         return d
 
     @classmethod
@@ -239,7 +285,8 @@ class FileCoverage:
         lines = dict.fromkeys(d.get("missed", []), 0)
         lines.update(dict.fromkeys(d.get("covered", []), 1))
         branches = {int(n): (int(c), int(t)) for n, c, t in d.get("branches", [])}
-        return cls(path=path, lines=lines, branches=branches)
+        missing = {int(n): frozenset(map(str, ids)) for n, ids in d.get("missing_branches", [])}
+        return cls(path=path, lines=lines, branches=branches, missing_branches=missing)
 
 
 _POSITIVE = (0).__lt__
@@ -315,6 +362,9 @@ class Finding:
     package: str | None = None
     version: str | None = None
     fixed_in: str | None = None
+    #: other ids of the same advisory (CVE, GHSA, PYSEC...): two scanners' findings of one
+    #: package version that share an id are one vulnerability (see distinct_vulnerabilities)
+    aliases: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -328,6 +378,8 @@ class Finding:
             v = getattr(self, k)
             if v is not None:
                 d[k] = v
+        if self.aliases:
+            d["aliases"] = list(self.aliases)
         return d
 
     @classmethod
@@ -343,6 +395,7 @@ class Finding:
             package=d.get("package"),
             version=d.get("version"),
             fixed_in=d.get("fixed_in"),
+            aliases=tuple(d.get("aliases") or ()),
         )
 
 
@@ -352,7 +405,7 @@ class ReportRef:
 
     path: str
     format: str
-    kind: str  # tests, coverage, perf, security, lint, complexity, duplication, mutation
+    kind: str  # tests, coverage, perf, security, lint, complexity, duplication, mutation, docs
     step: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -581,6 +634,48 @@ def _pct(num: float, den: float) -> float:
 _SECURITY_KEYS = ("security.critical", "security.high", "security.medium", "security.low")
 
 
+def _norm_package(name: str) -> str:
+    # PEP 503's normal form (Django, django, django_x and django.x name one package); harmless
+    # for npm, Go, Maven and OS package names
+    return "-".join(name.lower().replace("_", "-").replace(".", "-").split())
+
+
+def distinct_vulnerabilities(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per vulnerability: findings of different scanners on one package version
+    whose advisory ids (``rule`` and ``aliases``) meet are one vulnerability, at the highest
+    severity any of them gives (that finding stands for the group). One scanner's repeats stay
+    as it counts them; findings without a package (code findings, misconfigurations) are each
+    their own.
+
+    Two scanners (pip-audit and trivy, npm audit and grype) often report the same advisory
+    for the same installed package; counting it twice would double ``security.*``. Every
+    finding stays in the run (both sources are kept); only the counts use this.
+    """
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    out: list[Finding] = []
+    # (package, version) -> groups of [ids, tools, best finding]
+    groups: dict[tuple[str, str], list[list[Any]]] = {}
+    for f in findings:
+        if not f.package:
+            out.append(f)
+            continue
+        ids = {i.strip().upper() for i in (f.rule, *f.aliases) if i and i.strip()}
+        bucket = groups.setdefault((_norm_package(f.package), (f.version or "").strip()), [])
+        # a scanner's own repeats (one package in two images or lock files) count as it
+        # counts them: a finding joins only a group that has no finding of its tool yet
+        group = next((g for g in bucket if g[0] & ids and f.tool not in g[1]), None)
+        if group is None:
+            bucket.append([ids, {f.tool}, f])
+            continue
+        group[0] |= ids
+        group[1].add(f.tool)
+        if rank.get(f.severity, 99) < rank.get(group[2].severity, 99):
+            group[2] = f
+    for bucket in groups.values():
+        out.extend(g[2] for g in bucket)
+    return out
+
+
 def derive_metrics(run: Run) -> dict[str, float]:
     """The metrics that follow from the run's tests, coverage, findings and steps.
 
@@ -619,7 +714,7 @@ def derive_metrics(run: Run) -> dict[str, float]:
     # (a clean scan reports zeros: a bandit run with no results gives security.* = 0, a ruff
     # SARIF gives no security.* at all). Recounting over all findings keeps several reports'
     # totals right, since Run.absorb lets the last report's per-report count win.
-    vulns = [f for f in run.findings if f.category == "vulnerability"]
+    vulns = distinct_vulnerabilities(f for f in run.findings if f.category == "vulnerability")
     if vulns or any(k in run.metrics for k in _SECURITY_KEYS):
         for sev in ("critical", "high", "medium", "low"):
             m[f"security.{sev}"] = sum(1 for f in vulns if f.severity == sev)

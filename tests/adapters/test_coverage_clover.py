@@ -45,7 +45,8 @@ def test_lines_equal_clovers_statements(name: str, tmp_path: Path) -> None:
 
 def test_istanbul_cond_lines_count_covered_and_uncovered_branches(tmp_path: Path) -> None:
     cov = read("clover-istanbul__js.xml", tmp_path)
-    fc = cov.files["/home/jenkins/agent/workspace/dir/src/js/components/File5.jsx"]
+    # the Jenkins agent's workspace prefix is gone (nothing of it exists here)
+    fc = cov.files["src/js/components/File5.jsx"]
     # <line num="24" count="2" type="cond" truecount="3" falsecount="1"/>
     assert fc.lines[24] == 2
     assert fc.branches[24] == (3, 4)

@@ -250,7 +250,9 @@ def test_fast_path_and_element_reader_agree(name: str) -> None:
     collector = _Collector()
     parse_with_target(COV / name, collector)
     assert not collector.bad
-    assert (collector.files, _head_sources(COV / name)) == _read_elements(COV / name)
+    assert (collector.files, _head_sources(COV / name), collector.missing) == _read_elements(
+        COV / name
+    )
 
 
 def test_late_sources_fall_back_to_the_element_reader(tmp_path: Path) -> None:
@@ -298,7 +300,7 @@ def test_branch_quirks_read_alike_by_both_readers(tmp_path: Path) -> None:
     collector = _Collector()
     parse_with_target(report, collector)
     assert not collector.bad
-    assert (collector.files, []) == _read_elements(report)
+    assert (collector.files, [], collector.missing) == _read_elements(report)
     assert collector.files == {
         "c0.py": ({1: 2, 2: 3}, {1: (1, 2)}),
         "c1.py": ({1: 4}, {1: (2, 2)}),

@@ -32,7 +32,12 @@ def test_ingest_merges_cobertura_and_lcov_of_one_checkout(project: Project) -> N
     out.assert_success()
     summary = json.loads((project.root / "summary.json").read_text())
     assert summary["coverage"]["files"] == {
-        "src/app/calc.py": {"covered": [1, 2], "missed": [], "branches": [[2, 1, 2]]}
+        "src/app/calc.py": {
+            "covered": [1, 2],
+            "missed": [],
+            "branches": [[2, 1, 2]],
+            "missing_branches": [[2, ["0,1"]]],  # lcov's block,branch id of the branch missed
+        }
     }
     assert summary["metrics"]["coverage.line"] == 100.0
     assert summary["metrics"]["coverage.branch"] == 50.0

@@ -64,13 +64,13 @@ def test_package_paths_are_found_under_source_roots(tmp_path: Path) -> None:
     assert list(cov.files) == ["lib/src/main/java/org/example/Library.java"]
 
 
-def test_gcovr_jacoco_without_instruction_counts(tmp_path: Path) -> None:
-    # gcovr's JaCoCo writer leaves out mi/ci: its lines read as not covered (its branch data
-    # is complete); docs/formats-coverage.md recommends gcovr's Cobertura or lcov output
-    cov = read("gcovr__jacoco.xml", tmp_path)
-    cl, tl, cb, tb = cov.totals()
-    assert (cl, tl) == (0, 28)
-    assert (cb, tb) == counter("gcovr__jacoco.xml", "BRANCH")
+def test_gcovr_jacoco_without_instruction_counts_is_refused(tmp_path: Path) -> None:
+    # gcovr's JaCoCo writer leaves out mi/ci: which lines ran is not in the file. Reading its
+    # lines as not covered would report 0% in silence; the file is refused, naming the fix
+    with pytest.raises(InputError) as exc:
+        read("gcovr__jacoco.xml", tmp_path)
+    assert "no instruction counts (mi/ci)" in str(exc.value)
+    assert "--cobertura, --lcov or --json" in str(exc.value)
 
 
 def test_invalid_counter_names_file_and_line(tmp_path: Path) -> None:

@@ -95,4 +95,4 @@ def test_cobertura_fast_path_equals_the_element_reader(
         collector = _Collector()
         parse_with_target(path, collector)
         assert not collector.bad
-        assert (collector.files, _head_sources(path)) == _read_elements(path)
+        assert (collector.files, _head_sources(path), collector.missing) == _read_elements(path)

@@ -178,3 +178,87 @@ def test_init_into_another_directory(project: Project) -> None:
     project.run("init", "sub").assert_success()
     assert load_config(project.root / "sub" / "testgate.yaml").config.pipeline.stages
     project.run("init", "missing").assert_code(2)
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "polyglot"
+
+
+def test_example_monorepo_every_package_is_found(project: Project) -> None:
+    # the example keeps its JavaScript package two levels down, under web/ (issue 11, item 11)
+    shutil.copytree(
+        EXAMPLE,
+        project.root,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns(".testgate", "reports", "node_modules", "__pycache__"),
+    )
+    (project.root / "testgate.yaml").unlink()
+    steps = _steps(_init(project))
+    assert sorted(steps) == ["services-inventory-pytest", "web-pricing-node-test"]
+    js = steps["web-pricing-node-test"]
+    assert (js.cwd, [r.path for r in js.reports]) == (
+        "web/pricing",
+        ["web/pricing/test-reports/node-junit.xml"],
+    )
+    if shutil.which("node") is not None:
+        loaded = load_config(project.root / "testgate.yaml")
+        _run_step(loaded, js)
+        assert "<testsuites" in (project.root / js.reports[0].path).read_text()
+
+
+@pytest.mark.parametrize(
+    ("package", "runner"),
+    [
+        # the test script decides, whatever else is declared
+        ({"devDependencies": {"jest": "^29"}, "scripts": {"test": "node --test"}}, "node-test"),
+        ({"scripts": {"test": "node --test --test-concurrency=1 test/"}}, "node-test"),
+        ({"scripts": {"test": "npm run test:unit", "test:unit": "jest --ci"}}, "jest"),
+        ({"scripts": {"test": "pnpm unit", "unit": "vitest run"}}, "vitest"),
+        ({"devDependencies": {"vitest": "^1"}, "scripts": {"test": "jest"}}, "jest"),
+        # no script: the declared runner
+        ({"devDependencies": {"vitest": "^1"}}, "vitest"),
+        ({}, "node-test"),
+    ],
+)
+def test_the_test_script_tells_the_runner(
+    project: Project, package: dict[str, object], runner: str
+) -> None:
+    project.write("package.json", json.dumps(package))
+    assert list(_steps(_init(project))) == [runner]
+
+
+def test_configured_lint_and_security_tools_become_checks(project: Project) -> None:
+    project.write(
+        "pyproject.toml",
+        "[project]\nname = 'calc'\n\n[tool.ruff]\nline-length = 100\n\n[tool.bandit]\nskips = []\n",
+    )
+    project.write("calc.py", "import subprocess\n\ndef f(x):\n    assert x\n    return eval(x)\n")
+    project.write("tests/test_calc.py", PYTEST_TEST)
+    project.write("web/package.json", json.dumps({"scripts": {"test": "node --test"}}))
+    project.write("web/eslint.config.js", "module.exports = [];\n")
+    project.write(".gitleaks.toml", "title = 'x'\n")
+    loaded = _init(project)
+    stages = {st.name: [s.name for s in st.steps] for st in loaded.config.pipeline.stages}
+    assert stages == {
+        "test": ["pytest", "web-node-test"],
+        "checks": ["ruff", "bandit", "gitleaks", "web-eslint"],
+    }
+    steps = _steps(loaded)
+    assert steps["web-eslint"].allow_failure
+    assert [(r.path, r.format) for r in steps["ruff"].reports] == [
+        ("test-reports/ruff.sarif", "sarif")
+    ]
+    # ruff and bandit are installed here: run their steps and read what they wrote
+    from testgate.adapters.ingest import ingest
+    from testgate.adapters.registry import ReadContext
+
+    for name in ("ruff", "bandit"):
+        if shutil.which(name, path=str(Path(sys.executable).parent)) is None:
+            continue
+        (project.root / "test-reports").mkdir(exist_ok=True)
+        _run_step(loaded, steps[name])
+        (report,) = steps[name].reports
+        run = ingest([project.root / report.path], ctx=ReadContext(root=project.root)).run
+        if name == "ruff":
+            assert "lint.errors" in run.metrics or "lint.warnings" in run.metrics
+        else:  # bandit finds the eval and the assert
+            assert [f.path for f in run.findings if f.rule == "B307"] == ["calc.py"]

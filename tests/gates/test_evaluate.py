@@ -70,7 +70,8 @@ def test_seed_gates_over_a_real_shaped_run_report_every_criterion_without_crashi
     assert (pci.status, pci.actual_text) == ("not_measured", "not measured")
     lint = r["code_quality_gate/linting.pass_rate"]
     assert lint.hint == (
-        "lint.errors: no lint report was read; add a ruff/eslint/pylint/checkstyle/SARIF report"
+        "lint.errors: no lint report was read; add a ruff, eslint, checkstyle, pmd, rubocop, "
+        "hadolint, cfn-lint or sarif report to a step's reports"
     )
 
 

@@ -23,7 +23,16 @@ The rules, in order (docs/formats-coverage.md repeats them for users):
    ``__pycache__`` are skipped).
 6. Otherwise, when nothing exists (a report read without its sources): a path joined to a
    relative source root is kept joined; a path whose source root is absolute and foreign is kept
-   as the producer wrote it, relative; an absolute path stays absolute (with ``/`` separators).
+   as the producer wrote it, relative; an absolute path under a CI system's checkout
+   (:data:`CI_WORKSPACES`: GitHub Actions' ``/home/runner/work/<repo>/<repo>/`` and
+   ``D:\\a\\<repo>\\<repo>\\``, GitLab's ``/builds/<group>/<project>/``, Jenkins'
+   ``.../workspace/<job>/``, Azure Pipelines' ``.../_work/<n>/s/``, CircleCI, Travis, Bitbucket,
+   Drone, Buildkite) loses that prefix; any other absolute path stays absolute (with ``/``).
+
+The same rules name the files of every report kind (coverage, JUnit ``file=``, SARIF, gitleaks,
+trivy, pip-audit, ...), so that one file has one name across all reports of a run. Readers of
+reports that are not coverage pass ``tails=False``: rule 5 lists the repository, which only
+coverage's package-relative paths need.
 """
 
 from __future__ import annotations
@@ -38,7 +47,15 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["PathNormalizer", "clean", "gc_paused", "is_absolute", "normalize_path"]
+__all__ = [
+    "CI_WORKSPACES",
+    "PathNormalizer",
+    "clean",
+    "gc_paused",
+    "is_absolute",
+    "normalize_path",
+    "strip_ci_workspace",
+]
 
 #: directories never listed when looking a path up by its tail
 _SKIP_DIRS = frozenset(("node_modules", "__pycache__"))
@@ -46,6 +63,37 @@ _SKIP_DIRS = frozenset(("node_modules", "__pycache__"))
 _MAX_INDEXED = 500_000
 
 _DRIVE = re.compile(r"^[A-Za-z]:(/|$)")
+
+#: checkout directories of CI systems, on a clean path (``/`` separators); the first match's
+#: prefix is removed from an absolute path that names no file under the repository root
+CI_WORKSPACES: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p)
+    for p in (
+        r"^/home/runner/work/[^/]+/[^/]+/",  # GitHub Actions, Linux
+        r"^/Users/runner/work/[^/]+/[^/]+/",  # GitHub Actions, macOS
+        r"^[A-Za-z]:/a/[^/]+/[^/]+/",  # GitHub Actions, Windows (D:\a\repo\repo)
+        r"^/github/workspace/",  # GitHub container actions
+        r"^/builds/[^/]+/[^/]+/",  # GitLab (/builds/<group>/<project>)
+        r"^(?:.*/)?jobs/[^/]+/workspace/",  # Jenkins, old layout (jobs/<job>/workspace)
+        r"^(?:.*/)?workspace/[^/]+/",  # Jenkins ($JENKINS_HOME or agent)/workspace/<job>
+        r"^(?:.*/)?_work/\d+/s/",  # Azure Pipelines (agent _work/<n>/s)
+        r"^/home/vsts/work/\d+/s/",  # Azure Pipelines, hosted Linux
+        r"^/home/circleci/(?:project|repo)/",  # CircleCI
+        r"^/home/travis/build/[^/]+/[^/]+/",  # Travis CI
+        r"^/opt/atlassian/pipelines/agent/build/",  # Bitbucket Pipelines
+        r"^/drone/src/",  # Drone, Woodpecker
+        r"^/var/lib/buildkite-agent/builds/[^/]+/[^/]+/[^/]+/",  # Buildkite
+    )
+)
+
+
+def strip_ci_workspace(p: str) -> str | None:
+    """*p* (clean, absolute) without a CI system's checkout prefix; ``None`` if it has none."""
+    for pattern in CI_WORKSPACES:
+        m = pattern.match(p)
+        if m is not None and m.end() < len(p):
+            return p[m.end() :]
+    return None
 
 
 def clean(raw: str) -> str:
@@ -82,7 +130,10 @@ class PathNormalizer:
     times per file, and identical directories are only resolved once.
     """
 
-    def __init__(self, root: Path | str, sources: Sequence[str] = ()) -> None:
+    def __init__(
+        self, root: Path | str, sources: Sequence[str] = (), *, tails: bool = True
+    ) -> None:
+        self.tails = tails
         self.root = Path(os.path.abspath(root))
         self._root_str = str(self.root)
         self._root_s = clean(str(self.root))
@@ -167,7 +218,7 @@ class PathNormalizer:
             rel = self._relative(p)
             if rel is not None:
                 return rel
-            return self._suffix(p) or p
+            return self._suffix(p) or strip_ci_workspace(p) or p
         candidates: list[str] = []
         for src in self.sources:
             joined = clean(f"{src}/{p}")
@@ -183,18 +234,20 @@ class PathNormalizer:
                 candidates.append(p)  # a foreign absolute root: the path as written is best
         if self._exists(p):
             return p
-        found = self._by_tail(p)
+        found = self._by_tail(p) if self.tails else None
         if found is not None:
             return found
         return candidates[0] if candidates else p
 
 
-def normalize_path(raw: str, root: Path | str, sources: Sequence[str] = ()) -> str:
+def normalize_path(
+    raw: str, root: Path | str, sources: Sequence[str] = (), *, tails: bool = True
+) -> str:
     """*raw* as a POSIX path relative to *root*; see the module docstring for the rules.
 
     For many paths of one report build one :class:`PathNormalizer` instead (it caches).
     """
-    return PathNormalizer(root, sources)(raw)
+    return PathNormalizer(root, sources, tails=tails)(raw)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from testgate.adapters._paths import normalize_path
 from testgate.errors import InputError
 from testgate.model import Finding
 
@@ -146,7 +147,10 @@ def rel_path(raw: object, root: Path, *, uri: bool = False) -> str | None:
 
     ``file://`` URIs and percent-encoding (when *uri*) are decoded, Windows separators turned
     into ``/``, and an absolute path under *root* made relative to it. An absolute path outside
-    *root* stays absolute: testgate cannot know which checkout it came from.
+    *root* (a CI agent's checkout: ``/home/runner/work/app/app/src/x.py``, ``D:\\a\\...``,
+    ``/builds/...``, a Jenkins workspace) follows the rules coverage paths follow
+    (:mod:`testgate.adapters._paths`): the longest suffix that names a file under *root*, else
+    the path without the CI system's checkout prefix, else the path as written.
     """
     if not isinstance(raw, str) or not raw.strip():
         return None
@@ -174,7 +178,9 @@ def rel_path(raw: object, root: Path, *, uri: bool = False) -> str | None:
                 text = text[len(base) + 1 :]
                 break
         else:
-            return posixpath.normpath(text) if not text.startswith("//") else text
+            if text.startswith("//"):
+                return text  # a UNC share: no checkout of ours
+            return normalize_path(posixpath.normpath(text), root, tails=False)
     norm = posixpath.normpath(text)
     return norm
 

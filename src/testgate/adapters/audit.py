@@ -94,6 +94,7 @@ class PipAuditAdapter(JsonAdapter):
                         package=dep["name"],
                         version=_str(dep.get("version")),
                         fixed_in=", ".join(fixes) or None,
+                        aliases=tuple(a for a in aliases if a != vid),
                     )
                 )
         return _finish(findings)
@@ -307,6 +308,10 @@ class SafetyAdapter(JsonAdapter):
                     package=pkg_name,
                     version=_str(v.get("analyzed_version")),
                     fixed_in=", ".join(fixes) or None,
+                    # safety's own id (e.g. 51457) and the CVE others report it by
+                    aliases=tuple(
+                        str(c) for c in (v.get("CVE"),) if isinstance(c, str) and c and c != vid
+                    ),
                 )
             )
         return _finish(findings)

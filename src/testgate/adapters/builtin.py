@@ -29,6 +29,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "testgate.adapters.xunit",
     "testgate.adapters.tap",
     "testgate.adapters.gotest",
+    "testgate.adapters.jest",
     "testgate.adapters.cobertura",
     "testgate.adapters.lcov",
     "testgate.adapters.k6",
@@ -42,6 +43,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "testgate.adapters.jacoco",
     "testgate.adapters.coveragepy_json",
     "testgate.adapters.coveragepy_data",
+    "testgate.adapters.istanbul",
     "testgate.adapters.clover",
     "testgate.adapters.gocover",
     "testgate.adapters.sarif",
@@ -52,5 +54,6 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "testgate.adapters.lint",
     "testgate.adapters.linters",
     "testgate.adapters.quality",
+    "testgate.adapters.cognitive",
     "testgate.adapters.mutation",
 )

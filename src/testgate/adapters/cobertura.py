@@ -101,6 +101,38 @@ def _class_lines(path: Path, cls: etree._Element) -> tuple[_Lines, _Branches]:
     return {}, {}
 
 
+_MB = "missing-branches"
+_Missing = dict[int, frozenset[str]]
+
+
+def _missing_ids(attrs: list[dict[str, str]]) -> _Missing:
+    """Line -> the destinations coverage.py lists in ``missing-branches`` (``7,exit``).
+
+    Only coverage.py writes the attribute; the selection runs in C, so reports without it
+    pay one pass of ``dict.__contains__``.
+    """
+    out: _Missing = {}
+    for a in compress(attrs, map(dict.__contains__, attrs, repeat(_MB))):
+        try:
+            n = int(a["number"])
+        except (KeyError, ValueError):
+            continue
+        ids = [x.strip() for x in a[_MB].split(",") if x.strip()]
+        if ids:
+            out[n] = frozenset(ids) if n not in out else out[n] | frozenset(ids)
+    return out
+
+
+def _partial_ids(branches: _Branches, missing: _Missing) -> _Missing:
+    """The ids of the partly covered lines whose ids account for every missed branch."""
+    out: _Missing = {}
+    for n, ids in missing.items():
+        br = branches.get(n)
+        if br is not None and 0 < br[0] < br[1] and len(ids) == br[1] - br[0]:
+            out[n] = ids
+    return out
+
+
 class _Collector:
     """Parser target for the fast path: keeps each ``<line>``'s attributes, per class.
 
@@ -113,6 +145,8 @@ class _Collector:
 
     def __init__(self) -> None:
         self.files: dict[str, tuple[_Lines, _Branches]] = {}
+        #: file name -> line -> missed branch ids (coverage.py's missing-branches)
+        self.missing: dict[str, _Missing] = {}
         self.sources_seen = 0
         self.bad = False  # something the element-by-element reader must look at (and name)
         # lxml calls ``target.start`` once per element, a million times for 10k files: the
@@ -128,11 +162,16 @@ class _Collector:
             nonlocal class_lines, method_lines, into, name
             if name is None:
                 return
+            attrs = class_lines or method_lines
             try:
-                lines, branches = _convert(class_lines or method_lines, ints)
+                lines, branches = _convert(attrs, ints)
             except (KeyError, ValueError):
                 self.bad = True
                 lines, branches = {}, {}
+            if branches:
+                ids = _missing_ids(attrs)
+                if ids:
+                    _fold_ids(self.missing, name, ids)
             _fold(self.files, name, lines, branches)
             name = None
             class_lines, method_lines = [], []
@@ -250,34 +289,57 @@ def read_cobertura(path: Path, ctx: ReadContext) -> ReportData:
         if collector.bad or collector.sources_seen != len(sources):
             # bad data to name by line, or <source> elements the head did not show (written
             # late, empty, or in CDATA): the element reader sees everything
-            files, sources = _read_elements(path)
+            files, sources, missing = _read_elements(path)
         else:
-            files = collector.files
+            files, missing = collector.files, collector.missing
         norm = PathNormalizer(ctx.root, sources)
         cov = Coverage()
         for raw, (ls, bs) in files.items():
             if not raw:
                 continue
-            cov.add(FileCoverage(norm(raw), ls, bs))
+            ids = missing.get(raw)
+            cov.add(FileCoverage(norm(raw), ls, bs, _partial_ids(bs, ids) if ids else {}))
     return ReportData(coverage=cov)
 
 
-def _read_elements(path: Path) -> tuple[dict[str, tuple[_Lines, _Branches]], list[str]]:
+def _read_elements(
+    path: Path,
+) -> tuple[dict[str, tuple[_Lines, _Branches]], list[str], dict[str, _Missing]]:
     """The element-by-element reader: slower, and it names the line of any error."""
     files: dict[str, tuple[_Lines, _Branches]] = {}
     sources: list[str] = []
+    missing: dict[str, _Missing] = {}
     for _event, el in iterparse(path, ("end",), tag=("class", "package", "source")):
         tag = el.tag
         if tag == "class":
             name = el.get("filename") or el.get("name") or ""
             lines, branches = _class_lines(path, el)
+            if branches:
+                ids = _missing_ids(
+                    [
+                        {"number": x.get("number") or "", _MB: x.get(_MB) or ""}
+                        for x in el.iter("line")
+                        if x.get(_MB)
+                    ]
+                )
+                if ids:
+                    _fold_ids(missing, name, ids)
             _fold(files, name, lines, branches)
             _drop(el)
         elif tag == "package":
             _drop(el)
         elif el.text and el.text.strip():  # source
             sources.append(el.text.strip())
-    return files, sources
+    return files, sources, missing
+
+
+def _fold_ids(missing: dict[str, _Missing], name: str, ids: _Missing) -> None:
+    have = missing.get(name)
+    if have is None:
+        missing[name] = ids
+    else:
+        for n, x in ids.items():
+            have[n] = have[n] | x if n in have else x
 
 
 def _best(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:

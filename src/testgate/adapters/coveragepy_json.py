@@ -106,10 +106,14 @@ def read_coveragepy_json(path: Path, ctx: ReadContext) -> ReportData:
             c = counts.setdefault(src, [0, 0])
             c[0] += 1
             c[1] += 1
-        for src, _dst in _arcs(path, fname, "missing_branches", fd.get("missing_branches")):
+        missed: dict[int, set[str]] = {}
+        for src, dst in _arcs(path, fname, "missing_branches", fd.get("missing_branches")):
             counts.setdefault(src, [0, 0])[1] += 1
+            missed.setdefault(src, set()).add(str(dst))  # an arc is (from, to): `to` names it
         branches = {n: (c[0], c[1]) for n, c in counts.items()}
-        cov.add(FileCoverage(norm(str(fname)), lines, branches))
+        # the missed arcs of partly covered lines: shards merge by them (see FileCoverage)
+        ids = {n: frozenset(m) for n, m in missed.items() if counts[n][0]}
+        cov.add(FileCoverage(norm(str(fname)), lines, branches, ids))
     return ReportData(coverage=cov)
 
 

@@ -3,7 +3,11 @@
 Each test's last ``pass``/``fail``/``skip`` event decides its outcome and ``Elapsed`` its
 duration; its ``output`` events are kept (bounded) and become the trace of a failed test, and
 the message of a skipped one. Subtests (``TestA/case_1``) are tests of their own, as
-go-junit-report and gotestsum count them. A package that failed without a failing test (a build
+go-junit-report and gotestsum count them. A test that runs again in the same stream
+(``go test -count=N``, ``gotestsum --rerun-fails`` writing its reruns to the same ``--jsonfile``)
+is one test with several attempts, by the rule every reader shares
+(:mod:`testgate.adapters._attempts`): the last outcome counts, durations add up, a pass after a
+failure is flaky. A package that failed without a failing test (a build
 error, a panic in ``init``, a timeout) becomes one error named ``(package)``.
 """
 
@@ -13,6 +17,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from testgate.adapters._attempts import merge_attempt
 from testgate.errors import InputError
 from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestCase, bounded
 
@@ -35,13 +40,15 @@ PACKAGE_LEVEL_NAME = "(package)"
 
 
 class _Test:
-    __slots__ = ("elapsed", "out", "out_len", "status")
+    __slots__ = ("earlier", "elapsed", "out", "out_len", "status")
 
     def __init__(self) -> None:
         self.status: str | None = None
         self.elapsed = 0.0
         self.out: list[str] = []
         self.out_len = 0
+        #: the finished earlier attempts of a test run again, as TestCases
+        self.earlier: list[TestCase] = []
 
     def add_output(self, text: str) -> None:
         if self.out_len < _OUTPUT_CAP:
@@ -107,6 +114,10 @@ def read_gotest(path: Path) -> list[TestCase]:
                     t = packages.get(pkg)
                     if t is None:
                         t = packages[pkg] = _Test()
+                if action == "run" and name and t.status is not None:
+                    # it finished before: this run is another attempt of the same test
+                    t.earlier.append(_case(pkg, name, t, t.status, report))
+                    t.out, t.out_len, t.elapsed, t.status = [], 0, 0.0, None
                 if action in ("output", "build-output"):
                     t.add_output(str(ev.get("Output") or ""))
                 elif action in _DONE:
@@ -132,28 +143,12 @@ def read_gotest(path: Path) -> list[TestCase]:
         if status is None:
             # started but never finished: the package panicked or timed out under it
             status = "failed" if pkg_status == "failed" else "skipped"
-        output = "".join(t.out)
-        message = trace = None
         if status == "failed":
             failed_pkgs.add(pkg)
-            trace = output.strip() or None
-            message = _message(output, status) or "failed"
-            if t.status is None:
-                message = f"did not finish (the package failed): {message}"
-        elif status == "skipped":
-            message = _message(output, status)
-        out.append(
-            TestCase(
-                suite=pkg,
-                classname=pkg,
-                name=name,
-                status=status,
-                duration_s=t.elapsed,
-                message=bounded(message, MAX_MESSAGE_CHARS),
-                trace=bounded(trace, MAX_TRACE_CHARS),
-                report=report,
-            )
-        )
+        tc = _case(pkg, name, t, status, report)
+        for before in reversed(t.earlier):
+            tc = merge_attempt(before, tc)
+        out.append(tc)
     for pkg, p in packages.items():
         if p.status == "failed" and pkg not in failed_pkgs:
             output = "".join(p.out).strip()
@@ -172,6 +167,28 @@ def read_gotest(path: Path) -> list[TestCase]:
                 )
             )
     return out
+
+
+def _case(pkg: str, name: str, t: _Test, status: str, report: str) -> TestCase:
+    output = "".join(t.out)
+    message = trace = None
+    if status == "failed":
+        trace = output.strip() or None
+        message = _message(output, status) or "failed"
+        if t.status is None:
+            message = f"did not finish (the package failed): {message}"
+    elif status == "skipped":
+        message = _message(output, status)
+    return TestCase(
+        suite=pkg,
+        classname=pkg,
+        name=name,
+        status=status,
+        duration_s=t.elapsed,
+        message=bounded(message, MAX_MESSAGE_CHARS),
+        trace=bounded(trace, MAX_TRACE_CHARS),
+        report=report,
+    )
 
 
 class GoTestAdapter:

@@ -7,6 +7,10 @@ branches. A line is covered when at least one of its instructions ran, exactly a
 The file path is the package name joined with the source file name, then normalised against the
 repository root, where the source roots (``src/main/java``) are found by the file's tail.
 
+gcovr's ``--jacoco`` output writes ``<line>`` elements without ``mi``/``ci`` (only branch counts
+and file-level counters), so which lines ran is not in the file: such a report is refused with a
+message naming gcovr's outputs that do say it, never read as 0 % covered.
+
 JaCoCo always writes ``<!DOCTYPE report PUBLIC "-//JACOCO//DTD Report 1.1//EN" "report.dtd">``;
 that reference is accepted and never loaded (see :mod:`testgate.adapters._xml`).
 """
@@ -45,6 +49,7 @@ def read_jacoco(path: Path, ctx: ReadContext) -> ReportData:
     lines: dict[int, int] = {}
     branches: dict[int, tuple[int, int]] = {}
     saw_root = False
+    saw_lines = saw_counts = False
     expect_root(path, "report", "JaCoCo")
     tags = ("package", "sourcefile", "line", "report")
     for _event, el in iterparse(path, ("end",), tag=tags):
@@ -58,6 +63,9 @@ def read_jacoco(path: Path, ctx: ReadContext) -> ReportData:
                     f"{path}:{el.sourceline}: <line> has nr={nr!r}; expected a line number",
                     slug="malformed-report",
                 ) from None
+            saw_lines = True
+            if not saw_counts and (el.get("ci") is not None or el.get("mi") is not None):
+                saw_counts = True
             ci = _int(path, el, "ci")
             old = lines.get(n)
             if old is None or ci > old:
@@ -85,6 +93,14 @@ def read_jacoco(path: Path, ctx: ReadContext) -> ReportData:
     if not saw_root:
         raise InputError(
             f"{path}:1: not a JaCoCo report: no <report> root element", slug="malformed-report"
+        )
+    if saw_lines and not saw_counts:
+        raise InputError(
+            f"{path}:1: this JaCoCo report's <line> elements have no instruction counts (mi/ci), "
+            "so which lines ran is not in the file (gcovr --jacoco writes it so); testgate "
+            "refuses it rather than read it as 0% covered. Read gcovr's --cobertura, --lcov or "
+            "--json output instead",
+            slug="malformed-report",
         )
     norm = PathNormalizer(ctx.root)
     cov = Coverage()

@@ -22,6 +22,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from testgate.adapters._attempts import merge_attempt
+from testgate.adapters._paths import PathNormalizer
+from testgate.adapters._text import strip_ansi
 from testgate.adapters._xml import local, parse_with_target
 from testgate.errors import InputError
 from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestCase, bounded
@@ -160,6 +163,10 @@ class _Target:
         self.report = str(path)
         self.tests: list[TestCase] = []
         self.suites: list[str] = []
+        #: per open <testsuite>: [index of its first case, its own `tests` count, positions of
+        #: cases that repeat the case before them, entries merged away so far] (see add() and
+        #: _suite_end())
+        self.frames: list[list[Any]] = []
         self.suite = ""  # innermost non-empty suite name
         self.seen = False
         self.attrib: dict[str, str] | None = None  # of the open <testcase>
@@ -181,14 +188,23 @@ class _Target:
         self.suite_error_text: str | None = None
         #: (suite, classname, name, file) -> index in tests, for tests that failed: a later
         #: case with the same identity in the same report is a rerun (gotestsum --rerun-fails,
-        #: pytest-rerunfailures-style reports), merged into one test with several attempts
+        #: Surefire-style reports), merged into one test with several attempts
         self.bad: dict[tuple[str, str, str, str | None], int] = {}
         #: the names in `bad`: a cheap first check, because most files have no failures
         self.bad_names: set[str] = set()
+        #: the name of the previous case: a case repeating it (same identity) is another
+        #: attempt of the same test, as pytest-rerunfailures writes them (one entry per
+        #: attempt, back to back, the failed ones with no child element). A name comparison
+        #: per case costs nothing; a set of every name would cost ~0.4 s per million cases.
+        self.prev_name: str | None = None
+        #: a class name with leading blanks was seen: jest-junit writes a test outside any
+        #: describe() block as classname=" title" name=" title" (its templates join an empty
+        #: describe path and the title with a space); ids are trimmed after the read
+        self.padded = False
         self.names: dict[str, str] = {}
         #: time and line attribute text -> value: the same few values repeat, and sharing one
         #: float or int object per value saves memory on a million cases
-        self.times: dict[str, float] = {}
+        self.times: dict[str, float] = {"0": parse_time("0")}
         self.lines: dict[str, int | None] = {}
         self.amp = _amp_quirk()
         #: whether the one-call readers of a <testcase>'s attributes still apply (see end())
@@ -196,6 +212,8 @@ class _Target:
         #: (attribute text, interned name) of the previous case's class and file
         self.last_class = ("", "")
         self.last_file = ("", "")
+        #: every distinct file= value, for the path normalisation after the read
+        self.files: set[str] = set()
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -263,6 +281,7 @@ class _Target:
             return
         if tag == "testsuite":
             self.suites.append(attrib.get("name") or "")
+            self.frames.append([len(self.tests), _int(attrib.get("tests")), None, 0])
             self._set_suite()
             self.seen = True
         elif tag == "testsuites":
@@ -281,6 +300,8 @@ class _Target:
                     self._suite_error_end()
                 if self.suites:
                     self.suites.pop()
+                if self.frames:
+                    self._suite_end(self.frames.pop())
                 self._set_suite()
             elif (
                 (tag == "error" or tag == "failure")
@@ -352,6 +373,8 @@ class _Target:
             raw_cls = classname
             if amp and "&" in classname:
                 classname = classname.replace("&#38;", "&")
+            if classname[:1] == " ":
+                self.padded = True  # jest-junit's top-level tests: " name" (see read_junit)
             cls = self.intern(classname)
             self.last_class = (raw_cls, cls)
         if file:
@@ -362,6 +385,7 @@ class _Target:
                 if amp and "&" in file:
                     file = file.replace("&#38;", "&")
                 file = self.intern(file)
+                self.files.add(file)
                 self.last_file = (raw_file, file)
         # TestCase.__new__ and slot stores: half the cost of the dataclass __init__ call
         # (every field is set; test_fast_case_sets_every_field keeps this list complete)
@@ -383,9 +407,11 @@ class _Target:
         tc.test_id = None
         tc.category = None
         tc.fingerprint = None
-        if st or name in self.bad_names:
+        tc.teardown_error = None
+        if st or name in self.bad_names or name == self.prev_name:
             self.add(tc)
         else:
+            self.prev_name = name
             self.tests.append(tc)
 
     def close(self) -> list[TestCase]:
@@ -523,9 +549,9 @@ class _Target:
             attempts = 1 + case.rerun_n + case.flaky_n
         elif status == "skipped":
             traces = []
-        message = bounded(message, MAX_MESSAGE_CHARS) if message else None
+        message = bounded(strip_ansi(message), MAX_MESSAGE_CHARS) if message else None
         if traces:
-            trace = bounded("\n\n".join(traces), MAX_TRACE_CHARS)
+            trace = bounded(strip_ansi("\n\n".join(traces)), MAX_TRACE_CHARS)
         tc = TestCase(
             self.suite,
             self.intern(classname),
@@ -542,31 +568,100 @@ class _Target:
             None,
             self.report,
         )
+        if tc.file:
+            self.files.add(tc.file)
         self.add(tc)
 
     def add(self, tc: TestCase) -> None:
-        if tc.name in self.bad_names:
-            prior = self.bad.get((tc.suite, tc.classname, tc.name, tc.file))
-            if prior is not None:
-                self._merge_rerun(prior, tc)
-                return
-        if (tc.status == "failed" or tc.status == "error") and tc.name:
+        name = tc.name
+        if name:
             # (nameless cases, as some fixtures write, cannot be told apart: never merged)
-            self.bad[tc.suite, tc.classname, tc.name, tc.file] = len(self.tests)
-            self.bad_names.add(tc.name)
+            prior: int | None = None
+            if name in self.bad_names:
+                prior = self.bad.get((tc.suite, tc.classname, name, tc.file))
+            if prior is None and name == self.prev_name and self.frames:
+                last = self.tests[-1]
+                frame = self.frames[-1]
+                if (
+                    last.classname == tc.classname
+                    and last.suite == tc.suite
+                    and last.file == tc.file
+                    and len(self.tests) > frame[0]
+                ):
+                    # the same id right after a pass: another attempt only if the suite's own
+                    # count says so (decided when the suite ends)
+                    if frame[2] is None:
+                        frame[2] = set()
+                    frame[2].add(len(self.tests))
+            if prior is not None:
+                # another attempt of the same test: merged by the one rule all readers share;
+                # the key stays in `bad` (a third attempt after a pass is still the same test)
+                merged = self.tests[prior] = merge_attempt(self.tests[prior], tc)
+                if self.frames:
+                    self.frames[-1][3] += 1
+                if merged.status == "failed" or merged.status == "error":
+                    self.bad[tc.suite, tc.classname, name, tc.file] = prior
+                    self.bad_names.add(name)
+                return
+            if tc.status == "failed" or tc.status == "error":
+                self.bad[tc.suite, tc.classname, name, tc.file] = len(self.tests)
+                self.bad_names.add(name)
+        self.prev_name = name
         self.tests.append(tc)
 
-    def _merge_rerun(self, index: int, again: TestCase) -> None:
-        """A case repeated after a failure: the same test run again; the last outcome counts."""
-        first = self.tests[index]
-        if again.status == "passed":
-            again.flaky = True
-            again.message = again.message or first.message
-            again.trace = again.trace or first.trace
-        again.attempts += first.attempts
-        again.duration_s += first.duration_s
-        # the key stays in `bad`: a third attempt after a pass is still the same test
-        self.tests[index] = again
+    def _suite_end(self, frame: list[Any]) -> None:
+        """Merge a suite's back-to-back repeats of one id when they are attempts of one test.
+
+        pytest-rerunfailures writes every attempt as its own ``<testcase>``, back to back, the
+        failed ones with no child element, and does not count the reruns in the suite's
+        ``tests``; jest's ``it.each``, mocha and TestNG data providers repeat an id for tests
+        that are distinct and count every one. The suite's own count tells which it is.
+        """
+        start, declared, repeats, merged = frame
+        entries = len(self.tests) - start + merged  # as written, before any merging
+        if declared is not None and entries > declared:
+            # jest-junit: each test.todo is a childless case of time="0" that the suite's
+            # count leaves out; exactly that many such cases are the todos. Childless cases
+            # share the time cache's float per time text, so `is` finds those of "0" (not
+            # "0.000", as pytest writes) with no cost on the read's hot path
+            zero = self.times["0"]
+            zeros = [
+                tc
+                for tc in self.tests[start:]
+                if tc.duration_s is zero and tc.status == "passed" and tc.attempts == 1
+            ]
+            if zeros and len(zeros) == entries - declared:
+                for tc in zeros:
+                    tc.status = "skipped"
+                    tc.message = "todo"
+                repeats = None
+        if not repeats or declared is None or entries <= declared:
+            if self.frames:
+                self.frames[-1][3] += merged
+            return
+        out: list[TestCase] = []
+        for i, tc in enumerate(self.tests[start:], start):
+            if i in repeats and out:
+                before = out[-1]
+                if before.status == "passed":
+                    # a rerun follows only a failed attempt: pytest-rerunfailures writes the
+                    # failed attempt as an empty case
+                    before.status = "failed"
+                    before.message = before.message or "failed (rerun)"
+                out[-1] = merge_attempt(before, tc)
+            else:
+                out.append(tc)
+        if self.frames:
+            self.frames[-1][3] += merged + len(self.tests) - start - len(out)
+        del self.tests[start:]
+        self.tests.extend(out)
+        # positions after `start` moved: index the failed tests of the suite again
+        for key in [k for k, i in self.bad.items() if i >= start]:
+            del self.bad[key]
+        for i, tc in enumerate(out, start):
+            if tc.status == "failed" or tc.status == "error":
+                self.bad[tc.suite, tc.classname, tc.name, tc.file] = i
+                self.bad_names.add(tc.name)
 
     def _suite_error_end(self) -> None:
         """``<error>``/``<failure>`` directly under ``<testsuite>``: a class-level failure.
@@ -714,11 +809,13 @@ def _gc_paused(made: list[int]) -> Iterator[None]:
             gc.enable()
 
 
-def read_junit(path: Path) -> list[TestCase]:
+def read_junit(path: Path, root: Path | None = None) -> list[TestCase]:
     """Every test case in the JUnit XML file *path*, in document order.
 
     The file is streamed through a parser target (no tree is built); entities and external
-    DTDs are refused by :mod:`testgate.adapters._xml`.
+    DTDs are refused by :mod:`testgate.adapters._xml`. With a repository *root*, ``file=``
+    paths are made repository-relative by the rules coverage paths follow (a Windows agent's
+    ``C:\\...``, ``/home/runner/work/...``, ``/builds/...``; see :mod:`testgate.adapters._paths`).
     """
     target = _Target(path)
     made = [0]
@@ -734,7 +831,25 @@ def read_junit(path: Path) -> list[TestCase]:
     if _NODE_CLASSNAME in target.names:
         # (only then: a second pass over a million cases costs a cache miss per case)
         _scope_node_tests(tests)
+    if target.padded:
+        for tc in tests:
+            tc.classname = tc.classname.strip()
+            tc.name = tc.name.strip()
+    if root is not None and target.files:
+        _normalize_files(tests, target.files, root)
     return tests
+
+
+def _normalize_files(tests: list[TestCase], files: set[str], root: Path) -> None:
+    """Repository-relative ``file=`` paths; a second pass only when one of them changes."""
+    norm = PathNormalizer(root, tails=False)
+    changed = {f: g for f, g in ((f, sys.intern(norm(f))) for f in files) if g != f}
+    if changed:
+        get = changed.get
+        for tc in tests:
+            f = tc.file
+            if f is not None:
+                tc.file = get(f, f)
 
 
 #: node --test's JUnit reporter writes classname="test" for every case and no file: the
@@ -743,8 +858,10 @@ _NODE_CLASSNAME = "test"
 
 
 def _scope_node_tests(tests: list[TestCase]) -> None:
+    # a top-level test (no describe block) has no scope: its id is its name, as node's TAP
+    # reporter of the same run names it
     for tc in tests:
-        if tc.classname == _NODE_CLASSNAME and tc.file is None and tc.suite:
+        if tc.classname == _NODE_CLASSNAME and tc.file is None:
             tc.classname = tc.suite
 
 
@@ -768,7 +885,7 @@ class JUnitAdapter:
         return 0
 
     def read(self, path: Path, ctx: ReadContext) -> ReportData:
-        return ReportData(tests=read_junit(path))
+        return ReportData(tests=read_junit(path, ctx.root))
 
 
 def _root_match(head: str) -> str | None:

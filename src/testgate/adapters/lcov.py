@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import collections
 import json
+import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import compress
 from json.scanner import make_scanner
 from pathlib import Path
@@ -85,6 +86,9 @@ _NOT_PLAIN = re.compile(r"[^0-9,\s\[\]]")
 # branches that were taken
 _BRDA_LINE = re.compile(r"^BRDA:(\d+),([^\n]*),(?:\d+|-)[ \t]*$", re.MULTILINE)
 _BRDA_TAKEN = re.compile(r"^BRDA:(\d+),[^\n]*,0*[1-9]\d*[ \t]*$", re.MULTILINE)
+# the line number and block/branch key of every branch not taken ("0" or "-")
+_BRDA_MISSED = re.compile(r"^BRDA:(\d+),([^\n]*),(?:0+|-)[ \t]*$", re.MULTILINE)
+_Missing = dict[int, frozenset[str]]
 
 
 def _plain_ints(rec: str, tag: str, per_record: int, *, dash: bool = False) -> list[int] | None:
@@ -188,10 +192,143 @@ def _branch_dict(total: dict[int, int], taken: dict[int, int]) -> _Branches:
 _PAIRS = [[(taken, total) for taken in range(total + 1)] for total in range(65)]
 
 
+def _partly_missed(
+    rec: str, branches: _Branches, bnums: list[int] | None, taken: dict[int, int]
+) -> _Missing:
+    """The block/branch keys of the missed branches of *rec*'s partly covered lines.
+
+    Only records with such a line pay for it (a fully covered or fully missed line needs no
+    ids to be merged exactly, see FileCoverage.merge). *bnums* are the record's BRDA numbers
+    when they were all plain (line, block, branch, taken); otherwise the text is scanned.
+    *taken* counts the taken branches of each line that has any.
+    """
+    ids: dict[int, list[str]] = {}
+    if bnums is not None:
+        # C-level selections: Python only loops over the missed branches of partial lines
+        miss = list(map(operator.not_, bnums[3::4]))
+        lines_m = list(compress(bnums[0::4], miss))
+        partial = taken.keys() & set(lines_m)  # some branch taken, some not
+        if not partial:
+            return {}
+        keys = map(_KEY, compress(bnums[1::4], miss), compress(bnums[2::4], miss))
+        for n, key in zip(lines_m, keys, strict=True):
+            if n in partial:
+                got = ids.get(n)
+                if got is None:
+                    ids[n] = [key]
+                else:
+                    got.append(key)
+    else:
+        for n_text, key in _BRDA_MISSED.findall(rec):
+            n = int(n_text)
+            br = branches.get(n)
+            if br is not None and 0 < br[0] < br[1]:
+                ids.setdefault(n, []).append(key)
+    out: _Missing = {}
+    for n, ks in ids.items():
+        ids_n = frozenset(ks)
+        if len(ids_n) == branches[n][1] - branches[n][0]:
+            out[n] = ids_n
+    return out
+
+
+_KEY = "{},{}".format
+
+
+class _LazyIds(dict[int, frozenset[str]]):
+    """A file's missed branch ids, worked out from its BRDA numbers when first looked at.
+
+    Most reads never merge a file with another report's (one report per run), and naming every
+    missed branch of every partly covered line costs a quarter of an lcov read (measured on
+    10k files); keeping the record's numbers until the ids are asked for costs nothing.
+    """
+
+    __slots__ = ("_src",)
+
+    def __init__(self, rec: str, branches: _Branches, bnums: list[int], taken: dict[int, int]):
+        # (dict's own __init__ has nothing to do for an empty dict: not called, as it runs
+        # once per record of a report)
+        self._src: tuple[str, _Branches, list[int], dict[int, int]] | None = (
+            rec,
+            branches,
+            bnums,
+            taken,
+        )
+
+    def _load(self) -> None:
+        src = self._src
+        if src is not None:
+            self._src = None
+            dict.update(self, _partly_missed(*src))
+
+    def __contains__(self, key: object) -> bool:
+        self._load()
+        return dict.__contains__(self, key)
+
+    def __getitem__(self, key: int) -> frozenset[str]:
+        self._load()
+        return dict.__getitem__(self, key)
+
+    def __setitem__(self, key: int, value: frozenset[str]) -> None:
+        self._load()
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key: int) -> None:
+        self._load()
+        dict.__delitem__(self, key)
+
+    def __iter__(self) -> Iterator[int]:
+        self._load()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._load()
+        return dict.__len__(self)
+
+    def __eq__(self, other: object) -> bool:
+        self._load()
+        return dict.__eq__(self, other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        self._load()
+        return dict.__repr__(self)
+
+    def get(self, key: int, default: Any = None) -> Any:
+        self._load()
+        return dict.get(self, key, default)
+
+    def items(self) -> Any:
+        self._load()
+        return dict.items(self)
+
+    def keys(self) -> Any:
+        self._load()
+        return dict.keys(self)
+
+    def values(self) -> Any:
+        self._load()
+        return dict.values(self)
+
+    def pop(self, key: int, *default: Any) -> Any:
+        self._load()
+        return dict.pop(self, key, *default)
+
+    def copy(self) -> dict[int, frozenset[str]]:
+        self._load()
+        return dict(dict.items(self))
+
+    def __reduce__(self) -> tuple[type[dict[int, frozenset[str]]], tuple[Any]]:
+        self._load()
+        return (dict, (dict(dict.items(self)),))
+
+
 def _fast_record(
     rec: str,
     files: dict[str, tuple[_Lines, _Branches]],
     da_memo: _Memo | None = None,
+    missing: dict[str, _Missing] | None = None,
 ) -> bool:
     """Read one record's text into *files*; False when the slow reader must take over."""
     # every record text starts with a newline (see _read_fast), so "\nXX:" finds XX records;
@@ -239,11 +376,20 @@ def _fast_record(
             _count_elements(total, (int(n) for n, _key in every))
             _count_elements(taken, map(int, _BRDA_TAKEN.findall(rec)))
         branches = _branch_dict(total, taken)
+        if missing is not None and taken:  # (nothing taken: no line is partly covered)
+            if bnums is not None:
+                missing[raw] = _LazyIds("", branches, bnums, taken)
+            else:
+                ids = _partly_missed(rec, branches, bnums, taken)
+                if ids:
+                    missing[raw] = ids
     files[raw] = (lines, branches)
     return True
 
 
-def _read_fast(path: Path) -> dict[str, tuple[_Lines, _Branches]] | None:
+def _read_fast(
+    path: Path, missing: dict[str, _Missing] | None = None
+) -> dict[str, tuple[_Lines, _Branches]] | None:
     files: dict[str, tuple[_Lines, _Branches]] = {}
     da_memo = _Memo(_parse_da)
     try:
@@ -262,7 +408,7 @@ def _read_fast(path: Path) -> dict[str, tuple[_Lines, _Branches]] | None:
                 head = buf[:cut]
                 known = len(files)
                 for rec in head.split("end_of_record"):
-                    if not _fast_record(rec, files, da_memo):
+                    if not _fast_record(rec, files, da_memo, missing):
                         return None
                 if len(files) - known != head.count("\nSF:"):
                     return None  # a record with two SF: lines (end_of_record missing)
@@ -276,17 +422,23 @@ def _read_fast(path: Path) -> dict[str, tuple[_Lines, _Branches]] | None:
 def read_lcov(path: Path, ctx: ReadContext) -> ReportData:
     """Read one lcov tracefile, record by record (memory holds the result, never the file)."""
     with gc_paused():
-        fast = _read_fast(path)
+        missing: dict[str, _Missing] = {}
+        fast = _read_fast(path, missing)
         if fast is None:
-            fast = _read_slow(path)
+            missing.clear()
+            fast = _read_slow(path, missing)
         norm = PathNormalizer(ctx.root)
         cov = Coverage()
+        get = missing.get
         for raw, (ls, bs) in fast.items():
-            cov.add(FileCoverage(norm(raw), ls, bs))
+            ids = get(raw)
+            cov.add(FileCoverage(norm(raw), ls, bs, {} if ids is None else ids))
     return ReportData(coverage=cov)
 
 
-def _read_slow(path: Path) -> dict[str, tuple[_Lines, _Branches]]:
+def _read_slow(
+    path: Path, missing: dict[str, _Missing] | None = None
+) -> dict[str, tuple[_Lines, _Branches]]:
     """Line by line, every quirk handled; errors name the line."""
     # raw SF path -> (line -> hits, (line, block/branch key) -> taken)
     files: dict[str, tuple[dict[int, int], dict[tuple[int, str], int]]] = {}
@@ -375,6 +527,14 @@ def _read_slow(path: Path) -> dict[str, tuple[_Lines, _Branches]]:
             cov_b, tot_b = branches.get(n, (0, 0))
             branches[n] = (cov_b + 1 if hit > 0 else cov_b, tot_b + 1)
         out[raw] = (ls, branches)
+        if missing is not None:
+            missed: dict[int, set[str]] = {}
+            for (n, bkey), hit in bd.items():
+                b_cov, b_tot = branches[n]
+                if hit <= 0 and 0 < b_cov < b_tot:
+                    missed.setdefault(n, set()).add(bkey)
+            if missed:
+                missing[raw] = {n: frozenset(ks) for n, ks in missed.items()}
     return out
 
 

@@ -22,6 +22,7 @@ from testgate.adapters._static import (
     rel_path,
     word_severity,
 )
+from testgate.adapters.cognitive import COGNITIVE_THRESHOLD, cognitive_finding, sonarjs_complexity
 from testgate.adapters.registry import ReadContext
 from testgate.model import Finding, ReportData, bounded
 
@@ -88,7 +89,8 @@ class RuffAdapter(JsonAdapter):
 
 class EslintAdapter(JsonAdapter):
     """``eslint -f json``: severity 2 is an error, 1 a warning; a fatal parse error is an
-    error; ``suppressedMessages`` (eslint-disable) are not counted."""
+    error; ``suppressedMessages`` (eslint-disable) are not counted. eslint-plugin-sonarjs's
+    ``cognitive-complexity`` messages give ``complexity.cognitive.max`` instead of lint."""
 
     name = "eslint"
     kind = "lint"
@@ -106,15 +108,33 @@ class EslintAdapter(JsonAdapter):
         doc = load_json(path)
         if not isinstance(doc, list):
             raise self.shape_error(path, "not an ESLint report (expected a JSON list of files)")
-        findings = []
+        findings: list[Finding] = []
+        complexity: list[Finding] = []
+        best: int | None = None
         for i, f in enumerate(doc):
             if not isinstance(f, dict) or not isinstance(f.get("messages"), list):
                 raise self.shape_error(path, f"file {i} has no 'messages' list")
             file = rel_path(f.get("filePath"), ctx.root)
             for m in f["messages"]:
-                if isinstance(m, dict):
+                if not isinstance(m, dict):
+                    continue
+                cognitive = sonarjs_complexity(m.get("ruleId"), m.get("message"))
+                if cognitive is None:
                     findings.append(_eslint_message(m, file))
-        return _finish(findings)
+                    continue
+                # eslint-plugin-sonarjs: complexity, not lint (see adapters/cognitive.py)
+                best = cognitive if best is None else max(best, cognitive)
+                if cognitive > COGNITIVE_THRESHOLD:
+                    complexity.append(
+                        cognitive_finding(
+                            "eslint", cognitive, "function", file, as_int(m.get("line"))
+                        )
+                    )
+        data = _finish(findings)
+        data.findings.extend(complexity)
+        if best is not None:
+            data.metrics["complexity.cognitive.max"] = float(best)
+        return data
 
 
 def _eslint_message(m: dict[str, Any], file: str | None) -> Finding:

@@ -4,7 +4,10 @@
 Tests are the ``<test-case>`` elements; the innermost ``<test-suite>`` (a fixture) names the
 suite. NUnit 3 states the outcome as ``result`` plus a ``label`` (``Failed``/``Error`` is an
 error, ``Skipped``/``Ignored`` a skip); NUnit 2 as ``result`` (``Success``, ``Failure``,
-``Error``, ``Ignored``, ``NotRunnable``...) with ``executed``.
+``Error``, ``Ignored``, ``NotRunnable``...) with ``executed``. NUnit 2.0 to 2.4 write no
+``result`` at all: ``executed`` and ``success`` say it (``success="False"`` with a ``<failure>``
+child is a failure). ``NotRunnable`` (NUnit 2.5's "invalid") counts as not run, as NUnit's own
+``not-run`` total does.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from testgate.adapters._attempts import merge_repeated
 from testgate.adapters._xml import child_text, iterparse, local
 from testgate.adapters.junit import parse_time
 from testgate.errors import InputError
@@ -29,13 +33,21 @@ _NUNIT2 = {
     "cancelled": "error",
     "ignored": "skipped",
     "skipped": "skipped",
-    "notrunnable": "error",
+    "notrunnable": "skipped",
     "inconclusive": "skipped",
 }
 
 
-def _status(result: str | None, label: str | None, executed: str | None) -> str:
+def _status(
+    result: str | None, label: str | None, executed: str | None, success: str | None = None
+) -> str:
     r = (result or "").lower()
+    if not r:
+        # NUnit 2.0-2.4: no result attribute, only executed= and success=
+        if executed is not None and executed.lower() == "false":
+            return "skipped"
+        if success is not None:
+            return "failed" if success.lower() == "false" else "passed"
     lab = (label or "").lower()
     if r == "passed":
         return "passed"
@@ -69,7 +81,9 @@ def read_nunit(path: Path) -> list[TestCase]:
             suites.pop()
             elem.clear()
         elif tag == "test-case":
-            status = _status(elem.get("result"), elem.get("label"), elem.get("executed"))
+            status = _status(
+                elem.get("result"), elem.get("label"), elem.get("executed"), elem.get("success")
+            )
             message = child_text(elem, "failure", "message") or child_text(
                 elem, "reason", "message"
             )
@@ -102,7 +116,7 @@ def read_nunit(path: Path) -> list[TestCase]:
             f"{path}:1: not an NUnit XML report (root <{root}>, expected <test-run> or "
             "<test-results>)"
         )
-    return tests
+    return merge_repeated(tests)
 
 
 class NUnitAdapter:

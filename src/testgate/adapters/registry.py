@@ -35,6 +35,7 @@ KINDS: tuple[str, ...] = (
     "complexity",
     "duplication",
     "mutation",
+    "docs",
 )
 
 

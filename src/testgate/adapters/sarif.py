@@ -219,13 +219,17 @@ def _is_absolute(uri: str) -> bool:
 
 
 def _suppressed(result: dict[str, Any]) -> bool:
-    # SARIF §3.27.23: a result is suppressed when it has a suppression whose status is
-    # absent or "accepted"; "underReview" and "rejected" ones do not hide it.
-    for s in _list(result.get("suppressions")):
+    """SARIF 2.1.0 §3.27.23: hidden only when it has suppressions and none of them is
+    ``underReview`` or ``rejected`` (a rejected or pending suppression keeps it visible,
+    whatever the other suppressions say)."""
+    sups = _list(result.get("suppressions"))
+    if not sups:
+        return False
+    for s in sups:
         status = _dict(s).get("status", _dict(s).get("state"))
-        if status in (None, "accepted"):
-            return True
-    return False
+        if status in ("underReview", "rejected"):
+            return False
+    return True
 
 
 def _tags(*bags: dict[str, Any]) -> set[str]:

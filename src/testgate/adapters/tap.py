@@ -1,8 +1,9 @@
 """TAP, the Test Anything Protocol (versions 12, 13 and 14): prove, node ``--test-reporter=tap``,
 tap/node-tap, Bats, pytest-tap, and anything else that prints ``ok``/``not ok`` lines.
 
-- ``ok``/``not ok`` test points; ``# SKIP`` is a skip; ``# TODO`` is not a failure
-  (a ``not ok # TODO`` counts as skipped, an ``ok # TODO`` as passed).
+- ``ok``/``not ok`` test points; ``# SKIP`` is a skip; ``# TODO`` is a test not expected to
+  work yet: skipped whether it passed or not, as node's ``# todo`` total and its JUnit reporter
+  (``<skipped type="todo">``) count it, so that both reporters of one run agree.
 - YAML diagnostics (``---`` ... ``...``) under a test point give the message, the stack and
   ``duration_ms``.
 - Subtests are indented; a test point whose subtests came before it is a *suite*: its leaves are
@@ -17,6 +18,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from testgate.adapters._text import strip_ansi
 from testgate.errors import InputError
 from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestCase, bounded
 
@@ -82,18 +84,18 @@ def _to_case(p: _Point, parents: list[str], report: str) -> TestCase:
     if p.directive == "skip":
         status = "skipped"
     elif p.directive == "todo":
-        status = "passed" if p.ok else "skipped"
+        status = "skipped"  # node counts todo apart from pass; its JUnit says <skipped>
     else:
         status = "passed" if p.ok else "failed"
     message: str | None = None
     trace: str | None = None
     if status == "skipped":
-        message = p.reason or None
+        message = p.reason or ("TODO" if p.directive == "todo" else None)
     elif status == "failed":
         raw = y.get("message", y.get("error"))
-        message = str(raw).strip() if raw is not None else None
+        message = strip_ansi(str(raw)).strip() if raw is not None else None
         stack = y.get("stack")
-        trace = str(stack).strip() if stack else None
+        trace = strip_ansi(str(stack)).strip() if stack else None
         message = message or (trace.splitlines()[0] if trace else None)
     duration = 0.0
     ms = y.get("duration_ms")

@@ -148,6 +148,8 @@ def _vuln(v: dict[str, Any], target: str, target_path: str | None, root: Path) -
         package=str(pkg) if pkg else None,
         version=str(installed) if installed else None,
         fixed_in=str(v["FixedVersion"]) if v.get("FixedVersion") else None,
+        # GHSA ids and the like, by which other scanners name the same advisory
+        aliases=tuple(str(x) for x in v.get("VendorIDs") or () if x and str(x) != vid),
     )
 
 

@@ -3,7 +3,10 @@
 A TRX file lists ``<UnitTestResult>`` elements (outcome, duration, error message and stack
 trace) and, separately, ``<UnitTest>`` definitions that give each test's class and assembly;
 the two are joined by ``testId``. Data-driven tests hold their rows as ``<InnerResults>``;
-the rows are the tests then, not the parent.
+they are counted as the file's own ``ResultSummary/Counters`` count them: when ``total`` is the
+number of top-level results, a data-driven test is one test (its outcome the parent's, its
+message the first failed row's); when ``total`` counts the rows, the rows are the tests.
+Repeated entries of one test are attempts of one test (:mod:`testgate.adapters._attempts`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from testgate.adapters._attempts import merge_repeated
 from testgate.adapters._xml import child_text, iterparse, local
 from testgate.errors import InputError
 from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestCase, bounded
@@ -52,36 +56,65 @@ def parse_timespan(raw: str | None) -> float:
     return int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
+_Result = tuple[str, str, str, float, "str | None", "str | None"]
+
+
+def _result(elem: Any) -> _Result:
+    outcome = (elem.get("outcome") or "").lower()
+    status = _OUTCOMES.get(outcome, "failed" if outcome else "skipped")
+    message = child_text(elem, "Output", "ErrorInfo", "Message")
+    trace = child_text(elem, "Output", "ErrorInfo", "StackTrace")
+    if status == "skipped" and message is None:
+        message = child_text(elem, "Output", "StdOut")
+    return (
+        elem.get("testId") or "",
+        elem.get("testName") or "",
+        status,
+        parse_timespan(elem.get("duration")),
+        message,
+        trace,
+    )
+
+
 def read_trx(path: Path) -> list[TestCase]:
-    results: list[tuple[str, str, str, float, str | None, str | None]] = []
+    # every leaf result (rows included), and the top-level results (a data-driven parent
+    # instead of its rows): which list holds the tests is the Counters' call (see below)
+    leaves: list[_Result] = []
+    tops: list[_Result] = []
+    rows: list[_Result] = []  # rows of the data-driven test being read
     definitions: dict[str, tuple[str, str]] = {}  # testId -> (className, storage)
+    counted: int | None = None
     seen_root = False
     for _event, elem in iterparse(path, ("end",)):
         tag = local(elem.tag)
         if tag == "UnitTestResult":
-            # a data-driven test's rows (inside <InnerResults>) end before their parent: the
-            # rows are the tests, the parent only sums them up
-            has_inner = any(local(c.tag) == "InnerResults" and len(c) for c in elem)
-            if not has_inner:
-                outcome = (elem.get("outcome") or "").lower()
-                status = _OUTCOMES.get(outcome, "failed" if outcome else "skipped")
-                message = child_text(elem, "Output", "ErrorInfo", "Message")
-                trace = child_text(elem, "Output", "ErrorInfo", "StackTrace")
-                if status == "skipped" and message is None:
-                    message = child_text(elem, "Output", "StdOut")
-                results.append(
-                    (
-                        elem.get("testId") or "",
-                        elem.get("testName") or "",
-                        status,
-                        parse_timespan(elem.get("duration")),
-                        message,
-                        trace,
-                    )
-                )
             parent = elem.getparent()
-            if parent is None or local(parent.tag) != "InnerResults":
+            nested = parent is not None and local(parent.tag) == "InnerResults"
+            has_inner = any(local(c.tag) == "InnerResults" and len(c) for c in elem)
+            # a data-driven test's rows (inside <InnerResults>) end before their parent
+            if has_inner:
+                top = _result(elem)
+                if top[4] is None:  # the parent's message: the first failed row's
+                    bad = next((r for r in rows if r[2] in ("failed", "error")), None)
+                    if bad is not None:
+                        top = (*top[:4], bad[4], bad[5])
+                rows = []
+                if not nested:
+                    tops.append(top)
+            else:
+                leaf = _result(elem)
+                leaves.append(leaf)
+                if nested:
+                    rows.append(leaf)
+                else:
+                    tops.append(leaf)
+            if not nested:
                 elem.clear()
+        elif tag == "Counters":
+            try:
+                counted = int(elem.get("total") or "")
+            except ValueError:
+                counted = None
         elif tag == "UnitTest":
             cls = ""
             for child in elem:
@@ -95,6 +128,8 @@ def read_trx(path: Path) -> list[TestCase]:
             seen_root = True
     if not seen_root:
         raise InputError(f"{path}:1: not a TRX report (no <TestRun> root element)")
+    # the file's own total says whether a data-driven test is one test or one per row
+    results = tops if counted == len(tops) and counted != len(leaves) else leaves
     tests: list[TestCase] = []
     report = str(path)
     for test_id, name, status, duration, message, trace in results:
@@ -114,7 +149,7 @@ def read_trx(path: Path) -> list[TestCase]:
                 report=report,
             )
         )
-    return tests
+    return merge_repeated(tests)
 
 
 class TrxAdapter:

@@ -1,4 +1,5 @@
-"""xUnit.net v2 XML (``dotnet test -- --xml``, ``xunit.console -xml``): ``<assemblies>``.
+"""xUnit.net v2 XML (``dotnet test -- --xml``, ``xunit.console -xml``): ``<assemblies>``, and
+xUnit.net v1 (``<assembly>`` root, tests grouped by ``<class>``).
 
 Each ``<test>`` carries ``type`` (the class), ``method``, ``name`` (the display name, with
 arguments for theories), ``time`` in seconds and ``result`` (``Pass``, ``Fail``, ``Skip``,
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from testgate.adapters._attempts import merge_repeated
 from testgate.adapters._xml import iterparse, local
 from testgate.adapters.junit import parse_time
 from testgate.errors import InputError
@@ -88,9 +90,10 @@ def read_xunit(path: Path) -> list[TestCase]:
             elem.clear()
     if root not in ("assemblies", "assembly"):
         raise InputError(
-            f"{path}:1: not an xUnit.net v2 XML report (root <{root}>, expected <assemblies>)"
+            f"{path}:1: not an xUnit.net XML report (root <{root}>, expected <assemblies> "
+            "or xUnit.net v1's <assembly>)"
         )
-    return tests
+    return merge_repeated(tests)
 
 
 class XunitAdapter:
@@ -98,13 +101,13 @@ class XunitAdapter:
 
     name = "xunit"
     kind = "tests"
-    description = "xUnit.net v2 XML (<assemblies>; dotnet test, xunit.console -xml)"
+    description = "xUnit.net v2 XML (<assemblies>; dotnet test, xunit.console -xml) and v1"
 
     def sniff(self, head: str, path: Path) -> int:
         if "<assemblies" in head and ("<assembly" in head or "<collection" in head):
             return 90
-        if "<assembly " in head and "<collection" in head:
-            return 80
+        if "<assembly " in head and ("<collection" in head or "<class " in head):
+            return 80  # a v2 <assembly> alone, or xUnit.net v1 (<assembly><class><test>)
         return 0
 
     def read(self, path: Path, ctx: ReadContext) -> ReportData:

@@ -21,12 +21,14 @@ def command(directory: Path, force: bool) -> int:
     """Write a starter testgate.yaml into DIRECTORY (default: here).
 
     It finds pytest projects (pyproject.toml, setup.cfg, pytest.ini, tests/), package.json
-    (jest, vitest or node --test) and go.mod (gotestsum), in DIRECTORY and in its immediate
-    sub-directories, and writes one step per suite with its report paths wired. Refuses to
-    overwrite an existing file unless --force is given (exit 2).
+    (node --test, jest or vitest, as its test script says) and go.mod (gotestsum), in
+    DIRECTORY and in every package below it (four levels deep), and writes one step per suite
+    with its report paths wired, plus a "checks" stage for the lint and security tools the
+    repository configures (ruff, eslint, bandit, gitleaks, semgrep, detect-secrets, hadolint).
+    Refuses to overwrite an existing file unless --force is given (exit 2).
     """
     from testgate.config.loader import DEFAULT_CONFIG_NAMES, load_config
-    from testgate.config.starter import detect_suites, render_starter
+    from testgate.config.starter import detect_checks, detect_suites, render_starter
     from testgate.errors import UsageError
 
     if not directory.is_dir():
@@ -34,7 +36,7 @@ def command(directory: Path, force: bool) -> int:
     target = directory / DEFAULT_CONFIG_NAMES[0]
     if target.exists() and not force:
         raise UsageError(f"{target} exists; pass --force to overwrite it")
-    suites = detect_suites(directory)
+    suites = detect_suites(directory) + detect_checks(directory)
     text = render_starter(directory.resolve().name or "project", suites)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")

@@ -114,7 +114,13 @@ def command(
     registry.get(fmt)  # an unknown format is refused before anything is read
     summary = Path(summary_path) if summary_path else default_summary(config_path)
     run = read_summary(summary)
-    ctx = RenderContext(logs=log_tails(run, run_dir_of(summary, run.id)))
+    from testgate.cli._hist import load_optional_config
+
+    # review formats (SARIF, Code Quality) point failed criteria at their line in the config
+    ctx = RenderContext(
+        logs=log_tails(run, run_dir_of(summary, run.id)),
+        config=load_optional_config(config_path),
+    )
     if fmt == "html" and not no_history:
         ctx.history = history_for(db, config_path, run.vcs.branch)
     written = workflow.render(run, [(fmt, Path(output) if output else None)], ctx)

@@ -189,7 +189,11 @@ def command(
         from testgate.report.data import log_tails
         from testgate.report.registry import RenderContext
 
-        ctx = RenderContext(history=persisted.history, logs=log_tails(run, execution.run_dir))
+        ctx = RenderContext(
+            history=persisted.history,
+            logs=log_tails(run, execution.run_dir),
+            config=loaded.source,
+        )
         try:
             written = workflow.render(run, [("html", Path(html_path))], ctx)
         except TestgateError as exc:

@@ -1,10 +1,14 @@
 """A starter ``testgate.yaml`` for the repository it finds (``testgate init``).
 
-It looks at the repository root and at its immediate sub-directories (a monorepo's packages)
-for pytest projects, ``package.json`` (jest, vitest or ``node --test``) and ``go.mod``, and
-writes one step per suite with the JUnit (and, where the tools are declared, coverage) report
-paths already wired. The file is written by hand rather than dumped, so that it can carry
-comments that explain each part.
+It looks at the repository root and every package below it (a monorepo's packages, at any
+depth up to :data:`MAX_DEPTH`: ``web/pricing``, ``packages/ui``, ``services/api``) for pytest
+projects, ``package.json`` (the ``test`` script tells ``node --test`` from jest from vitest;
+the declared dependencies decide only when there is no script) and ``go.mod``, and writes one
+step per suite with the JUnit (and, where the tools are declared, coverage) report paths
+already wired. Lint and security tools the repository already configures (ruff, eslint,
+bandit, gitleaks, semgrep, detect-secrets, hadolint) get a step each in a ``checks`` stage,
+writing a report testgate reads. The file is written by hand rather than dumped, so that it
+can carry comments that explain each part.
 """
 
 from __future__ import annotations
@@ -16,10 +20,14 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["REPORT_DIR", "Suite", "detect_suites", "render_starter"]
+__all__ = ["MAX_DEPTH", "REPORT_DIR", "Suite", "detect_checks", "detect_suites", "render_starter"]
 
 #: where the generated commands write their reports, relative to the suite's directory
 REPORT_DIR = "test-reports"
+#: how deep below the root packages are looked for (web/pricing is 2, a/b/c/d is 4)
+MAX_DEPTH = 4
+#: files that make a directory a package of its own
+_PACKAGE_MARKERS = ("package.json", "pyproject.toml", "setup.py", "setup.cfg", "go.mod")
 
 _SKIP_DIRS = {
     "node_modules",
@@ -48,6 +56,10 @@ class Suite:
     reports: list[tuple[str, str]]
     comments: list[str]
     env: dict[str, str] = field(default_factory=dict)
+    #: the stage it goes in: "test", or "checks" for lint and security tools
+    stage: str = "test"
+    #: lint tools exit 1 on findings; the gates decide from the report, not the exit code
+    allow_failure: bool = False
 
 
 def _read(path: Path) -> str:
@@ -126,8 +138,12 @@ def _detect_node(d: Path) -> Suite | None:
         if isinstance(pkg.get(key), dict):
             deps |= set(pkg[key])
     scripts = pkg.get("scripts") if isinstance(pkg.get("scripts"), dict) else {}
-    test_script = str((scripts or {}).get("test", ""))
-    if "jest" in deps or "jest" in test_script:
+    test_script = _test_script(scripts or {})
+    runner = _script_runner(test_script)
+    if runner is None and not test_script.strip():
+        # no test script: what is declared decides
+        runner = "jest" if "jest" in deps else "vitest" if "vitest" in deps else None
+    if runner == "jest":
         junit = f"{REPORT_DIR}/jest-junit.xml"
         comments = [
             "JavaScript: jest. The jest-junit reporter writes the JUnit XML testgate reads;",
@@ -145,7 +161,7 @@ def _detect_node(d: Path) -> Suite | None:
             comments,
             env={"JEST_JUNIT_OUTPUT_DIR": REPORT_DIR, "JEST_JUNIT_OUTPUT_NAME": "jest-junit.xml"},
         )
-    if "vitest" in deps or "vitest" in test_script:
+    if runner == "vitest":
         junit = f"{REPORT_DIR}/vitest-junit.xml"
         return Suite(
             "vitest",
@@ -172,6 +188,34 @@ def _detect_node(d: Path) -> Suite | None:
     )
 
 
+_RUN_SCRIPT = re.compile(r"\b(?:npm|pnpm|yarn|bun)\s+(?:run(?:-script)?\s+)?([\w:.-]+)")
+
+
+def _test_script(scripts: dict[str, object]) -> str:
+    """The ``test`` script with the scripts it runs by name (``npm run test:unit``) inlined."""
+    text = str(scripts.get("test") or "")
+    seen = {"test"}
+    for _ in range(5):  # bounded: scripts may name each other in a cycle
+        names = [n for n in _RUN_SCRIPT.findall(text) if n in scripts and n not in seen]
+        if not names:
+            break
+        for n in names:
+            seen.add(n)
+            text += " && " + str(scripts[n])
+    return text
+
+
+def _script_runner(script: str) -> str | None:
+    """Which runner a test script starts: "node-test", "jest", "vitest" or None."""
+    if re.search(r"\bnode\b[^&|;]*\s--test\b", script):
+        return "node-test"
+    if re.search(r"\bvitest\b", script):
+        return "vitest"
+    if re.search(r"\bjest\b", script):
+        return "jest"
+    return None
+
+
 def _detect_go(d: Path) -> Suite | None:
     if not (d / "go.mod").is_file():
         return None
@@ -190,20 +234,31 @@ def _detect_go(d: Path) -> Suite | None:
 
 
 def _candidate_dirs(root: Path) -> list[Path]:
-    subdirs = sorted(
-        p
-        for p in root.iterdir()
-        if p.is_dir() and not p.name.startswith(".") and p.name not in _SKIP_DIRS
-    )
-    # a monorepo keeps its packages one or two levels down (packages/web, services/api)
-    nested = [
-        q
-        for p in subdirs
-        if p.name in ("packages", "services", "apps", "libs")
-        for q in sorted(p.iterdir())
-        if q.is_dir() and not q.name.startswith(".")
-    ]
-    return [root, *subdirs, *nested]
+    """The root, its immediate sub-directories, and every package below, breadth first.
+
+    A package (a directory holding package.json, pyproject.toml, setup.py/cfg or go.mod) is
+    a candidate at any depth up to MAX_DEPTH; the walk does not go into a package found below
+    the root (packages do not nest), nor into test folders, dot folders or dependency folders.
+    """
+    out = [root]
+    level = [root]
+    for depth in range(1, MAX_DEPTH + 1):
+        nxt: list[Path] = []
+        for d in level:
+            try:
+                children = sorted(p for p in d.iterdir() if p.is_dir())
+            except OSError:
+                continue
+            for p in children:
+                if p.name.startswith(".") or p.name in _SKIP_DIRS:
+                    continue
+                package = any((p / m).is_file() for m in _PACKAGE_MARKERS)
+                if depth == 1 or package:
+                    out.append(p)
+                if not package and p.name not in ("tests", "test"):
+                    nxt.append(p)
+        level = nxt
+    return out
 
 
 def detect_suites(root: Path) -> list[Suite]:
@@ -225,6 +280,157 @@ def detect_suites(root: Path) -> list[Suite]:
                 suite.name = f"{rel.replace('/', '-')}-{suite.name}"
             suites.append(suite)
     return suites
+
+
+def _has_section(d: Path, section: str) -> bool:
+    """Whether *d*/pyproject.toml has a ``[section]`` (or a sub-table of it)."""
+    text = _read(d / "pyproject.toml")
+    return re.search(rf"^\[{re.escape(section)}(?:\.[\w-]+)*\]", text, re.MULTILINE) is not None
+
+
+def _first_file(d: Path, *names: str) -> str | None:
+    return next((n for n in names if (d / n).exists()), None)
+
+
+def _checks_in(d: Path) -> list[Suite]:
+    """The lint and security tools *d* configures, each as a step writing its report."""
+    out: list[Suite] = []
+    ruff_cfg = _first_file(d, "ruff.toml", ".ruff.toml")
+    if ruff_cfg or _has_section(d, "tool.ruff"):
+        report = f"{REPORT_DIR}/ruff.sarif"
+        out.append(
+            Suite(
+                "ruff",
+                "lint",
+                "",
+                f"ruff check --exit-zero --output-format=sarif --output-file={report} .",
+                [(report, "sarif")],
+                [
+                    f"ruff is configured ({ruff_cfg or 'pyproject.toml [tool.ruff]'}): its SARIF",
+                    "gives lint.errors and lint.warnings; --exit-zero leaves the verdict to gates.",
+                ],
+                stage="checks",
+            )
+        )
+    bandit_cfg = _first_file(d, ".bandit", "bandit.yaml", "bandit.yml")
+    if bandit_cfg or _has_section(d, "tool.bandit"):
+        report = f"{REPORT_DIR}/bandit.json"
+        config = f" -c {bandit_cfg or 'pyproject.toml'}" if bandit_cfg != ".bandit" else ""
+        out.append(
+            Suite(
+                "bandit",
+                "security",
+                "",
+                f"bandit -r .{config} -f json -o {report} --exit-zero",
+                [(report, "bandit")],
+                [
+                    f"bandit is configured ({bandit_cfg or 'pyproject.toml [tool.bandit]'}): its",
+                    "JSON gives security.* counts; --exit-zero leaves the verdict to gates.",
+                ],
+                stage="checks",
+            )
+        )
+    eslint_cfg = _first_file(
+        d,
+        "eslint.config.js",
+        "eslint.config.mjs",
+        "eslint.config.cjs",
+        "eslint.config.ts",
+        ".eslintrc.js",
+        ".eslintrc.cjs",
+        ".eslintrc.json",
+        ".eslintrc.yml",
+        ".eslintrc.yaml",
+        ".eslintrc",
+    )
+    if eslint_cfg:
+        report = f"{REPORT_DIR}/eslint.json"
+        out.append(
+            Suite(
+                "eslint",
+                "lint",
+                "",
+                f"mkdir -p {REPORT_DIR} && npx eslint . --format json --output-file {report}",
+                [(report, "eslint")],
+                [
+                    f"eslint is configured ({eslint_cfg}): its JSON gives lint.errors and",
+                    "lint.warnings. eslint exits 1 on errors: allow_failure leaves the verdict",
+                    "to the gates (a run that writes no report still fails them).",
+                ],
+                stage="checks",
+                allow_failure=True,
+            )
+        )
+    gitleaks_cfg = _first_file(d, ".gitleaks.toml", "gitleaks.toml")
+    if gitleaks_cfg:
+        report = f"{REPORT_DIR}/gitleaks.json"
+        out.append(
+            Suite(
+                "gitleaks",
+                "security",
+                "",
+                "gitleaks detect --no-banner --redact --exit-code 0 --report-format json "
+                f"--report-path {report}",
+                [(report, "gitleaks")],
+                [f"gitleaks is configured ({gitleaks_cfg}): its report gives secrets.count."],
+                stage="checks",
+            )
+        )
+    semgrep_cfg = _first_file(d, ".semgrep.yml", ".semgrep.yaml", ".semgrep")
+    if semgrep_cfg:
+        report = f"{REPORT_DIR}/semgrep.sarif"
+        out.append(
+            Suite(
+                "semgrep",
+                "security",
+                "",
+                f"semgrep scan --config {semgrep_cfg} --sarif --output {report}",
+                [(report, "sarif")],
+                [f"semgrep is configured ({semgrep_cfg}): its SARIF gives security.* counts."],
+                stage="checks",
+            )
+        )
+    if (d / ".secrets.baseline").is_file():
+        report = f"{REPORT_DIR}/detect-secrets.json"
+        out.append(
+            Suite(
+                "detect-secrets",
+                "security",
+                "",
+                f"mkdir -p {REPORT_DIR} && detect-secrets scan > {report}",
+                [(report, "detect-secrets")],
+                ["detect-secrets is set up (.secrets.baseline): its scan gives secrets.count."],
+                stage="checks",
+            )
+        )
+    hadolint_cfg = _first_file(d, ".hadolint.yaml", ".hadolint.yml")
+    if hadolint_cfg and (d / "Dockerfile").is_file():
+        report = f"{REPORT_DIR}/hadolint.json"
+        out.append(
+            Suite(
+                "hadolint",
+                "lint",
+                "",
+                f"mkdir -p {REPORT_DIR} && hadolint --no-fail -f json Dockerfile > {report}",
+                [(report, "hadolint")],
+                [f"hadolint is configured ({hadolint_cfg}): its JSON gives lint.* counts."],
+                stage="checks",
+            )
+        )
+    return out
+
+
+def detect_checks(root: Path) -> list[Suite]:
+    """The lint and security steps for what the repository (and its packages) configure."""
+    checks: list[Suite] = []
+    for d in _candidate_dirs(root):
+        rel = d.relative_to(root).as_posix() if d != root else ""
+        for check in _checks_in(d):
+            if rel:
+                check.directory = rel
+                check.name = f"{rel.replace('/', '-')}-{check.name}"
+            checks.append(check)
+    return checks
 
 
 def _scalar(text: str) -> str:
@@ -253,7 +459,9 @@ def render_starter(project: str, suites: list[Suite]) -> str:
         "    - name: test",
         "      steps:",
     ]
-    if not suites:
+    tests = [s for s in suites if s.stage == "test"]
+    checks = [s for s in suites if s.stage == "checks"]
+    if not tests:
         out += [
             "        # No pytest project, package.json or go.mod was found: replace this",
             "        # step with your own test command and the reports it writes.",
@@ -261,26 +469,17 @@ def render_starter(project: str, suites: list[Suite]) -> str:
             '          run: echo "replace me with your test command"',
             "          reports: []",
         ]
-    for s in suites:
-        out += [f"        # {line}" for line in s.comments]
-        out.append(f"        - name: {_scalar(s.name)}")
-        if s.directory:
-            out.append("          # the command runs in this folder (relative to this file)")
-            out.append(f"          cwd: {_scalar(s.directory)}")
-        out.append(f"          run: {_scalar(s.run)}")
-        if s.env:
-            out.append("          env:")
-            out += [f"            {k}: {_scalar(v)}" for k, v in s.env.items()]
+    out += _steps(tests)
+    if checks:
         out += [
-            "          # kill the suite (and every process it started) if it hangs",
-            "          timeout: 15m",
-            "          # report paths are relative to this file, not to cwd",
-            "          reports:",
+            "",
+            "    # Lint and security tools this repository already configures. The stage runs",
+            "    # beside the tests (no depends_on); gates on lint.*, security.* and",
+            "    # secrets.count decide what their findings mean (see docs/gates.md).",
+            "    - name: checks",
+            "      steps:",
         ]
-        for path, fmt in s.reports:
-            full = f"{s.directory}/{path}" if s.directory else path
-            out.append(f"            - path: {_scalar(full)}")
-            out.append(f"              format: {fmt}")
+        out += _steps(checks)
     out += [
         "",
         "# More sections, each described in docs/configuration.md:",
@@ -291,3 +490,30 @@ def render_starter(project: str, suites: list[Suite]) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _steps(suites: list[Suite]) -> list[str]:
+    out: list[str] = []
+    for s in suites:
+        out += [f"        # {line}" for line in s.comments]
+        out.append(f"        - name: {_scalar(s.name)}")
+        if s.directory:
+            out.append("          # the command runs in this folder (relative to this file)")
+            out.append(f"          cwd: {_scalar(s.directory)}")
+        out.append(f"          run: {_scalar(s.run)}")
+        if s.env:
+            out.append("          env:")
+            out += [f"            {k}: {_scalar(v)}" for k, v in s.env.items()]
+        if s.allow_failure:
+            out.append("          allow_failure: true")
+        out += [
+            "          # kill the suite (and every process it started) if it hangs",
+            "          timeout: 15m",
+            "          # report paths are relative to this file, not to cwd",
+            "          reports:",
+        ]
+        for path, fmt in s.reports:
+            full = f"{s.directory}/{path}" if s.directory else path
+            out.append(f"            - path: {_scalar(full)}")
+            out.append(f"              format: {fmt}")
+    return out

@@ -110,40 +110,82 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
-_MISSING: tuple[tuple[str, str], ...] = (
-    ("coverage.new_code", "new-code coverage needs a coverage report and a git diff"),
+#: for a metric no report provided: (metric prefix, what is missing, the --format names of the
+#: adapters that provide it, how to get it). Every name is a registered adapter that gives the
+#: metric (tests/gates/test_missing_hints.py checks both), so a hint never sends a user to a
+#: tool testgate cannot read or that does not measure what the gate asks.
+MISSING_REPORTS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("coverage.new_code", "new-code coverage needs a coverage report and a git diff", (), ""),
     (
         "coverage.",
-        "no coverage report was read; add a Cobertura/lcov/JaCoCo report to a step's reports",
+        "no coverage report was read",
+        ("cobertura", "lcov", "jacoco", "coveragepy-json", "istanbul-json", "clover", "gocover"),
+        "",
     ),
-    ("tests", "no test report was read; add a JUnit XML report to a step's reports"),
+    ("tests", "no test report was read", ("junit", "nunit", "trx", "xunit", "tap", "gotest"), ""),
     (
         "perf.",
-        "no performance report was read; add a JMeter/Locust/k6/Gatling report to a step's reports",
+        "no performance report was read",
+        ("jmeter", "locust", "k6", "gatling", "wrk", "autocannon", "pytest-benchmark"),
+        "",
     ),
     (
         "security.",
-        "no vulnerability scan was read; add a Trivy/Grype/npm audit/pip-audit/SARIF report",
+        "no vulnerability scan was read",
+        ("trivy", "npm-audit", "pip-audit", "safety", "bandit", "semgrep", "sarif"),
+        "",
     ),
-    ("secrets.", "no secret scan was read; add a gitleaks/trufflehog/detect-secrets report"),
-    ("licenses.", "no licence report was read; add a licence scanner's report to a step's reports"),
-    ("lint.", "no lint report was read; add a ruff/eslint/pylint/checkstyle/SARIF report"),
-    ("complexity.", "no complexity report was read; add a radon/lizard report to a step's reports"),
+    ("secrets.", "no secret scan was read", ("gitleaks", "detect-secrets", "trivy", "sarif"), ""),
     (
-        "duplication.",
-        "no duplication report was read; add a jscpd/PMD CPD report to a step's reports",
+        "licenses.",
+        "no licence report was read",
+        ("trivy",),
+        " (trivy fs --scanners license --format json)",
     ),
-    ("docs.", "no documentation coverage report was read; add an interrogate report"),
-    ("mutation.", "no mutation report was read; add a Stryker/mutmut/PIT report"),
-    ("steps.", "this summary has no pipeline steps; the metric comes from 'testgate run'"),
-    ("pipeline.", "this summary has no start and end time; the metric comes from 'testgate run'"),
+    (
+        "lint.",
+        "no lint report was read",
+        ("ruff", "eslint", "checkstyle", "pmd", "rubocop", "hadolint", "cfn-lint", "sarif"),
+        "",
+    ),
+    (
+        "complexity.cognitive.",
+        "no cognitive complexity report was read",
+        ("complexipy", "eslint"),
+        " (complexipy for Python; eslint with eslint-plugin-sonarjs's cognitive-complexity rule"
+        " for JavaScript)",
+    ),
+    (
+        "complexity.",
+        "no complexity report was read",
+        ("radon-cc", "lizard-csv", "lizard-xml"),
+        "",
+    ),
+    ("duplication.", "no duplication report was read", ("jscpd", "pmd-cpd"), ""),
+    ("docs.", "no documentation coverage report was read", ("interrogate", "docstr-coverage"), ""),
+    (
+        "mutation.",
+        "no mutation report was read",
+        ("mutation-elements", "mutmut-stats", "pitest", "stryker-net-legacy"),
+        " (mutation-elements is Stryker's JSON)",
+    ),
+    ("steps.", "this summary has no pipeline steps; the metric comes from 'testgate run'", (), ""),
+    (
+        "pipeline.",
+        "this summary has no start and end time; the metric comes from 'testgate run'",
+        (),
+        "",
+    ),
 )
 
 
 def missing_hint(metric: str) -> str:
-    for prefix, text in _MISSING:
+    for prefix, what, formats, how in MISSING_REPORTS:
         if metric.startswith(prefix):
-            return f"{metric}: {text}"
+            if not formats:
+                return f"{metric}: {what}"
+            names = ", ".join(formats[:-1]) + (" or " if len(formats) > 1 else "") + formats[-1]
+            return f"{metric}: {what}; add a {names} report{how} to a step's reports"
     return f"{metric}: no report read into this run provides it"
 
 

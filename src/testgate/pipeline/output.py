@@ -123,6 +123,9 @@ class QuietProgress:
     def __init__(self, err: Console) -> None:
         self.err = err
 
+    def attach(self, run_dir: Path) -> None:
+        """The run's directory, known once the run has an id."""
+
     def begin(self, plan: Plan) -> None:
         pass
 

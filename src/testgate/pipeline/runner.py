@@ -61,6 +61,8 @@ __all__ = [
 class Progress(Protocol):
     """What the terminal shows while a run goes on (see :mod:`testgate.pipeline.output`)."""
 
+    def attach(self, run_dir: Path) -> None: ...
+
     def begin(self, plan: Plan) -> None: ...
 
     def step_started(self, step: PlannedStep) -> None: ...
@@ -590,6 +592,7 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
     baseline = set(children_of(os.getpid())) if subreaper else set()
     with _signals(options.handle_signals, interrupt):
         if progress is not None:
+            progress.attach(run_dir)
             progress.begin(plan)
         try:
             run.steps = scheduler.run()
