@@ -14,8 +14,10 @@ pytest-testmon 2.x and this testgate.
 
 1. **Recording overhead** (``--reps`` interleaved repetitions, each a whole process tree:
    wall, CPU user+system of the tree, peak RSS of its largest process): plain pytest; a full
-   ``testgate run`` whose pytest step measures coverage with ``--cov-context=test`` and
-   records the test map; testmon's first run (``pytest --testmon`` from no data).
+   ``testgate run`` whose pytest step measures coverage with ``--cov-context=test`` (and
+   ``--cov-report=``: testgate reads the data file, so pytest-cov's terminal report would be
+   a second analysis nobody reads) and records the test map; testmon's first run
+   (``pytest --testmon`` from no data).
 2. **Mutants**: ``--mutants`` small mutants of function bodies (an operator, a constant or a
    return value on one line of the body, chosen with ``--seed``) across the package's modules,
    applied one at a time, kept when the full suite fails on them. For each: the ground truth is
@@ -284,7 +286,7 @@ def main() -> int:
                 - name: pytest
                   run: >-
                     {py} -m pytest -q -p no:cacheprovider -p no:randomly --cov={pkg}
-                    --cov-context=test --junitxml=reports/junit.xml tests
+                    --cov-context=test --cov-report= --junitxml=reports/junit.xml tests
                   env: {{PYTHONPATH: .}}
                   reports: [reports/junit.xml, .coverage]
         """
