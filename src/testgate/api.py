@@ -31,12 +31,14 @@ __all__ = [
     "dashboard",
     "gate",
     "ingest",
+    "merge",
     "read_report",
     "record",
     "render",
     "run",
     "select",
     "serve",
+    "shard_plan",
 ]
 
 
@@ -68,12 +70,18 @@ def run(
     affected: bool = False,
     base: str | None = None,
     cache: bool = True,
+    shard: str | None = None,
+    shard_durations: str | None = None,
+    executor: str | None = None,
 ) -> RunResult:
     """``testgate run``: run the pipeline of *config*, gate the run, write its summary, record
     it in the history and (with *html*) write its HTML report. With *affected*, only what the
     change since *base* can affect runs (see :func:`select`); *cache* false runs every step
     even when the step cache holds it.
 
+    *shard* (``"2/4"`` or ``"auto"``) runs one shard of a sharded run (``shard_durations``:
+    the timings to split by instead of the history's); *executor* (``"dask-local:4"``,
+    ``"tcp://host:8786"``) runs the steps on a Dask cluster. See docs/scale-out.md.
     Signal handlers are installed only when called from the main thread.
     """
     from testgate.pipeline.runner import RunOptions
@@ -91,9 +99,10 @@ def run(
             fail_fast=fail_fast,
             stages=stages,
             steps=steps,
-            overrides=workflow.affected_overrides(loaded, selection) if selection else {},
+            plan_hooks=[workflow.selection_hook(selection)] if selection else [],
             cache=cache,
         ),
+        workflow.ScaleOptions(shard=shard, durations=shard_durations, db=db, executor=executor),
     )
     if selection is not None:
         workflow.selection_metrics(execution.run, selection)
@@ -161,6 +170,45 @@ def ingest(
         summary=persisted.summary,
         errors=list(execution.report_errors),
     )
+
+
+def merge(summaries: Sequence[str | Path], *, output: str | Path = "merged.json") -> RunResult:
+    """``testgate merge``: the summaries of every shard of a sharded run into one run, written
+    to *output*. A missing or doubled shard, or shards that split the tests differently, raise
+    :class:`~testgate.errors.InputError` naming it."""
+    execution = workflow.merge(summaries)
+    persisted = workflow.persist(
+        None, execution.run, workflow.PersistOptions(summary=Path(output), record=False)
+    )
+    return RunResult(
+        run=execution.run,
+        exit_code=workflow.exit_code(execution, errors=persisted.errors),
+        summary=persisted.summary,
+    )
+
+
+def shard_plan(
+    shards: int,
+    *,
+    durations: str | None = None,
+    by: str = "test",
+    tests: str | Path | None = None,
+    db: str | None = None,
+) -> dict[str, Any]:
+    """``testgate shard plan --json``: the split of the suite into *shards* balanced shards,
+    from the history store (or *durations*: a ``.test_durations`` file or report globs)."""
+    from testgate.shard.planning import PlanOptions, plan_shards
+
+    plan = plan_shards(
+        PlanOptions(
+            shards=shards,
+            durations=durations,
+            by="file" if by == "file" else "test",
+            tests=Path(tests) if tests is not None else None,
+            db=db,
+        )
+    )
+    return plan.to_dict()
 
 
 def gate(

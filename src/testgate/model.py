@@ -500,14 +500,19 @@ class CiInfo:
     job: str | None = None
     shard_index: int | None = None
     shard_total: int | None = None
+    #: a fingerprint of the split this shard ran (equal in every shard of one run)
+    shard_plan: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "provider": self.provider,
             "job": self.job,
             "shard_index": self.shard_index,
             "shard_total": self.shard_total,
         }
+        if self.shard_plan is not None:
+            d["shard_plan"] = self.shard_plan
+        return d
 
 
 @dataclass(slots=True)
@@ -608,7 +613,11 @@ class Run:
                 finished_at=r.get("finished_at"),
                 vcs=VcsInfo(vcs.get("commit"), vcs.get("branch"), vcs.get("base_ref")),
                 ci=CiInfo(
-                    ci.get("provider"), ci.get("job"), ci.get("shard_index"), ci.get("shard_total")
+                    ci.get("provider"),
+                    ci.get("job"),
+                    ci.get("shard_index"),
+                    ci.get("shard_total"),
+                    ci.get("shard_plan"),
                 ),
                 steps=[StepResult.from_dict(s) for s in d.get("steps") or []],
                 tests=[TestCase.from_dict(t) for t in d.get("tests") or []],

@@ -20,10 +20,10 @@ import contextlib
 import datetime as _dt
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from testgate.errors import ConfigError, ExitCode, GateError, TestgateError
 from testgate.model import Run, write_summary
@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from testgate.history.recording import RecordOutcome
     from testgate.history.store import HistoryStore
     from testgate.history.view import HistoryView
-    from testgate.pipeline.runner import PipelineOutcome, RunOptions, StepOverride
+    from testgate.pipeline.plan import Plan
+    from testgate.pipeline.runner import PipelineOutcome, RunOptions
     from testgate.report.registry import RenderContext
     from testgate.select.engine import Selection, StepInfo
     from testgate.select.replay import Audit
@@ -51,8 +52,8 @@ __all__ = [
     "PersistOptions",
     "Persisted",
     "ReplayOptions",
+    "ScaleOptions",
     "SelectOptions",
-    "affected_overrides",
     "execute",
     "exit_code",
     "final_word",
@@ -61,11 +62,13 @@ __all__ = [
     "ingest",
     "load",
     "load_gates",
+    "merge",
     "persist",
     "render",
     "replay",
     "run_failed",
     "select",
+    "selection_hook",
     "selection_metrics",
 ]
 
@@ -165,21 +168,75 @@ class Execution:
     ingested: IngestResult | None = None
 
 
-def execute(loaded: Loaded, options: RunOptions | None = None) -> Execution:
+@dataclass(slots=True)
+class ScaleOptions:
+    """Scale-out (docs/scale-out.md): which shard this machine runs, and where steps run."""
+
+    #: ``I/N`` (1-based) or ``auto`` (from the CI's variables); None: not sharded
+    shard: str | None = None
+    #: the number of shards where the CI knows only the index (a Kubernetes Indexed Job)
+    shards: int | None = None
+    #: per-test durations to split by (a ``.test_durations`` file or report globs);
+    #: None: the history store
+    durations: str | None = None
+    #: the history store to read durations from; None: the usual resolution
+    db: str | None = None
+    #: ``local``, ``dask-local:N`` or ``tcp://HOST:PORT``; None: ``executor:`` in the config
+    executor: str | None = None
+
+
+def execute(
+    loaded: Loaded, options: RunOptions | None = None, scale: ScaleOptions | None = None
+) -> Execution:
     """Run the pipeline of *loaded* on its executor and read every report into one run.
 
     Writes nothing but the steps' logs; the run is finalised (metrics derived) but not gated.
+    With *scale*, only one shard's part runs (``shard``) and steps may run on a Dask cluster
+    (``executor``; ``executor:`` in the configuration otherwise).
     """
-    from testgate.pipeline.runner import execute_pipeline
+    import dataclasses
 
-    outcome = execute_pipeline(loaded.source, options)
-    return Execution(
+    from testgate.pipeline.runner import RunOptions, execute_pipeline
+
+    options = dataclasses.replace(options) if options is not None else RunOptions()
+    scale = scale or ScaleOptions()
+    hook = None
+    if scale.shard is not None:
+        from testgate.shard.ci import parse_shard
+        from testgate.shard.planning import timings_for
+        from testgate.shard.steps import ShardHook, timings_summary
+
+        spec = parse_shard(scale.shard, os.environ, scale.shards)
+        timings = timings_for(scale.durations, db=scale.db, config=loaded.source, root=loaded.root)
+        hook = ShardHook(spec, timings, loaded.root)
+        options.plan_hooks = [*options.plan_hooks, hook]
+        if options.progress is not None:
+            options.progress.note(timings_summary(timings, spec))
+    owned = None
+    where = scale.executor or loaded.source.config.executor
+    if options.executor is None and where not in (None, "", "local"):
+        from testgate.shard.executors import make_executor
+
+        owned = options.executor = make_executor(where, progress=options.progress)
+    try:
+        outcome = execute_pipeline(loaded.source, options)
+    finally:
+        if owned is not None:
+            owned.close()
+    execution = Execution(
         run=outcome.run,
         run_dir=outcome.run_dir,
         report_errors=list(outcome.report_errors),
         allow_failure=dict(outcome.allow_failure),
         pipeline=outcome,
     )
+    if hook is not None:
+        before = len(execution.report_errors)
+        hook.finish(execution)
+        if options.progress is not None:
+            for problem in execution.report_errors[before:]:
+                options.progress.note(problem, error=True)
+    return execution
 
 
 @dataclass(slots=True)
@@ -231,6 +288,18 @@ def ingest(patterns: Sequence[str], options: IngestOptions | None = None) -> Exe
     )
     errors = [f"{exc}" for _path, exc in result.errors]
     return Execution(run=result.run, report_errors=errors, ingested=result)
+
+
+def merge(summaries: Sequence[str | Path]) -> Execution:
+    """Merge the summaries of a sharded run's shards (``testgate run --shard I/N``) into one
+    run: each test once, coverage merged line by line, findings, report metrics and steps.
+    A missing or doubled shard, or shards that split the tests differently, is an
+    :class:`~testgate.errors.InputError` naming it."""
+    from testgate.model import read_summary
+    from testgate.shard.merge import ShardRun, merge_runs
+
+    shards = [ShardRun(str(p), read_summary(p)) for p in summaries]
+    return Execution(run=merge_runs(shards))
 
 
 # --------------------------------------------------------------------------------------- gate
@@ -609,31 +678,31 @@ def _rel_dir(path: Path, root: Path) -> str:
     return "" if rel == "." else rel
 
 
-def affected_overrides(loaded: Loaded, selection: Selection) -> dict[str, StepOverride]:
-    """The step overrides that run only what *selection* chose: steps skipped, commands
-    narrowed, and for pytest steps a plan file (``deselect`` and ``order``) in
-    ``.testgate/plans/`` named by ``TESTGATE_PYTEST_PLAN``."""
-    import secrets
+def selection_hook(selection: Selection) -> Callable[[Plan], None]:
+    """A plan hook (``RunOptions.plan_hooks``) that runs only what *selection* chose: steps
+    skipped (``not affected: ...``), commands narrowed (jest, node, go), and each narrowed
+    pytest step's ``pytest_plan`` given ``deselect`` and ``order`` for testgate's pytest
+    plugin. Put it before the shard hook: a shard then splits only the selected tests."""
+    by_key = {c.key: c for c in selection.steps}
 
-    from testgate.pipeline.runner import StepOverride
-    from testgate.select.plan import PLAN_ENV, write_pytest_plan
+    def hook(plan: Plan) -> None:
+        for step in plan.steps:
+            choice = by_key.get(step.key)
+            if choice is None:
+                continue
+            if not choice.run:
+                if step.skip_reason is None:
+                    step.skip_reason = f"not affected: {choice.why}"
+                continue
+            if choice.command is not None:
+                step.command = choice.command
+            if choice.runner == "pytest" and (choice.deselect or choice.order):
+                part: dict[str, Any] = {"order": list(choice.order)}
+                if not choice.whole:
+                    part["deselect"] = list(choice.deselect)
+                step.pytest_plan = {**(step.pytest_plan or {}), **part}
 
-    out: dict[str, StepOverride] = {}
-    plans = loaded.state_dir / "plans" / secrets.token_hex(4)
-    for i, choice in enumerate(selection.steps):
-        if not choice.run:
-            out[choice.key] = StepOverride(skip=f"not affected: {choice.why}")
-            continue
-        ov = StepOverride(command=choice.command)
-        if choice.runner == "pytest" and (choice.deselect or choice.order):
-            path = write_pytest_plan(
-                plans / f"step-{i}.json",
-                deselect=choice.deselect if not choice.whole else (),
-                order=choice.order,
-            )
-            ov.env[PLAN_ENV] = str(path)
-        out[choice.key] = ov
-    return out
+    return hook
 
 
 def selection_metrics(run: Run, selection: Selection) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from testgate.model import read_summary
-from testgate.select.plan import PLAN_ENV, write_pytest_plan
+from testgate.pipeline.runner import PYTEST_PLAN_ENV as PLAN_ENV
+from testgate.pipeline.runner import write_pytest_plan
 from tests.selection.conftest import Repo
 
 
@@ -69,9 +70,12 @@ def test_the_plan_keeps_unnamed_and_unskippable_tests(tmp_path: Path) -> None:
         "def test_four():\n    pass\n"
     )
     plan = write_pytest_plan(
-        tmp_path / "plan.json",
-        deselect=["test_a.py::test_one", "test_a.py::test_three"],
-        order=["test_a.py::test_four", "test_a.py::test_two"],
+        {
+            "deselect": ["test_a.py::test_one", "test_a.py::test_three"],
+            "order": ["test_a.py::test_four", "test_a.py::test_two"],
+        },
+        tmp_path,
+        "logs/plan.log",
     )
     assert json.loads(plan.read_text())["schema"] == "testgate.pytest-plan/1"
     proc = subprocess.run(

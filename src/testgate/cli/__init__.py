@@ -37,6 +37,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("testgate.cli.serve", "Serve the dashboard and Prometheus metrics."),
     "push": ("testgate.cli.push", "Push a run's metrics to a Prometheus Pushgateway."),
     "select": ("testgate.cli.select", "Select the steps and tests a change can affect."),
+    "shard": ("testgate.cli.shard", "Plan balanced shards from known test durations."),
+    "merge": ("testgate.cli.merge", "Merge the summaries of a run's shards into one run."),
 }
 
 

@@ -99,6 +99,44 @@ def _workers(ctx: click.Context, param: click.Parameter, value: int | None) -> i
     is_flag=True,
     help="Run every step, even one whose cache key matches a green run's (see docs/selection.md).",
 )
+@click.option(
+    "--shard",
+    metavar="I/N|auto",
+    default=None,
+    help="Run only shard I of N (numbered from 1): pytest steps run their share of the tests, "
+    "jest/vitest/playwright get --shard=I/N, other steps run in shard 1 only unless "
+    "every_shard: true. 'auto' reads CI_NODE_INDEX/CI_NODE_TOTAL (GitLab), "
+    "BUILDKITE_PARALLEL_JOB/_COUNT, CIRCLE_NODE_INDEX/_TOTAL or JOB_COMPLETION_INDEX with "
+    "--shards. Merge the shards' summaries with testgate merge.",
+)
+@click.option(
+    "--shards",
+    type=click.IntRange(1),
+    default=None,
+    metavar="N",
+    help="The number of shards, for --shard auto on a Kubernetes Indexed Job and for --emit.",
+)
+@click.option(
+    "--shard-durations",
+    metavar="FILE|GLOB",
+    default=None,
+    help="Split by these per-test durations (a pytest-split .test_durations file or test "
+    "reports) instead of the history store's.",
+)
+@click.option(
+    "--executor",
+    metavar="SPEC",
+    default=None,
+    help="Where steps run: local, dask-local:N (a Dask cluster of N workers here) or "
+    "tcp://HOST:PORT (a Dask scheduler). Default: executor: in the config, else local.",
+)
+@click.option(
+    "--emit",
+    type=click.Choice(["github-matrix"]),
+    default=None,
+    help="Print the GitHub Actions strategy.matrix JSON for --shards N shards and exit "
+    "without running anything.",
+)
 def command(
     config_path: str | None,
     workers: int | None,
@@ -112,6 +150,11 @@ def command(
     affected: bool,
     base: str | None,
     no_cache: bool,
+    shard: str | None,
+    shards: int | None,
+    shard_durations: str | None,
+    executor: str | None,
+    emit: str | None,
 ) -> int:
     """Run the pipeline of testgate.yaml: stages and steps in parallel as their dependencies
     allow, services started when needed, every step's reports read into one run.
@@ -128,6 +171,8 @@ def command(
     from testgate.pipeline.output import make_console, make_progress, render_steps
     from testgate.pipeline.runner import RunOptions
 
+    if emit is not None:
+        return _emit(emit, shard, shards)
     loaded = workflow.load(config_path)
     console = make_console()
     err = make_console(stderr=True)
@@ -147,8 +192,11 @@ def command(
             stages=stages,
             steps=steps,
             progress=make_progress(console, err, quiet=quiet),
-            overrides=workflow.affected_overrides(loaded, selection) if selection else {},
+            plan_hooks=[workflow.selection_hook(selection)] if selection else [],
             cache=not no_cache,
+        ),
+        workflow.ScaleOptions(
+            shard=shard, shards=shards, durations=shard_durations, db=db, executor=executor
         ),
     )
     run = execution.run
@@ -205,6 +253,21 @@ def command(
             console.print(f"HTML report: {path}", markup=False, highlight=False)
     console.print(final_line(execution, code, persisted), markup=False, highlight=False)
     return int(code)
+
+
+def _emit(what: str, shard: str | None, shards: int | None) -> int:
+    import json
+    import os
+
+    from testgate.errors import UsageError
+    from testgate.shard.ci import parse_shard
+    from testgate.shard.steps import github_matrix
+
+    total = shards or (parse_shard(shard, os.environ).total if shard else None)
+    if total is None:
+        raise UsageError(f"--emit {what}: say how many shards with --shards N")
+    click.echo(json.dumps(github_matrix(total)))
+    return 0
 
 
 def _print_alerts(err: Console, persisted: workflow.Persisted) -> None:

@@ -341,11 +341,27 @@ class StepSpec(_Strict):
         default=False,
         description="Selection: always run this step, and all of its tests, whatever changed.",
     )
+    every_shard: bool = Field(
+        default=False,
+        description="Sharding (testgate run --shard I/N): run this step in every shard. Test "
+        "steps (pytest, jest, vitest, playwright) and steps using ${{ shard.* }} always do; "
+        "any other step runs in shard 1 only unless this is true. See docs/scale-out.md.",
+    )
+    shard_files: list[str] = Field(
+        default_factory=list,
+        description="Sharding: globs (relative to the step's cwd) of the test files that "
+        "${{ shard.files }} splits between the shards, balanced by their recorded durations.",
+    )
 
     @field_validator("env", mode="before")
     @classmethod
     def _env_strings(cls, v: Any) -> Any:
         return _stringify_env(v)
+
+    @field_validator("shard_files", mode="before")
+    @classmethod
+    def _one_glob(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
 
     @field_validator("resources", mode="before")
     @classmethod
@@ -506,5 +522,11 @@ class Config(_Strict):
     cache: Annotated[CacheSpec, BeforeValidator(_cache_flag)] = Field(
         default_factory=CacheSpec,
         description="The step cache (docs/selection.md); false turns it off.",
+    )
+    executor: str | None = Field(
+        default=None,
+        description="Where steps run: local (default), dask-local:N (a Dask cluster of N "
+        "workers on this machine) or tcp://HOST:PORT (a running Dask scheduler); "
+        "testgate run --executor wins. See docs/scale-out.md.",
     )
     notify: dict[str, Any] = Field(default_factory=dict, description="Webhooks for alerts.")

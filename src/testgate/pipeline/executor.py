@@ -76,6 +76,13 @@ class StepRequest:
     grace: float = 2.0
     #: the command as shown to people
     display_command: str = ""
+    #: resource name -> (units the step holds, capacity): an executor shared by several
+    #: runs (a Dask cluster) holds them cluster-wide; the local scheduler counts them per run
+    resources: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    #: the services the step needs (name -> ``ServiceSpec``), for an executor that starts
+    #: them where the step runs (``Executor.runs_services``); otherwise the pipeline has
+    #: already started them on this machine
+    services: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -110,6 +117,10 @@ class Executor(Protocol):
 
     #: shown in the run's facts and the progress (``local``, ``dask tcp://...``)
     name: str
+
+    # An executor may also set ``runs_services = True`` (it starts a step's services where the
+    # step runs, from ``StepRequest.services``) and ``slots`` (how many steps it can run at
+    # once, when the run does not say ``--workers``).
 
     def start(self, request: StepRequest) -> StepHandle:
         """Start *request*; never blocks for the step's duration."""

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from testgate.errors import ConfigError, UsageError
 
@@ -24,12 +24,24 @@ if TYPE_CHECKING:
     from testgate.config.loader import LoadedConfig
     from testgate.config.schema import StepSpec
 
-__all__ = ["ALL", "Plan", "PlannedStep", "ReportPattern", "build_plan", "step_key"]
+__all__ = [
+    "ALL",
+    "Plan",
+    "PlannedStep",
+    "ReportPattern",
+    "build_plan",
+    "shard_file_list",
+    "step_key",
+    "substitute_shard",
+    "uses_shard",
+]
 
 #: ``depends_on: [ALL]`` means every other stage.
 ALL = "ALL"
 
 _MATRIX_REF = re.compile(r"\$\{\{\s*matrix\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}")
+_SHARD_REF = re.compile(r"\$\{\{\s*shard\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}")
+_SHARD_KEYS = ("index", "total", "files")
 
 
 def step_key(stage: str, name: str) -> str:
@@ -77,6 +89,14 @@ class PlannedStep:
     #: the step cache: globs of its inputs (empty: the default inputs) and whether it caches
     inputs: list[str] = field(default_factory=list)
     cache: bool = True
+    #: sharding: run in every shard, not only in shard 1 (``every_shard:``)
+    every_shard: bool = False
+    #: sharding: globs of the test files ``${{ shard.files }}`` splits (``shard_files:``)
+    shard_files: list[str] = field(default_factory=list)
+    #: the plan testgate's pytest plugin follows in this step (``deselect``, ``order``,
+    #: ``shard``; see :mod:`testgate.pytest_plugin`); the runner writes it to a file and
+    #: names it in ``TESTGATE_PYTEST_PLAN``. None: the plugin stays inert.
+    pytest_plan: dict[str, Any] | None = None
 
     @property
     def key(self) -> str:
@@ -287,6 +307,8 @@ def build_plan(
                     unskippable=spec.unskippable,
                     inputs=[sub(p) for p in spec.inputs],
                     cache=spec.cache,
+                    every_shard=spec.every_shard,
+                    shard_files=[sub(g) for g in spec.shard_files],
                 )
                 if step.key in keys:
                     raise ConfigError(
@@ -393,3 +415,69 @@ def _empty_context() -> ExprContext:
     from testgate.config.expr import ExprContext
 
     return ExprContext()
+
+
+# ------------------------------------------------------------------------------ sharding
+
+
+def _step_texts(step: PlannedStep) -> list[str]:
+    cmd = [step.command] if isinstance(step.command, str) else list(step.command)
+    return [*cmd, *step.env.values(), *(r.written for r in step.reports)]
+
+
+def uses_shard(step: PlannedStep, key: str | None = None) -> bool:
+    """Whether the step's command, env or reports use ``${{ shard.KEY }}`` (any key if None)."""
+    return any(
+        key is None or m.group(1) == key for t in _step_texts(step) for m in _SHARD_REF.finditer(t)
+    )
+
+
+def shard_file_list(step: PlannedStep) -> list[str]:
+    """The files the step's ``shard_files:`` globs match, relative to its cwd, sorted."""
+    import glob
+
+    found: set[str] = set()
+    for pattern in step.shard_files:
+        for m in glob.glob(pattern, root_dir=step.cwd, recursive=True):
+            if (step.cwd / m).is_file():
+                found.add(Path(m).as_posix())
+    return sorted(found)
+
+
+def substitute_shard(step: PlannedStep, index: int, total: int, files: Sequence[str]) -> None:
+    """Replace ``${{ shard.index }}``, ``${{ shard.total }}`` and ``${{ shard.files }}`` (the
+    files, shell-quoted and space-separated in a shell command; one argument each in an argv)
+    in the step's command, env and report paths. An unknown ``shard.`` key is a config error."""
+    import shlex
+
+    def text_sub(text: str, quote: bool) -> str:
+        def one(m: re.Match[str]) -> str:
+            key = m.group(1)
+            if key == "index":
+                return str(index)
+            if key == "total":
+                return str(total)
+            if key == "files":
+                return " ".join(shlex.quote(f) if quote else f for f in files)
+            raise ConfigError(
+                f"step '{step.key}': '{m.group(0)}' is no shard value; use "
+                + ", ".join(f"${{{{ shard.{k} }}}}" for k in _SHARD_KEYS),
+                slug="config-shard",
+            )
+
+        return _SHARD_REF.sub(one, text)
+
+    if isinstance(step.command, str):
+        step.command = text_sub(step.command, True)
+    else:
+        argv: list[str] = []
+        for arg in step.command:
+            if _SHARD_REF.fullmatch(arg.strip()) and "files" in arg:
+                argv.extend(files)
+            else:
+                argv.append(text_sub(arg, False))
+        step.command = argv
+    step.env = {k: text_sub(v, False) for k, v in step.env.items()}
+    for r in step.reports:
+        r.written = text_sub(r.written, False)
+        r.pattern = text_sub(r.pattern, False)

@@ -20,7 +20,7 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,7 +31,14 @@ from testgate.model import ReportData, ReportRef, Run, StepResult
 from testgate.pipeline import facts
 from testgate.pipeline.executor import Executor, StepHandle, StepRequest, StepRun
 from testgate.pipeline.local import LocalExecutor
-from testgate.pipeline.plan import Plan, PlannedStep, build_plan
+from testgate.pipeline.plan import (
+    Plan,
+    PlannedStep,
+    build_plan,
+    shard_file_list,
+    substitute_shard,
+    uses_shard,
+)
 from testgate.pipeline.process import (
     DEFAULT_KILL_GRACE,
     HURRY,
@@ -48,13 +55,14 @@ if TYPE_CHECKING:
     from testgate.pipeline.cache import StepCache, StepKey
 
 __all__ = [
+    "PYTEST_PLAN_ENV",
     "PipelineOutcome",
     "Progress",
     "RunOptions",
-    "StepOverride",
     "execute_pipeline",
     "expected_durations",
     "new_run_id",
+    "write_pytest_plan",
 ]
 
 
@@ -74,19 +82,6 @@ class Progress(Protocol):
     def end(self) -> None: ...
 
 
-@dataclass(slots=True)
-class StepOverride:
-    """What a caller above the pipeline changes in one planned step (selection does this:
-    ``testgate run --affected``)."""
-
-    #: do not run the step; this is the skipped step's reason
-    skip: str | None = None
-    #: run this command instead (jest --findRelatedTests, node/go narrowed to some files)
-    command: str | list[str] | None = None
-    #: extra environment (``TESTGATE_PYTEST_PLAN``)
-    env: dict[str, str] = field(default_factory=dict)
-
-
 @dataclass
 class RunOptions:
     """How to run: ``testgate run``'s options."""
@@ -102,8 +97,9 @@ class RunOptions:
     executor: Executor | None = None
     #: install SIGINT/SIGTERM handlers (only possible in the main thread)
     handle_signals: bool = True
-    #: step key -> what to change in it (selection); steps not named run as planned
-    overrides: Mapping[str, StepOverride] = field(default_factory=dict)
+    #: called with the plan before anything runs, in order (selection, then sharding): they
+    #: may skip steps, rewrite commands and fill ``PlannedStep.pytest_plan``
+    plan_hooks: Sequence[Callable[[Plan], None]] = ()
     #: use the step cache (``--no-cache`` turns it off; so does ``cache: false``)
     cache: bool = True
 
@@ -162,6 +158,22 @@ def expected_durations(state_dir: Path) -> dict[str, float]:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+#: the variable that switches testgate's pytest plugin on (see testgate.pytest_plugin)
+PYTEST_PLAN_ENV = "TESTGATE_PYTEST_PLAN"
+PYTEST_PLAN_SCHEMA = "testgate.pytest-plan/1"
+
+
+def write_pytest_plan(plan: dict[str, object], folder: Path, log_name: str) -> Path:
+    """Write a step's pytest plan to ``<folder>/<step>.json``; the plugin writes what it did
+    to ``<step>.result.json`` beside it (``result``), so that testgate can tell whether the
+    step's pytest followed the plan at all."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{Path(log_name).stem}.json"
+    doc = {"schema": PYTEST_PLAN_SCHEMA, **plan, "result": str(path.with_suffix(".result.json"))}
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
 
 
 def _log_names(plan: Plan) -> dict[str, str]:
@@ -236,7 +248,7 @@ class _StepJob:
     def _run(self) -> StepResult:
         started_at = _iso_now()
         t0 = time.monotonic()
-        if self.step.services:
+        if self.step.services and not getattr(self.executor, "runs_services", False):
             problem = self.prepare(self.step)
             if problem is not None:
                 _append(self.request.log, f"testgate: step not started: {problem}\n")
@@ -403,18 +415,6 @@ def _writes_coverage_data(step: PlannedStep) -> bool:
     )
 
 
-def _apply_overrides(plan: Plan, overrides: Mapping[str, StepOverride]) -> None:
-    for step in plan.steps:
-        ov = overrides.get(step.key)
-        if ov is None:
-            continue
-        if ov.skip is not None and step.skip_reason is None:
-            step.skip_reason = ov.skip
-        if ov.command is not None:
-            step.command = ov.command
-        step.env.update(ov.env)
-
-
 def _format_for(path: Path, root: Path, formats: dict[str, str | None]) -> str | None:
     """The ``format:`` declared for the report pattern that names *path*, if any."""
     if len(formats) == 1:
@@ -474,7 +474,11 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
         steps=options.steps,
         context=lambda: facts.expr_context(root, env),
     )
-    _apply_overrides(plan, options.overrides)
+    for hook in options.plan_hooks:
+        hook(plan)
+    for step in plan.steps:  # an unsharded run is shard 1 of 1
+        if uses_shard(step):
+            substitute_shard(step, 1, 1, shard_file_list(step))
     state = loaded.state_dir
     run_id = new_run_id()
     run_dir = state / "runs" / run_id
@@ -493,7 +497,6 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
     )
     executor: Executor = options.executor or LocalExecutor()
     cache = _open_cache(loaded, options.cache)
-    narrowed = {k for k, ov in options.overrides.items() if ov.command is not None or ov.env}
     caching = (
         _Caching(cache, root=root, run_id=run_id, run_dir=run_dir) if cache is not None else None
     )
@@ -526,6 +529,10 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
                 "testgate: COVERAGE_CORE=ctrace (the step writes coverage.py data; the sysmon "
                 "core would drop its per-test contexts)\n",
             )
+        if step.pytest_plan is not None:
+            step_env[PYTEST_PLAN_ENV] = str(
+                write_pytest_plan(step.pytest_plan, run_dir / "plans", log_names[step.key])
+            )
         request = StepRequest(
             key=step.key,
             stage=step.stage,
@@ -542,9 +549,12 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
             clean_reports=step.clean_reports,
             grace=options.grace,
             display_command=step.display_command,
+            resources={r: (n, plan.resources.get(r, n)) for r, n in step.resources.items()},
+            services={name: loaded.config.services[name] for name in step.services},
         )
+        # a step narrowed by a plan (selection, a shard) runs part of its tests: never cached
         job = _StepJob(
-            step, request, executor, prepare, caching if step.key not in narrowed else None
+            step, request, executor, prepare, caching if step.pytest_plan is None else None
         )
         jobs[step.key] = job
         return job
@@ -571,10 +581,14 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
                 "interrupt again to kill at once"
             )
 
+    slots = getattr(executor, "slots", None)
     scheduler = Scheduler(
         plan,
         make_job,
-        workers=options.workers or os.cpu_count() or 1,
+        workers=options.workers
+        or (slots if isinstance(slots, int) else None)
+        or os.cpu_count()
+        or 1,
         fail_fast=options.fail_fast,
         expected=expected,
         grace=options.grace,

@@ -1,7 +1,7 @@
 """Which test runner a step runs, and how to narrow its command to some tests.
 
 - pytest: the step runs whole; testgate's pytest plugin deselects and orders through a plan
-  file (:mod:`testgate.select.plan`), so the command is never rewritten;
+  file (``PlannedStep.pytest_plan``), so the command is never rewritten;
 - jest: ``--findRelatedTests <changed files>`` is appended (jest follows its own module graph);
 - ``node --test`` and ``go test``: the file or package arguments are replaced by the changed
   test files (node) or the packages of the changed test files (go), when only test files
