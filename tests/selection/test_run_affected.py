@@ -90,3 +90,19 @@ def test_the_plan_keeps_unnamed_and_unskippable_tests(tmp_path: Path) -> None:
     # test_one deselected; test_three unskippable; ordered ones first, then collection order
     assert ran == ["test_a.py::test_four", "test_a.py::test_two", "test_a.py::test_three"]
     assert "1 deselected" in proc.stdout
+
+
+def test_affected_and_shards_split_only_the_selected_tests(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.edit("src/shop/prices.py", "return PRICES[item]", "return PRICES[item] + 0")
+    ran: list[str] = []
+    for shard in ("1/2", "2/2"):
+        code, out = repo.testgate(
+            "run", "--affected", "--shard", shard, "--no-record", capsys=capsys
+        )
+        assert code == 0, out
+        run = read_summary(repo.root / ".testgate/latest/summary.json")
+        ran.extend(t.id for t in run.tests)
+    # the two selected tests, each in exactly one shard; nothing else ran
+    assert sorted(ran) == ["tests.test_cart::test_tax", "tests.test_cart::test_total"]
