@@ -24,12 +24,15 @@ from testgate.model import ReportData, ReportRef, Run, read_summary
 from testgate.verdict import Verdict
 
 if TYPE_CHECKING:
+    from testgate.generate import GenerateResult
     from testgate.select.engine import Selection
+    from testgate.triage import Triage
 
 __all__ = [
     "RunResult",
     "dashboard",
     "gate",
+    "generate",
     "ingest",
     "merge",
     "read_report",
@@ -39,6 +42,7 @@ __all__ = [
     "select",
     "serve",
     "shard_plan",
+    "triage",
 ]
 
 
@@ -306,3 +310,40 @@ def serve(
             "a token is set"
         )
     uvicorn.run(dashboard(db=db, config=config, token=token), host=host, port=port)
+
+
+def triage(
+    summary: str | Path | None = None,
+    *,
+    config: str | Path | None = None,
+    db: str | None = None,
+    history: bool = True,
+) -> Triage:
+    """``testgate triage``: a run's failures grouped by cause (biggest first), each with
+    category, tests, owners, severity, SLA and when the cause was first seen in the history.
+
+    *summary* defaults to ``.testgate/latest/summary.json`` beside *config*; render the result
+    with :func:`testgate.triage.render` (``text``, ``json``, ``markdown``).
+    """
+    loaded = workflow.load(config) if config is not None else None
+    if summary is None:
+        base = loaded.state_dir if loaded is not None else Path(".testgate")
+        summary = base / "latest" / "summary.json"
+    return workflow.triage_report(
+        loaded, read_summary(summary), workflow.TriageOptions(db=db, history=history)
+    )
+
+
+def generate(
+    src: str | Path,
+    tests: str | Path = "tests/generated",
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    integration: bool = False,
+) -> GenerateResult:
+    """``testgate generate``: write property tests, stubs and (with *integration*) route smoke
+    tests for the public API of the package at *src* into *tests*."""
+    from testgate.generate import generate as _generate
+
+    return _generate(Path(src), Path(tests), dry_run=dry_run, force=force, integration=integration)

@@ -447,6 +447,9 @@ class StepResult:
     started_at: str | None = None
     #: not run: its reports were replayed from a green run with the same cache key
     cached: bool = False
+    #: why the step ran once more (``retry_on:``): its first attempt failed only for these
+    #: triage categories; such a retry is noise, not flakiness
+    retried_on: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -464,6 +467,8 @@ class StepResult:
         }
         if self.cached:  # only when set: summaries of runs without the cache stay as they were
             d["cached"] = True
+        if self.retried_on is not None:
+            d["retried_on"] = self.retried_on
         return d
 
     @classmethod
@@ -481,6 +486,7 @@ class StepResult:
             command=d.get("command"),
             started_at=d.get("started_at"),
             cached=bool(d.get("cached", False)),
+            retried_on=d.get("retried_on"),
         )
 
 

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from testgate.report.registry import RenderContext
     from testgate.select.engine import Selection, StepInfo
     from testgate.select.replay import Audit
+    from testgate.triage import Triage, TriageSettings
     from testgate.verdict import Verdict
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "ReplayOptions",
     "ScaleOptions",
     "SelectOptions",
+    "TriageOptions",
     "execute",
     "exit_code",
     "final_word",
@@ -62,6 +64,7 @@ __all__ = [
     "ingest",
     "load",
     "load_gates",
+    "load_triage",
     "merge",
     "persist",
     "render",
@@ -70,6 +73,9 @@ __all__ = [
     "select",
     "selection_hook",
     "selection_metrics",
+    "triage",
+    "triage_report",
+    "triage_settings",
 ]
 
 
@@ -145,7 +151,96 @@ def load(config: str | Path | None = None) -> Loaded:
 
     _plugins()
     source = load_config(config)
-    return Loaded(source=source, gates=load_gates(source))
+    loaded = Loaded(source=source, gates=load_gates(source))
+    triage_settings(loaded)  # a bad triage: or escalation: section fails here, located
+    return loaded
+
+
+# ------------------------------------------------------------------------------------- triage
+
+
+def triage_settings(loaded: Loaded | None) -> TriageSettings:
+    """The ``triage:`` and ``escalation:`` sections of *loaded*, parsed (defaults without a
+    configuration). Raises :class:`~testgate.errors.ConfigError` naming file and line."""
+    from testgate.triage import TriageSettings
+
+    if loaded is None:
+        return TriageSettings()
+    return load_triage(loaded.source)
+
+
+def load_triage(source: LoadedConfig) -> TriageSettings:
+    """The ``triage:`` and ``escalation:`` sections of *source*; problems name ``file:line``."""
+    from testgate.triage import settings_from
+
+    cfg = source.config
+    try:
+        return settings_from(cfg.triage, cfg.escalation)
+    except ConfigError as exc:
+        raise _located(source, exc) from None
+
+
+@dataclass(slots=True)
+class TriageOptions:
+    """``testgate triage``: where the history that names first-seen causes is."""
+
+    #: the store URL; None: ``TESTGATE_DB``, ``history.url``, ``.testgate/history.db``
+    db: str | None = None
+    #: read the history store at all
+    history: bool = True
+
+
+def triage_report(loaded: Loaded | None, run: Run, options: TriageOptions | None = None) -> Triage:
+    """The triage of *run* (``testgate triage``): clusters biggest first with category,
+    tests, owners, severity, SLA and first_seen from the history store, when there is one.
+
+    A default SQLite store that does not exist yet is not created (first_seen is then
+    unknown, and a note says so); a store named with ``db`` that cannot be opened is an error.
+    """
+    from testgate.history.store import open_store, resolve_url
+    from testgate.triage import analyse
+
+    options = options or TriageOptions()
+    settings = triage_settings(loaded)
+    source = loaded.source if loaded is not None else None
+    root = loaded.root if loaded is not None else Path.cwd()
+    run_dir = loaded.state_dir / "runs" / run.id if loaded is not None else None
+    if run_dir is not None and not run_dir.is_dir():
+        run_dir = None
+    notes: list[str] = []
+    store = None
+    if options.history:
+        url = resolve_url(options.db, source)
+        if url.startswith("sqlite:///") and not Path(url[10:]).exists() and not options.db:
+            notes.append(f"no history store at {url[10:]} yet: first_seen is unknown")
+        else:
+            try:
+                store = open_store(url)
+            except TestgateError as exc:
+                if options.db:
+                    raise
+                notes.append(f"history store not read ({exc}): first_seen is unknown")
+    try:
+        t = analyse(run, settings, root=root, run_dir=run_dir, store=store)
+    finally:
+        if store is not None:
+            store.close()
+    if notes:
+        t.notes = [n for n in t.notes if not n.startswith("no history store was read")]
+        t.notes[:0] = notes
+    return t
+
+
+def triage(loaded: Loaded | None, run: Run) -> int:
+    """Set ``category`` and ``fingerprint`` on every failed or errored test of *run* that has
+    none yet (the configuration's own categories first); returns how many were set.
+
+    :func:`execute` and :func:`ingest` call it, and :func:`persist` again for a summary made
+    elsewhere, so every summary and history record carries them.
+    """
+    from testgate.triage import apply
+
+    return apply(run, triage_settings(loaded).rules)
 
 
 # ------------------------------------------------------------------------------------ execute
@@ -223,6 +318,7 @@ def execute(
     finally:
         if owned is not None:
             owned.close()
+    triage(loaded, outcome.run)
     execution = Execution(
         run=outcome.run,
         run_dir=outcome.run_dir,
@@ -287,6 +383,7 @@ def ingest(patterns: Sequence[str], options: IngestOptions | None = None) -> Exe
         run=run,
     )
     errors = [f"{exc}" for _path, exc in result.errors]
+    triage(None, result.run)
     return Execution(run=result.run, report_errors=errors, ingested=result)
 
 
@@ -376,8 +473,49 @@ def gate(loaded: Loaded, run: Run, options: GateOptions | None = None) -> Verdic
     )
     if problem:
         verdict.notes.append(problem)
+    if options.env:
+        _deployment_block(loaded, verdict)
     run.verdict = verdict
     return verdict
+
+
+def _deployment_block(loaded: Loaded, verdict: Verdict) -> None:
+    """``block_deployment`` (escalation): while triage's status file stands, no ``--env``
+    verdict passes."""
+    from testgate.triage.block import BLOCK_FILE, read_block
+    from testgate.verdict import CriterionResult
+
+    block = read_block(loaded.state_dir)
+    if block is None:
+        return
+    clusters = block.get("clusters") or []
+    details = tuple(
+        f"[{c.get('severity')}] {c.get('signature')} ({c.get('count')} failing; owners: "
+        f"{', '.join(c.get('owners') or []) or 'unknown'})"
+        for c in clusters
+        if isinstance(c, dict)
+    )
+    why = block.get("error") or (
+        f"run {block.get('run')} (commit {str(block.get('commit') or '?')[:12]}) had "
+        f"{len(clusters)} failure cluster(s) whose escalation says block_deployment"
+    )
+    verdict.results.append(
+        CriterionResult(
+            gate="escalation",
+            criterion="block_deployment",
+            metric=None,
+            actual=None,
+            expected="no deployment block",
+            status="fail",
+            blocking=True,
+            hint=f"{why}; a green run lifts it (or delete .testgate/{BLOCK_FILE})",
+            details=details,
+            label="blocked",
+        )
+    )
+    verdict.gates["escalation"] = "fail"
+    verdict.blocking["escalation"] = True
+    verdict.passed = False
 
 
 # ------------------------------------------------------------------------------------ persist
@@ -401,6 +539,8 @@ class PersistOptions:
     notify: bool = True
     #: also read the branch's history for the HTML report (from the same open store)
     history_view: bool = False
+    #: triage a red run: the failure digest, the deployment block, escalation webhooks
+    triage: bool = True
 
 
 @dataclass(slots=True)
@@ -422,6 +562,14 @@ class Persisted:
     notes: list[str] = field(default_factory=list)
     #: steps whose test map (for selection) was recorded
     maps: list[str] = field(default_factory=list)
+    #: the run's triage (clusters, owners, first seen), when it was triaged
+    triage: Triage | None = None
+    #: ``.testgate/latest/failures.md``, when written
+    digest: Path | None = None
+    #: the deployment block written for this run (``block_deployment``), if any
+    block: Path | None = None
+    #: deliveries of the triage's escalation webhooks
+    triage_deliveries: list[Delivery] = field(default_factory=list)
 
 
 def persist(loaded: Loaded | None, run: Run, options: PersistOptions | None = None) -> Persisted:
@@ -432,6 +580,7 @@ def persist(loaded: Loaded | None, run: Run, options: PersistOptions | None = No
     """
     options = options or PersistOptions()
     out = Persisted()
+    triage(loaded, run)  # a summary made elsewhere may carry no categories yet
     if options.write and (options.summary is not None or loaded is not None):
         target = options.summary
         if target is None:
@@ -442,6 +591,8 @@ def persist(loaded: Loaded | None, run: Run, options: PersistOptions | None = No
             _update_latest(out.summary, loaded.state_dir / "latest" / "summary.json")
     if options.record:
         _record(loaded, run, options, out)
+    elif options.triage and loaded is not None:
+        _triage_outputs(loaded, run, options, out, None)
     from testgate.plugins import get_plugins
 
     get_plugins().run_finished(run)
@@ -480,6 +631,8 @@ def _record(loaded: Loaded | None, run: Run, options: PersistOptions, out: Persi
             out.outcome = outcome
             if outcome.recorded:
                 _record_maps(loaded, run, store, out)
+            if options.triage and loaded is not None:
+                _triage_outputs(loaded, run, options, out, store)
             if options.history_view:
                 from testgate.history.view import history_view
 
@@ -492,6 +645,49 @@ def _record(loaded: Loaded | None, run: Run, options: PersistOptions, out: Persi
                 )
     except TestgateError as exc:
         out.errors.append(f"run not recorded in the history: {exc}")
+        if options.triage and loaded is not None and out.triage is None:
+            _triage_outputs(loaded, run, options, out, None)
+
+
+def _triage_outputs(
+    loaded: Loaded, run: Run, options: PersistOptions, out: Persisted, store: HistoryStore | None
+) -> None:
+    """Triage a run: the failure digest of a red run, the deployment block, the webhooks."""
+    from testgate.triage import analyse
+    from testgate.triage.block import update_block
+    from testgate.triage.notify import notify_triage
+    from testgate.triage.render import render_markdown
+
+    settings = triage_settings(loaded)
+    run_dir = loaded.state_dir / "runs" / run.id
+    red = run_failed(run) or (run.verdict is not None and not run.verdict.passed)
+    t = analyse(
+        run,
+        settings,
+        root=loaded.root,
+        run_dir=run_dir if run_dir.is_dir() else None,
+        store=store,
+    )
+    out.triage = t
+    digest = loaded.state_dir / "latest" / "failures.md"
+    try:
+        if options.latest and options.write:
+            if red and settings.digest:
+                digest.parent.mkdir(parents=True, exist_ok=True)
+                tmp = digest.with_name(f".failures.md.{os.getpid()}.tmp")
+                tmp.write_text(render_markdown(t), encoding="utf-8")
+                os.replace(tmp, digest)
+                out.digest = digest
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    digest.unlink()  # a green run: the last red run's digest would mislead
+        out.block = update_block(loaded.state_dir, t)
+    except OSError as exc:
+        out.errors.append(f"triage not written: {exc}")
+    hooks = settings.escalation.webhooks
+    if red and hooks and options.notify and t.clusters:
+        project = run.project or loaded.source.config.project or ""
+        out.triage_deliveries = notify_triage(t, hooks, project=project)
 
 
 def _record_maps(loaded: Loaded | None, run: Run, store: HistoryStore, out: Persisted) -> None:

@@ -39,6 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "select": ("testgate.cli.select", "Select the steps and tests a change can affect."),
     "shard": ("testgate.cli.shard", "Plan balanced shards from known test durations."),
     "merge": ("testgate.cli.merge", "Merge the summaries of a run's shards into one run."),
+    "triage": ("testgate.cli.triage", "Group a run's failures by cause, with owners and SLA."),
+    "generate": ("testgate.cli.generate", "Write tests from a Python package's public API."),
+    "scan": ("testgate.cli.scan", "Scan for secrets or disallowed licences (findings)."),
+    "probe": ("testgate.cli.probe", "Probe a local service for SQL injection and XSS."),
 }
 
 

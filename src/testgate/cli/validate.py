@@ -29,12 +29,13 @@ def command(config_path: str | None, fmt: str) -> int:
     """
     from testgate.config.loader import InvalidConfig, load_config
     from testgate.errors import ConfigError
-    from testgate.workflow import load_gates
+    from testgate.workflow import load_gates, load_triage
 
     if fmt == "text":
         # problems propagate as a ConfigError: testgate.cli.main prints each on its own line
         loaded = load_config(config_path)
         load_gates(loaded)  # the gates' insides, with their lines
+        load_triage(loaded)  # triage categories and the escalation matrix
         cfg = loaded.config
         n_steps = sum(len(s.steps) for s in cfg.pipeline.stages)
         shown = config_path if config_path is not None else os.path.relpath(loaded.path)
@@ -54,6 +55,7 @@ def command(config_path: str | None, fmt: str) -> int:
         return 2
     try:
         load_gates(loaded)
+        load_triage(loaded)
     except ConfigError as exc:
         doc = {"ok": False, "problems": [{"message": p} for p in exc.problems]}
         click.echo(json.dumps(doc, indent=2))

@@ -25,6 +25,7 @@ __all__ = [
     "ServiceSpec",
     "StageSpec",
     "StepSpec",
+    "TriageSpec",
     "describe",
     "parse_duration",
     "yaml_type",
@@ -352,6 +353,17 @@ class StepSpec(_Strict):
         description="Sharding: globs (relative to the step's cwd) of the test files that "
         "${{ shard.files }} splits between the shards, balanced by their recorded durations.",
     )
+    retry_on: list[str] = Field(
+        default_factory=list,
+        description="Re-run the step once when every one of its failures is of these triage "
+        "categories (e.g. [infrastructure]); the retry is recorded and counted as noise, not "
+        "flakiness.",
+    )
+
+    @field_validator("retry_on", mode="before")
+    @classmethod
+    def _retry_on_list(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
 
     @field_validator("env", mode="before")
     @classmethod
@@ -492,6 +504,20 @@ def _cache_flag(value: Any) -> Any:
     return {"enabled": value} if isinstance(value, bool) else value
 
 
+class TriageSpec(_Strict):
+    """How failures are triaged (see docs/triage.md)."""
+
+    categories: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Your own failure categories, checked before the built-in ones (first match "
+        "wins): name plus message and/or trace regexes; Allure's categories.json keys work too.",
+    )
+    digest: bool = Field(
+        default=True,
+        description="Write .testgate/latest/failures.md (the failure digest) after every red run.",
+    )
+
+
 class Config(_Strict):
     """The whole ``testgate.yaml``."""
 
@@ -530,3 +556,11 @@ class Config(_Strict):
         "testgate run --executor wins. See docs/scale-out.md.",
     )
     notify: dict[str, Any] = Field(default_factory=dict, description="Webhooks for alerts.")
+    triage: TriageSpec = Field(
+        default_factory=TriageSpec, description="Failure categories and the failure digest."
+    )
+    escalation: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The escalation matrix (seed form): severity, owner and SLA per failure "
+        "type, webhooks, block_deployment.",
+    )

@@ -481,3 +481,48 @@ class StoreQueries:
             None if passed is None else _run_info(passed),
             None if first is None else _run_info(first),
         )
+
+    # ------------------------------------------------------------------ triage
+
+    def first_seen(self, fingerprints: Sequence[str]) -> dict[str, RunInfo]:
+        """fingerprint -> the first run recorded with a failure of that fingerprint.
+
+        "First" is the order runs were recorded in; the partial index on fingerprints makes
+        this cost the number of matching failures, not the size of the results table.
+        """
+        r = S.results.c
+        firsts: dict[str, int] = {}
+        with self._read() as conn:
+            for chunk in _chunks(list(dict.fromkeys(fingerprints))):
+                q = (
+                    select(r.fingerprint, func.min(r.run_id))
+                    .where(r.fingerprint.in_(chunk))
+                    .group_by(r.fingerprint)
+                )
+                firsts.update((str(fp), int(pk)) for fp, pk in conn.execute(q))
+            infos: dict[int, RunInfo] = {}
+            for chunk in _chunks(sorted(set(firsts.values()))):
+                q2 = select(*_RUN_COLUMNS).where(S.runs.c.id.in_(chunk))
+                infos.update((row[0], _run_info(row)) for row in conn.execute(q2))
+        return {fp: infos[pk] for fp, pk in firsts.items() if pk in infos}
+
+    def runs_after(self, run: RunInfo, branch: str | None = None) -> int:
+        """How many runs were recorded after *run* (on *branch*, or on any branch)."""
+        q = select(func.count()).select_from(S.runs).where(S.runs.c.id > run.pk)
+        if branch is not None:
+            q = q.where(S.runs.c.branch == branch)
+        with self._read() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    def last_green(self, branch: str | None = None, *, before: str | None = None) -> RunInfo | None:
+        """The newest run that passed (on *branch*; recorded before the run id *before*)."""
+        q = select(*_RUN_COLUMNS).where(S.runs.c.status == "passed")
+        if branch is not None:
+            q = q.where(S.runs.c.branch == branch)
+        with self._read() as conn:
+            if before is not None:
+                pk = conn.execute(select(S.runs.c.id).where(S.runs.c.uid == before)).scalar()
+                if pk is not None:
+                    q = q.where(S.runs.c.id < pk)
+            row = conn.execute(q.order_by(S.runs.c.id.desc()).limit(1)).first()
+        return None if row is None else _run_info(row)

@@ -49,10 +49,11 @@ __all__ = [
 
 # SCHEMA_VERSION history (one Alembic revision per bump, forward-only):
 #   1: runs, tests, results, metrics, steps, coverage_files (revision "0001").
-#   2: testmaps (per-test coverage maps for selection), step_cache (revision "0002").
-SCHEMA_VERSION = 2
+#   2: results.category and results.fingerprint of failures, set by triage (revision "0002").
+#   3: testmaps (per-test coverage maps for selection), step_cache (revision "0003").
+SCHEMA_VERSION = 3
 #: the Alembic revision that matches this module; checked against the scripts by a test
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 #: test status -> the small integer stored in ``results.status``
 STATUS_CODES: dict[str, int] = {"passed": 0, "failed": 1, "error": 2, "skipped": 3}
@@ -122,6 +123,10 @@ results = Table(
     Column("flaky", Boolean, nullable=False, default=False),
     # the first line of the failure message, bounded (the full one stays in summary.json)
     Column("message", String(500), nullable=True),
+    # why a failure failed (assertion, infrastructure, ...) and its cause's fingerprint, set by
+    # testgate.triage; NULL for passed and skipped results (revision "0002")
+    Column("category", String(64), nullable=True),
+    Column("fingerprint", String(32), nullable=True),
     # one test's history: by test, then run
     Index("ix_results_test_run", "test", "run_id"),
     # only the interesting rows (failures and retries): flaky and broken queries start from
@@ -132,6 +137,14 @@ results = Table(
         "run_id",
         sqlite_where=text("status IN (1, 2) OR flaky"),
         postgresql_where=text("status IN (1, 2) OR flaky"),
+    ),
+    # when a cause was first seen: only failures have a fingerprint
+    Index(
+        "ix_results_fingerprint",
+        "fingerprint",
+        "run_id",
+        sqlite_where=text("fingerprint IS NOT NULL"),
+        postgresql_where=text("fingerprint IS NOT NULL"),
     ),
 )
 

@@ -85,6 +85,8 @@ def _merge_duplicate(old: TestCase, new: TestCase) -> TestCase:
         duration_s=old.duration_s + new.duration_s,
         attempts=old.attempts + new.attempts,
         message=old.message or new.message,
+        category=old.category or new.category,
+        fingerprint=old.fingerprint or new.fingerprint,
     )
     if "passed" in statuses and failed:
         merged.status, merged.flaky = "passed", True  # failed, then passed: flaky here
@@ -229,6 +231,14 @@ class HistoryStore(StoreQueries):
         }
         if run.verdict is not None:
             meta["verdict"] = run.verdict.to_dict()
+        retried = [
+            {"step": f"{s.stage}/{s.name}", "retried_on": s.retried_on}
+            for s in run.steps
+            if s.retried_on
+        ]
+        if retried:
+            # steps re-run by retry_on (infrastructure noise): counted here, never as flaky tests
+            meta["retried"] = retried
         # the run's share of the cumulative Prometheus metrics served at /metrics
         from testgate.history.prom import aggregate_run
 
@@ -341,6 +351,8 @@ class HistoryStore(StoreQueries):
                 min(max(int(tc.attempts), 0), 32767),
                 bool(tc.flaky or (tc.attempts > 1 and tc.status == "passed")),
                 _first_line(tc.message) if tc.status in ("failed", "error") else None,
+                (tc.category or None) if tc.status in ("failed", "error") else None,
+                (tc.fingerprint or None) if tc.status in ("failed", "error") else None,
             )
             for i, (key, tc) in enumerate(cases.items())
         ]

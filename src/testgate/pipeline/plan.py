@@ -77,6 +77,8 @@ class PlannedStep:
     allow_failure: bool = False
     #: delete the declared reports before the step runs
     clean_reports: bool = True
+    #: run once more when every failure is of these triage categories (``retry_on:``)
+    retry_on: list[str] = field(default_factory=list)
     #: keys of the steps that must finish before this one starts
     deps: list[str] = field(default_factory=list)
     #: the previous step of a ``parallel: false`` stage; its failure skips this one
@@ -309,6 +311,7 @@ def build_plan(
                     cache=spec.cache,
                     every_shard=spec.every_shard,
                     shard_files=[sub(g) for g in spec.shard_files],
+                    retry_on=list(spec.retry_on),
                 )
                 if step.key in keys:
                     raise ConfigError(

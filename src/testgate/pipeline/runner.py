@@ -12,6 +12,7 @@ The files of a run live under ``.testgate/`` beside the configuration::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import glob
 import json
 import os
@@ -47,12 +48,14 @@ from testgate.pipeline.process import (
     reap_orphans,
     stop_subreaper,
 )
+from testgate.pipeline.retry import retry_reason
 from testgate.pipeline.scheduler import Scheduler
 from testgate.pipeline.services import ServiceManager
 
 if TYPE_CHECKING:
     from testgate.config.loader import LoadedConfig
     from testgate.pipeline.cache import StepCache, StepKey
+    from testgate.triage.categories import CategoryRule
 
 __all__ = [
     "PYTEST_PLAN_ENV",
@@ -200,12 +203,15 @@ class _StepJob:
         request: StepRequest,
         executor: Executor,
         prepare: Callable[[PlannedStep], str | None],
+        rules: Sequence[CategoryRule] = (),
         cache: _Caching | None = None,
     ) -> None:
         self.step = step
         self.request = request
         self.executor = executor
         self.prepare = prepare
+        #: triage's category rules, for ``retry_on``
+        self.rules = rules
         self.cache = cache
         self.read: list[tuple[ReportData, ReportRef]] = []
         self.missing: list[str] = []
@@ -272,6 +278,33 @@ class _StepJob:
         result = step_run.result
         if result.status in ("passed", "failed", "timed_out") and result.attempts:
             self._read_reports(step_run, quiet_missing=result.status == "timed_out")
+        if self.step.retry_on:
+            why = retry_reason(
+                result, self.read, self.step.retry_on, log=self.request.log, rules=self.rules
+            )
+            if why is not None:
+                result = self._retry(result, why)
+        return result
+
+    def _retry(self, first: StepResult, why: str) -> StepResult:
+        """Run the step once more (``retry_on``); the first attempt's reports are dropped."""
+        _append(self.request.log, f"\n=== testgate: {why}; retry_on runs the step once more ===\n")
+        with self._lock:
+            if self._cancel_reason is not None:
+                return first
+            self.read.clear()
+            self.missing.clear()
+            self.errors.clear()
+            handle = self.executor.start(dataclasses.replace(self.request, retries=0))
+            self._handle = handle
+        step_run = handle.wait()
+        result = step_run.result
+        if result.status in ("passed", "failed", "timed_out") and result.attempts:
+            self._read_reports(step_run, quiet_missing=result.status == "timed_out")
+        result.attempts += first.attempts
+        result.duration_s = round(first.duration_s + result.duration_s, 3)
+        result.started_at = first.started_at
+        result.retried_on = why
         return result
 
     def _make_report_dirs(self) -> None:
@@ -459,6 +492,13 @@ def _signals(enabled: bool, handler: Callable[[int], None]) -> Iterator[None]:
             signal.signal(sig, old)
 
 
+def _category_rules(loaded: LoadedConfig) -> list[CategoryRule]:
+    """The configuration's own failure categories (``triage.categories``), for ``retry_on``."""
+    from testgate.triage.categories import parse_rules
+
+    return parse_rules(loaded.config.triage.categories)
+
+
 def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) -> PipelineOutcome:
     """Run the pipeline of *loaded* on the executor and read every report into one run.
 
@@ -501,6 +541,7 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
         _Caching(cache, root=root, run_id=run_id, run_dir=run_dir) if cache is not None else None
     )
     log_names = _log_names(plan)
+    rules = _category_rules(loaded) if any(s.retry_on for s in plan.steps) else []
     jobs: dict[str, _StepJob] = {}
     progress = options.progress
     outcome = PipelineOutcome(
@@ -554,7 +595,7 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
         )
         # a step narrowed by a plan (selection, a shard) runs part of its tests: never cached
         job = _StepJob(
-            step, request, executor, prepare, caching if step.pytest_plan is None else None
+            step, request, executor, prepare, rules, caching if step.pytest_plan is None else None
         )
         jobs[step.key] = job
         return job

@@ -83,7 +83,7 @@ def log_tails(run: Run, run_dir: Path | None, lines: int = LOG_TAIL_LINES) -> di
 
 
 def _failure(t: TestCase) -> dict[str, Any]:
-    return {
+    d = {
         "id": t.id,
         "suite": t.suite,
         "classname": t.classname,
@@ -96,6 +96,12 @@ def _failure(t: TestCase) -> dict[str, Any]:
         "line": t.line,
         "duration": t.duration_s,
     }
+    # set by triage (testgate.triage): why it failed, and the cause it shares with others
+    if t.category:
+        d["category"] = t.category
+    if t.fingerprint:
+        d["fingerprint"] = t.fingerprint
+    return d
 
 
 def report_data(

@@ -131,7 +131,8 @@ def render_markdown(run: Run, *, limit: int = GITHUB_COMMENT_LIMIT, max_failures
         blocks.append(f"### Failing tests ({len(failures)})\n")
     for t in failures[:max_failures]:
         msg = (t.message or "").strip() or (t.trace or "").strip()
-        block = f"<details><summary>❌ {html.escape(t.id)}</summary>\n\n"
+        why = f" · {html.escape(t.category)}" if t.category else ""
+        block = f"<details><summary>❌ {html.escape(t.id)}{why}</summary>\n\n"
         if msg:
             block += md_code(msg) + "\n"
         block += "\n</details>\n"

@@ -55,11 +55,12 @@
           el("summary", null,
             el("span", { cls: "pill " + f.status, text: f.status }), " ",
             el("strong", { text: f.name }), " ",
-            el("span", { cls: "muted", text: f.classname || f.suite })),
+            el("span", { cls: "muted", text: f.classname || f.suite }),
+            f.category ? el("span", { cls: "muted", text: " · " + f.category }) : null),
           el("div", { cls: "fbody" },
             f.message ? el("div", { cls: "msg" }, el("pre", { text: f.message })) : null,
             f.trace ? el("details", { cls: "trace", open: "" }, el("summary", { text: "trace" }), el("pre", { text: f.trace })) : null,
-            el("div", { cls: "muted mono", text: [f.step ? "step " + f.step : "", f.file ? f.file + (f.line ? ":" + f.line : "") : "", "id " + f.id].filter(Boolean).join(" · ") })));
+            el("div", { cls: "muted mono", text: [f.step ? "step " + f.step : "", f.file ? f.file + (f.line ? ":" + f.line : "") : "", "id " + f.id, f.fingerprint ? "fingerprint " + f.fingerprint : ""].filter(Boolean).join(" · ") })));
         if (i === 0) d.open = true;
         failureNodes[i] = d;
         box.appendChild(d);

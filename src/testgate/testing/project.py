@@ -1,4 +1,4 @@
-"""A ``project`` fixture for testgate's own tests and for plugin authors.
+"""The ``project`` fixture for testgate's own tests and for plugin authors.
 
 It writes a throwaway repository under a temporary directory, runs ``testgate`` in-process
 (or as a real subprocess where signals or a TTY matter) and returns an :class:`Outcome`

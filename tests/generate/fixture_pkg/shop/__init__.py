@@ -1,0 +1,1 @@
+"""A small typed package that testgate generate writes tests for (tests/generate)."""
