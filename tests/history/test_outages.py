@@ -73,3 +73,29 @@ def test_a_run_marked_as_an_outage_leaves_the_flaky_scores(project: Project) -> 
     project.run("history", "mark", runs[5].id, "--clear-outage").assert_success()
     out = project.run("history", "mark", "nope", "--outage", "x").assert_code(2)
     assert "no run 'nope'" in out.err
+
+
+def test_a_partial_outage_is_one_cause_and_makes_no_test_flaky(project: Project) -> None:
+    """Eight tests of one run fail together with one error (the step's database was down):
+    one infrastructure cluster, not eight flaky tests."""
+    project.write("testgate.yaml", "pipeline: {stages: []}\n")
+    runs = Suite(runs=14, rate=0.0).build()
+    down = "psycopg.OperationalError: connection to server at 127.0.0.1:5432 failed: refused"
+    for i in (4, 9):
+        for t in runs[i].tests[:8]:
+            t.status, t.message = "error", down
+            t.trace = (
+                'Traceback (most recent call last):\n  File "tests/conftest.py", line 12, in db\n'
+                f"    return psycopg.connect(URL)\n{down}"
+            )
+    for i, run in enumerate(runs):
+        path = project.root / f"r{i}.json"
+        write_summary(run, path)
+        project.run("history", "record", path.name).assert_success()
+    doc = json.loads(project.run("flaky", "--json").assert_success().out)
+    assert doc["flaky"] == []
+    assert doc["outage_runs"] == []  # 8 of 40 failed: not a whole-run outage
+    clusters = doc["partial_outages"]
+    assert sorted(c["run"] for c in clusters) == sorted([runs[4].id, runs[9].id])
+    assert all(c["tests"] == 8 for c in clusters)
+    assert len({c["fingerprint"] for c in clusters}) == 1  # the same cause both times

@@ -139,6 +139,8 @@ class FlakyReport:
     outage_runs: list[str]
     params: FlakyParams
     branch: str | None = None
+    #: failures left out as partial outages: {"run", "fingerprint", "tests"}
+    partial_outages: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -146,6 +148,7 @@ class FlakyReport:
             "broken": [v.to_dict() for v in self.broken],
             "runs_analysed": self.runs_analysed,
             "outage_runs": self.outage_runs,
+            "partial_outages": self.partial_outages,
             "branch": self.branch,
             "window": self.params.window,
             "min_runs": self.params.min_runs,
@@ -325,7 +328,9 @@ def find_flaky(
     window = store.results_window(
         branch, params.window, runs=runs, unhealthy_only=True, exclude_runs=skip
     )
+    partial = _drop_partial_outages(store, window, skip)
     report = classify(window, params, branch=branch)
+    report.partial_outages = partial
     for v in report.broken:
         if v.passed_before:
             continue
@@ -345,6 +350,34 @@ def find_flaky(
             v.since_run = first_fail.id
             v.since_started_at = _iso(first_fail)
     return report
+
+
+def _drop_partial_outages(
+    store: HistoryStore, window: ResultsWindow, skip: set[int]
+) -> list[dict[str, Any]]:
+    """Leave out of *window* the failures of partial outages (many tests of one run failing
+    with one fingerprint): one infrastructure cause is not a flaky test each."""
+    from testgate.history.outage import PARTIAL_OUTAGE_MIN_TESTS
+
+    pks = [r.pk for r in window.runs if r.pk not in skip]
+    clusters = store.failure_clusters(pks, PARTIAL_OUTAGE_MIN_TESTS)
+    if not clusters:
+        return []
+    index = {r.pk: i for i, r in enumerate(window.runs)}
+    hidden: dict[str, set[int]] = {}
+    found: list[dict[str, Any]] = []
+    for run_pk, by_fp in clusters.items():
+        for fp, tests in by_fp.items():
+            found.append(
+                {"run": window.runs[index[run_pk]].id, "fingerprint": fp, "tests": len(tests)}
+            )
+            for t in tests:
+                hidden.setdefault(t, set()).add(index[run_pk])
+    for test, runs_of in hidden.items():
+        obs = window.outcomes.get(test)
+        if obs is not None:
+            window.outcomes[test] = [o for o in obs if not (o[0] in runs_of and o[1] in (1, 2))]
+    return found
 
 
 def _pytest_nodeid(test: str, info: tuple[str, str, str, str | None] | None) -> str:

@@ -506,6 +506,30 @@ class StoreQueries:
                 infos.update((row[0], _run_info(row)) for row in conn.execute(q2))
         return {fp: infos[pk] for fp, pk in firsts.items() if pk in infos}
 
+    def failure_clusters(
+        self, run_pks: Sequence[int], min_size: int
+    ) -> dict[int, dict[str, list[str]]]:
+        """run key -> fingerprint -> the ids of the tests that failed with it in that run, for
+        the fingerprints at least *min_size* tests of one run share (partial outages)."""
+        r = S.results.c
+        groups: dict[tuple[int, str], list[int]] = {}
+        with self._read() as conn:
+            for chunk in _chunks(list(run_pks)):
+                q = select(r.run_id, r.fingerprint, r.test).where(
+                    r.run_id.in_(chunk), r.fingerprint.is_not(None)
+                )
+                for run_pk, fp, test in conn.execute(q):
+                    groups.setdefault((int(run_pk), str(fp)), []).append(int(test))
+            big = {k: v for k, v in groups.items() if len(v) >= min_size}
+            names: dict[int, str] = {}
+            for tchunk in _chunks(sorted({t for v in big.values() for t in v})):
+                q2 = select(S.tests.c.id, S.tests.c.test_id).where(S.tests.c.id.in_(tchunk))
+                names.update((int(k), str(v)) for k, v in conn.execute(q2))
+        out: dict[int, dict[str, list[str]]] = {}
+        for (run_pk, fp), tests in big.items():
+            out.setdefault(run_pk, {})[fp] = sorted(names[t] for t in tests if t in names)
+        return out
+
     def runs_after(self, run: RunInfo, branch: str | None = None) -> int:
         """How many runs were recorded after *run* (on *branch*, or on any branch)."""
         q = select(func.count()).select_from(S.runs).where(S.runs.c.id > run.pk)

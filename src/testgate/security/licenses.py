@@ -88,7 +88,17 @@ _SHORT = {
 def license_of(dist: md.Distribution) -> str | None:
     """The SPDX expression of *dist*'s licence, or None when it cannot be told."""
     meta = dist.metadata
-    expr = meta["License-Expression"]
+
+    def field(name: str) -> str | None:
+        # a missing field is None in Python's importlib.metadata and a KeyError in newer
+        # versions of it (and in the importlib_metadata backport)
+        try:
+            value = meta[name]
+        except KeyError:
+            return None
+        return value if isinstance(value, str) else None
+
+    expr = field("License-Expression")
     if expr and expr.strip():
         return expr.strip()
     ids = [
@@ -98,7 +108,7 @@ def license_of(dist: md.Distribution) -> str | None:
     ]
     if ids:
         return " OR ".join(dict.fromkeys(ids))
-    short = (meta["License"] or "").strip()
+    short = (field("License") or "").strip()
     if short and "\n" not in short and len(short) < 60:
         return _SHORT.get(short.lower(), short)
     return None
