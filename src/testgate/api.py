@@ -26,6 +26,7 @@ from testgate.verdict import Verdict
 if TYPE_CHECKING:
     from testgate.gates.backtest import Backtest
     from testgate.generate import GenerateResult
+    from testgate.select.engine import Selection
     from testgate.triage import Triage
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "record",
     "render",
     "run",
+    "select",
     "serve",
     "shard_plan",
     "triage",
@@ -73,12 +75,17 @@ def run(
     record: bool = True,
     db: str | None = None,
     html: str | Path | None = None,
+    affected: bool = False,
+    base: str | None = None,
+    cache: bool = True,
     shard: str | None = None,
     shard_durations: str | None = None,
     executor: str | None = None,
 ) -> RunResult:
     """``testgate run``: run the pipeline of *config*, gate the run, write its summary, record
-    it in the history and (with *html*) write its HTML report.
+    it in the history and (with *html*) write its HTML report. With *affected*, only what the
+    change since *base* can affect runs (see :func:`select`); *cache* false runs every step
+    even when the step cache holds it.
 
     *shard* (``"2/4"`` or ``"auto"``) runs one shard of a sharded run (``shard_durations``:
     the timings to split by instead of the history's); *executor* (``"dask-local:4"``,
@@ -90,11 +97,23 @@ def run(
     from testgate.report.registry import RenderContext
 
     loaded = workflow.load(config)
+    selection = (
+        workflow.select(loaded, workflow.SelectOptions(base=base, db=db)) if affected else None
+    )
     execution = workflow.execute(
         loaded,
-        RunOptions(workers=workers, fail_fast=fail_fast, stages=stages, steps=steps),
+        RunOptions(
+            workers=workers,
+            fail_fast=fail_fast,
+            stages=stages,
+            steps=steps,
+            plan_hooks=[workflow.selection_hook(selection)] if selection else [],
+            cache=cache,
+        ),
         workflow.ScaleOptions(shard=shard, durations=shard_durations, db=db, executor=executor),
     )
+    if selection is not None:
+        workflow.selection_metrics(execution.run, selection)
     verdict = workflow.gate(loaded, execution.run) if workflow.has_gates(loaded) else None
     persisted = workflow.persist(
         loaded,
@@ -115,6 +134,22 @@ def run(
         verdict=verdict,
         written=written,
         errors=errors,
+    )
+
+
+def select(
+    config: str | Path | None = None,
+    *,
+    base: str | None = None,
+    head: str | None = None,
+    db: str | None = None,
+) -> Selection:
+    """``testgate select``: the steps and tests the change from ``git merge-base HEAD base``
+    to *head* (default: the working tree) can affect, in run order, each with why. Never
+    raises for missing data: ``Selection.full`` is then true and ``reason`` says why.
+    ``Selection.to_dict()`` is the ``--format json`` document."""
+    return workflow.select(
+        workflow.load(config), workflow.SelectOptions(base=base, head=head, db=db, keys=True)
     )
 
 

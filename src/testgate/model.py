@@ -456,12 +456,14 @@ class StepResult:
     reason: str | None = None  # why skipped, cancelled or timed out
     command: str | None = None
     started_at: str | None = None
+    #: not run: its reports were replayed from a green run with the same cache key
+    cached: bool = False
     #: why the step ran once more (``retry_on:``): its first attempt failed only for these
     #: triage categories; such a retry is noise, not flakiness
     retried_on: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = {
+        d: dict[str, Any] = {
             "stage": self.stage,
             "name": self.name,
             "status": self.status,
@@ -474,6 +476,8 @@ class StepResult:
             "command": self.command,
             "started_at": self.started_at,
         }
+        if self.cached:  # only when set: summaries of runs without the cache stay as they were
+            d["cached"] = True
         if self.retried_on is not None:
             d["retried_on"] = self.retried_on
         return d
@@ -492,6 +496,7 @@ class StepResult:
             reason=d.get("reason"),
             command=d.get("command"),
             started_at=d.get("started_at"),
+            cached=bool(d.get("cached", False)),
             retried_on=d.get("retried_on"),
         )
 

@@ -15,7 +15,8 @@ testgate is installed loads it; it is inert unless testgate asks for it by setti
      "result": "/path/to/write/what/was/done.json"}
 
 Every key is optional. A collected test that the plan does not name is never dropped by
-selection (a new test always runs). Under sharding, ``tests`` and ``others`` name tests by
+selection (a new test always runs), nor is a test marked ``@pytest.mark.unskippable``. Under
+sharding, ``tests`` and ``others`` name tests by
 pytest node id or by the id pytest's JUnit XML gives them (``classname::name``, which is what
 testgate's history knows); a test they do not name goes, with ``loads``, to the shard with the
 least expected time (its duration estimated from ``estimates`` by file or module, else
@@ -71,6 +72,9 @@ def _load(path: str) -> dict[str, Any]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "unskippable: testgate's test selection always runs this test"
+    )
     path = os.environ.get(PLAN_ENV)
     if path:
         config.stash[_PLAN] = _load(path)
@@ -144,7 +148,14 @@ def pytest_collection_modifyitems(
     plan = config.stash.get(_PLAN, None)
     if plan is None:
         return
-    deselect = set(plan.get("deselect") or ())
+    named = set(plan.get("deselect") or ())
+    # a test marked unskippable is never deselected by selection (it may still go to another
+    # shard: every shard together runs it once)
+    deselect = {
+        it.nodeid
+        for it in items
+        if it.nodeid in named and it.get_closest_marker("unskippable") is None
+    }
     shard = plan.get("shard")
     mine = set(shard.get("tests") or ()) if shard else set()
     others = set(shard.get("others") or ()) if shard else set()

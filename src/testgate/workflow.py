@@ -20,7 +20,7 @@ import contextlib
 import datetime as _dt
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,8 +38,11 @@ if TYPE_CHECKING:
     from testgate.history.recording import RecordOutcome
     from testgate.history.store import HistoryStore
     from testgate.history.view import HistoryView
+    from testgate.pipeline.plan import Plan
     from testgate.pipeline.runner import PipelineOutcome, RunOptions
     from testgate.report.registry import RenderContext
+    from testgate.select.engine import Selection, StepInfo
+    from testgate.select.replay import Audit
     from testgate.triage import Triage, TriageSettings
     from testgate.verdict import Verdict
 
@@ -51,7 +54,9 @@ __all__ = [
     "Loaded",
     "PersistOptions",
     "Persisted",
+    "ReplayOptions",
     "ScaleOptions",
+    "SelectOptions",
     "TriageOptions",
     "backtest",
     "execute",
@@ -67,7 +72,11 @@ __all__ = [
     "persist",
     "quarantine",
     "render",
+    "replay",
     "run_failed",
+    "select",
+    "selection_hook",
+    "selection_metrics",
     "triage",
     "triage_report",
     "triage_settings",
@@ -768,6 +777,10 @@ class Persisted:
     #: one line each: a store that cannot be opened, a config error in alerts...
     errors: list[str] = field(default_factory=list)
     history: HistoryView | None = None
+    #: what is worth saying but failed nothing (a coverage data file without test contexts)
+    notes: list[str] = field(default_factory=list)
+    #: steps whose test map (for selection) was recorded
+    maps: list[str] = field(default_factory=list)
     #: the run's triage (clusters, owners, first seen), when it was triaged
     triage: Triage | None = None
     #: ``.testgate/latest/failures.md``, when written
@@ -843,6 +856,8 @@ def _record(loaded: Loaded | None, run: Run, options: PersistOptions, out: Persi
             out.fired = outcome.fired
             out.deliveries = outcome.deliveries
             out.outcome = outcome
+            if outcome.recorded:
+                _record_maps(loaded, run, store, out)
             if options.triage and loaded is not None:
                 _triage_outputs(loaded, run, options, out, store)
             if options.history_view:
@@ -900,6 +915,228 @@ def _triage_outputs(
     if red and hooks and options.notify and t.clusters:
         project = run.project or loaded.source.config.project or ""
         out.triage_deliveries = notify_triage(t, hooks, project=project)
+
+
+def _record_maps(loaded: Loaded | None, run: Run, store: HistoryStore, out: Persisted) -> None:
+    """Store the per-test maps of the run's coverage.py data files (for selection)."""
+    from testgate.select.recording import record_maps
+
+    if not any(r.format == "coveragepy-data" for r in run.reports):
+        return
+    root = loaded.root if loaded is not None else Path.cwd()
+    step_dirs: dict[str, Path] = {}
+    if loaded is not None:
+        from testgate.pipeline.plan import build_plan
+
+        with contextlib.suppress(TestgateError):
+            step_dirs = {s.key: s.cwd for s in build_plan(loaded.source).steps}
+    out.maps, notes = record_maps(store, run, root=root, step_dirs=step_dirs)
+    out.notes.extend(notes)
+
+
+# ------------------------------------------------------------------------------------- select
+
+
+@dataclass(slots=True)
+class SelectOptions:
+    """``testgate select``'s and ``testgate run --affected``'s options."""
+
+    #: the base ref (``git merge-base HEAD BASE``); None: the upstream, else main/master
+    base: str | None = None
+    #: the head ref; None: the working tree (uncommitted edits count)
+    head: str | None = None
+    #: the history store holding the test maps; None: as for ``persist``
+    db: str | None = None
+    #: also compute each step's cache key and its inputs (for ``--explain``)
+    keys: bool = False
+
+
+def select(loaded: Loaded, options: SelectOptions | None = None) -> Selection:
+    """What to run for the change from the base to the head, and why (never raises for
+    missing data: it selects everything and says why). Each step's cache key is attached
+    for ``--explain``."""
+    from testgate.history.store import open_store, resolve_url
+    from testgate.select.engine import SelectOptions as EngineOptions
+    from testgate.select.engine import select as decide
+
+    options = options or SelectOptions()
+    root = loaded.root
+    steps = _step_infos(loaded)
+    store = None
+    problem = None
+    try:
+        url = resolve_url(options.db, loaded.source)
+        if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
+            # reading must not create a store: an empty one in memory says "no map yet"
+            store = open_store("sqlite://")
+            problem = f"no history store at {url[len('sqlite:///') :]} yet"
+        else:
+            store = open_store(url)
+    except TestgateError as exc:
+        problem = f"the history store cannot be read: {exc}"
+    try:
+        try:
+            config_name = loaded.path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            config_name = loaded.path.name
+        selection = decide(
+            root=root,
+            config_name=config_name,
+            spec=loaded.source.config.selection,
+            steps=steps,
+            options=EngineOptions(base=options.base, head=options.head),
+            store=store,
+            store_problem=problem,
+            cache_dir=loaded.state_dir / "grimp-cache",
+        )
+    finally:
+        if store is not None:
+            store.close()
+    if problem:
+        selection.notes.append(problem)
+    if options.keys:
+        _attach_keys(loaded, selection)
+    return selection
+
+
+def _attach_keys(loaded: Loaded, selection: Selection) -> None:
+    from testgate import __version__
+    from testgate.pipeline.cache import step_key
+    from testgate.pipeline.plan import build_plan
+
+    planned = build_plan(loaded.source).by_key()
+    for choice in selection.steps:
+        s = planned.get(choice.key)
+        if s is None:
+            continue
+        if not s.cache or not loaded.source.config.cache.enabled:
+            choice.key_inputs = ["not cached (cache: false)"]
+            continue
+        key = step_key(
+            root=loaded.root,
+            cwd=s.cwd,
+            command=s.display_command,
+            env=dict(s.env),
+            reports=[r.written for r in s.reports],
+            inputs=list(s.inputs),
+            version=__version__,
+        )
+        if key is None:
+            choice.key_inputs = ["no key: not a git repository"]
+            continue
+        choice.cache_key = key.key
+        choice.key_inputs = [
+            f"command, env ({len(s.env)} variable(s)), testgate {__version__}",
+            *key.inputs,
+            f"{key.files} file(s)",
+        ]
+
+
+def _step_infos(loaded: Loaded) -> list[StepInfo]:
+    from testgate.pipeline import facts
+    from testgate.pipeline.plan import build_plan
+    from testgate.select.engine import StepInfo, is_coverage_data
+
+    root = loaded.root
+    plan = build_plan(loaded.source, context=lambda: facts.expr_context(root))
+    return [
+        StepInfo(
+            key=s.key,
+            command=s.command,
+            cwd=_rel_dir(s.cwd, root),
+            paths=list(s.paths),
+            maps_expected=any(is_coverage_data(r.written, r.format) for r in s.reports),
+            unskippable=s.unskippable,
+        )
+        for s in plan.steps
+    ]
+
+
+@dataclass(slots=True)
+class ReplayOptions:
+    """``testgate select --replay``'s options."""
+
+    db: str | None = None
+    #: how many recorded runs to look at
+    last: int = 20
+
+
+def replay(loaded: Loaded, options: ReplayOptions | None = None) -> Audit:
+    """The recall audit over the recorded full runs (see :mod:`testgate.select.replay`)."""
+    from testgate.history.store import open_store, resolve_url
+    from testgate.select.engine import SelectOptions as EngineOptions
+    from testgate.select.engine import select as decide
+    from testgate.select.replay import replay as audit
+
+    options = options or ReplayOptions()
+    steps = _step_infos(loaded)
+    spec = loaded.source.config.selection.model_copy(
+        update={"full_run_on_default_branch": False, "full_run_every": 0}
+    )
+    try:
+        config_name = loaded.path.resolve().relative_to(loaded.root.resolve()).as_posix()
+    except ValueError:
+        config_name = loaded.path.name
+    with open_store(resolve_url(options.db, loaded.source)) as store:
+
+        def one(root: Path, base: str) -> Selection:
+            return decide(
+                root=root,
+                config_name=config_name,
+                spec=spec,
+                steps=steps,
+                options=EngineOptions(base=base, use_history=False),
+                store=store,
+                cache_dir=None,
+            )
+
+        return audit(store, root=loaded.root, last=options.last, decide=one)
+
+
+def _rel_dir(path: Path, root: Path) -> str:
+    try:
+        rel = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return ""
+    return "" if rel == "." else rel
+
+
+def selection_hook(selection: Selection) -> Callable[[Plan], None]:
+    """A plan hook (``RunOptions.plan_hooks``) that runs only what *selection* chose: steps
+    skipped (``not affected: ...``), commands narrowed (jest, node, go), and each narrowed
+    pytest step's ``pytest_plan`` given ``deselect`` and ``order`` for testgate's pytest
+    plugin. Put it before the shard hook: a shard then splits only the selected tests."""
+    by_key = {c.key: c for c in selection.steps}
+
+    def hook(plan: Plan) -> None:
+        for step in plan.steps:
+            choice = by_key.get(step.key)
+            if choice is None:
+                continue
+            if not choice.run:
+                if step.skip_reason is None:
+                    step.skip_reason = f"not affected: {choice.why}"
+                continue
+            if choice.command is not None:
+                step.command = choice.command
+            if choice.runner == "pytest" and (choice.deselect or choice.order):
+                part: dict[str, Any] = {"order": list(choice.order)}
+                if not choice.whole:
+                    part["deselect"] = list(choice.deselect)
+                step.pytest_plan = {**(step.pytest_plan or {}), **part}
+
+    return hook
+
+
+def selection_metrics(run: Run, selection: Selection) -> None:
+    """Put the selection's outcome in the run's metrics: ``selection.full`` (1 or 0; a plain
+    run has none, and counts as full for ``full_run_every``), ``selection.steps_skipped`` and
+    ``selection.tests_deselected``."""
+    run.metrics["selection.full"] = 1.0 if selection.full else 0.0
+    run.metrics["selection.steps_skipped"] = float(sum(1 for s in selection.steps if not s.run))
+    run.metrics["selection.tests_deselected"] = float(
+        sum(len(s.deselect) for s in selection.steps if s.run and not s.whole)
+    )
 
 
 # ------------------------------------------------------------------------------------- render

@@ -42,6 +42,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "testgate.adapters.autocannon",
     "testgate.adapters.jacoco",
     "testgate.adapters.coveragepy_json",
+    "testgate.adapters.coveragepy_data",
     "testgate.adapters.istanbul",
     "testgate.adapters.clover",
     "testgate.adapters.gocover",

@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "insights": ("testgate.cli.insights", "An improvement plan from the history."),
     "serve": ("testgate.cli.serve", "Serve the dashboard and Prometheus metrics."),
     "push": ("testgate.cli.push", "Push a run's metrics to a Prometheus Pushgateway."),
+    "select": ("testgate.cli.select", "Select the steps and tests a change can affect."),
     "shard": ("testgate.cli.shard", "Plan balanced shards from known test durations."),
     "merge": ("testgate.cli.merge", "Merge the summaries of a run's shards into one run."),
     "triage": ("testgate.cli.triage", "Group a run's failures by cause, with owners and SLA."),

@@ -99,6 +99,24 @@ def _workers(ctx: click.Context, param: click.Parameter, value: int | None) -> i
     "was recorded.",
 )
 @click.option(
+    "--affected",
+    is_flag=True,
+    help="Run only what the change can affect (as 'testgate select' decides): unaffected "
+    "steps are skipped, pytest steps run only their selected tests, riskiest first.",
+)
+@click.option(
+    "--base",
+    default=None,
+    metavar="REF",
+    help="With --affected: compare with git merge-base HEAD REF (default: the upstream "
+    "branch, else main or master).",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Run every step, even one whose cache key matches a green run's (see docs/selection.md).",
+)
+@click.option(
     "--shard",
     metavar="I/N|auto",
     default=None,
@@ -148,6 +166,9 @@ def command(
     no_record: bool,
     baseline: str | None,
     bypass: str | None,
+    affected: bool,
+    base: str | None,
+    no_cache: bool,
     shard: str | None,
     shards: int | None,
     shard_durations: str | None,
@@ -174,6 +195,14 @@ def command(
     loaded = workflow.load(config_path)
     console = make_console()
     err = make_console(stderr=True)
+    selection = None
+    if affected:
+        selection = workflow.select(loaded, workflow.SelectOptions(base=base, db=db))
+        if not quiet:
+            what = "full run" if selection.full else "affected only"
+            console.print(f"selection: {what}: {selection.reason}", markup=False, highlight=False)
+    elif base is not None:
+        raise click.UsageError("--base needs --affected")
     execution = workflow.execute(
         loaded,
         RunOptions(
@@ -182,12 +211,16 @@ def command(
             stages=stages,
             steps=steps,
             progress=make_progress(console, err, quiet=quiet),
+            plan_hooks=[workflow.selection_hook(selection)] if selection else [],
+            cache=not no_cache,
         ),
         workflow.ScaleOptions(
             shard=shard, shards=shards, durations=shard_durations, db=db, executor=executor
         ),
     )
     run = execution.run
+    if selection is not None:
+        workflow.selection_metrics(run, selection)
     errors: list[str] = []
     verdict = None
     if workflow.has_gates(loaded):
@@ -214,6 +247,8 @@ def command(
     )
     errors.extend(persisted.errors)
     if not quiet:
+        for note in persisted.notes:
+            err.print(f"testgate: note: {note}", markup=False, highlight=False)
         render_steps(console, run, execution.run_dir)
         if verdict is not None:
             from testgate.report.verdict import render_text

@@ -29,6 +29,7 @@ from pydantic import (
 __all__ = [
     "AlertSpec",
     "BaselineComparisonSpec",
+    "CacheSpec",
     "Config",
     "CriterionSpec",
     "DeploymentGateSpec",
@@ -43,6 +44,7 @@ __all__ = [
     "ReadySpec",
     "ReportSpec",
     "ScopeSpec",
+    "SelectionSpec",
     "ServiceSpec",
     "StageSpec",
     "StepSpec",
@@ -379,6 +381,27 @@ class StepSpec(_Strict):
         default=True,
         description="Delete the files named by reports: before the step runs, so that a report "
         "left by an earlier run can never be read as this run's.",
+    )
+    paths: list[str] = Field(
+        default_factory=list,
+        description="Selection: globs of the files the step depends on (relative to the config "
+        "file, like GitHub Actions' paths filter); a change to one selects the step. Python "
+        "steps also follow their tests' import graph. See docs/selection.md.",
+    )
+    inputs: list[str] = Field(
+        default_factory=list,
+        description="Step cache: globs of the files the step's result depends on (default: the "
+        "files git tracks under its cwd, plus lockfiles). See docs/selection.md.",
+    )
+    cache: bool = Field(
+        default=True,
+        description="Step cache: replay this step's recorded reports when its key (command, "
+        "env, inputs, testgate version) matches a green run's; false always runs it. Steps "
+        "with services are cached only when they declare inputs:.",
+    )
+    unskippable: bool = Field(
+        default=False,
+        description="Selection: always run this step, and all of its tests, whatever changed.",
     )
     every_shard: bool = Field(
         default=False,
@@ -822,6 +845,64 @@ class NotifySpec(_Strict):
     )
 
 
+class SelectionSpec(_Strict):
+    """Smart test selection (``testgate select``, ``testgate run --affected``)."""
+
+    always_run_on: list[str] = Field(
+        default_factory=list,
+        description="Globs (relative to the config file) whose change forces a full run, besides "
+        "the built-in ones (testgate.yaml, lockfiles, pyproject.toml, setup.cfg, CI files, "
+        "conftest.py).",
+    )
+    ignore: list[str] = Field(
+        default_factory=lambda: ["*.md", "**/*.md", "*.rst", "**/*.rst", "docs/**", "LICENSE*"],
+        description="Globs of files whose change selects nothing (documentation).",
+    )
+    unskippable: list[str] = Field(
+        default_factory=list,
+        description="Test ids or pytest node ids (globs allowed) that always run.",
+    )
+    full_run_every: int = Field(
+        default=20,
+        ge=0,
+        description="Run everything when this many runs were recorded since the last full run "
+        "(0: never for this reason).",
+    )
+    full_run_on_default_branch: bool = Field(
+        default=True, description="Run everything on the default branch."
+    )
+    default_branch: str | None = Field(
+        default=None,
+        description="The default branch (default: origin/HEAD's branch, else main or master).",
+    )
+    fixtures: Literal["shared", "per-test"] = Field(
+        default="shared",
+        description="How to treat code a test ran while its fixtures were set up or torn down: "
+        "'shared' (a module- or session-scoped fixture may serve other tests: a change to it "
+        "runs every test of the step) or 'per-test' (only the tests that ran it).",
+    )
+
+
+class CacheSpec(_Strict):
+    """The content-addressed cache of unchanged steps."""
+
+    enabled: bool = Field(default=True, description="Replay steps whose key matches a green run.")
+    dir: str | None = Field(
+        default=None,
+        description="Cache directory, relative to the config file; a shared directory for a "
+        "team (default: .testgate/cache).",
+    )
+    url: str | None = Field(
+        default=None,
+        description="Keep the cache in a database instead (a PostgreSQL or SQLite URL; "
+        "'history' means the history store).",
+    )
+
+
+def _cache_flag(value: Any) -> Any:
+    return {"enabled": value} if isinstance(value, bool) else value
+
+
 class TriageSpec(_Strict):
     """How failures are triaged (see docs/triage.md)."""
 
@@ -862,6 +943,13 @@ class Config(_Strict):
         "{budget, tests}).",
     )
     history: HistorySpec = Field(default_factory=HistorySpec, description="The history store.")
+    selection: SelectionSpec = Field(
+        default_factory=SelectionSpec, description="Smart test selection (docs/selection.md)."
+    )
+    cache: Annotated[CacheSpec, BeforeValidator(_cache_flag)] = Field(
+        default_factory=CacheSpec,
+        description="The step cache (docs/selection.md); false turns it off.",
+    )
     executor: str | None = Field(
         default=None,
         description="Where steps run: local (default), dask-local:N (a Dask cluster of N "

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -40,16 +41,19 @@ __all__ = [
     "metrics",
     "results",
     "runs",
+    "step_cache",
     "steps",
+    "testmaps",
     "tests",
 ]
 
 # SCHEMA_VERSION history (one Alembic revision per bump, forward-only):
 #   1: runs, tests, results, metrics, steps, coverage_files (revision "0001").
 #   2: results.category and results.fingerprint of failures, set by triage (revision "0002").
-SCHEMA_VERSION = 2
+#   3: testmaps (per-test coverage maps for selection), step_cache (revision "0003").
+SCHEMA_VERSION = 3
 #: the Alembic revision that matches this module; checked against the scripts by a test
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 #: test status -> the small integer stored in ``results.status``
 STATUS_CODES: dict[str, int] = {"passed": 0, "failed": 1, "error": 2, "skipped": 3}
@@ -175,4 +179,37 @@ coverage_files = Table(
     Column("total_lines", Integer, nullable=False),
     Column("covered_branches", Integer, nullable=False, default=0),
     Column("total_branches", Integer, nullable=False, default=0),
+)
+
+#: Per-test coverage maps (``testgate.select``): which code blocks each test of a step ran, at
+#: a commit. One row per recorded step run; parallel CI jobs (shards) each add their own row
+#: and readers take the union of a commit's rows, so writers never contend for one row.
+testmaps = Table(
+    "testmaps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("commit", String(64), nullable=False),
+    # the step's key (stage/name)
+    Column("step", String(255), nullable=False),
+    # the run that measured it (Run.id); a run records a step's map once
+    Column("run_uid", String(200), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("tests", Integer, nullable=False),
+    # zlib-compressed JSON ("schema": "testgate.testmap/1"), read whole
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_testmaps_commit_step", "commit", "step"),
+    Index("ux_testmaps_run_step", "run_uid", "step", unique=True),
+)
+
+#: The step cache (``testgate.pipeline.cache``) when it lives in a database: one entry per key.
+step_cache = Table(
+    "step_cache",
+    metadata,
+    # hex SHA-256 of the step's command, env, inputs and testgate's version
+    Column("key", String(64), primary_key=True),
+    Column("step", String(255), nullable=False),
+    Column("run_uid", String(200), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    # zlib-compressed JSON: the step's result and its report files
+    Column("data", LargeBinary, nullable=False),
 )

@@ -455,6 +455,8 @@ def render_steps(console: Console, run: Run, run_dir: Path | None) -> None:
         status = Text(s.status, style=_STYLE.get(s.status, ""))
         if key in quarantine_only:
             status = Text("quarantined", style="yellow")
+        elif s.cached:
+            status = Text(f"{s.status} (cached)", style=_STYLE.get(s.status, ""))
         table.add_row(
             Text(s.stage),
             Text(s.name),

@@ -85,6 +85,12 @@ class PlannedStep:
     previous: str | None = None
     #: set when planning already knows the step will not run (a false ``when``)
     skip_reason: str | None = None
+    #: selection: globs of the files the step depends on, and whether it always runs
+    paths: list[str] = field(default_factory=list)
+    unskippable: bool = False
+    #: the step cache: globs of its inputs (empty: the default inputs) and whether it caches
+    inputs: list[str] = field(default_factory=list)
+    cache: bool = True
     #: sharding: run in every shard, not only in shard 1 (``every_shard:``)
     every_shard: bool = False
     #: sharding: globs of the test files ``${{ shard.files }}`` splits (``shard_files:``)
@@ -299,6 +305,10 @@ def build_plan(
                     services=list(spec.services),
                     allow_failure=spec.allow_failure,
                     clean_reports=spec.clean_reports,
+                    paths=[sub(p) for p in spec.paths],
+                    unskippable=spec.unskippable,
+                    inputs=[sub(p) for p in spec.inputs],
+                    cache=spec.cache,
                     every_shard=spec.every_shard,
                     shard_files=[sub(g) for g in spec.shard_files],
                     retry_on=list(spec.retry_on),

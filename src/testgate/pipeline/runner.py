@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from testgate.errors import InputError
+from testgate.errors import InputError, TestgateError
 from testgate.model import ReportData, ReportRef, Run, StepResult
 from testgate.pipeline import facts
 from testgate.pipeline.executor import Executor, StepHandle, StepRequest, StepRun
@@ -54,6 +54,7 @@ from testgate.pipeline.services import ServiceManager
 
 if TYPE_CHECKING:
     from testgate.config.loader import LoadedConfig
+    from testgate.pipeline.cache import StepCache, StepKey
     from testgate.triage.categories import CategoryRule
 
 __all__ = [
@@ -99,9 +100,11 @@ class RunOptions:
     executor: Executor | None = None
     #: install SIGINT/SIGTERM handlers (only possible in the main thread)
     handle_signals: bool = True
-    #: called with the plan before anything runs, in order (sharding, selection): they may
-    #: skip steps, rewrite commands and fill ``PlannedStep.pytest_plan``
+    #: called with the plan before anything runs, in order (selection, then sharding): they
+    #: may skip steps, rewrite commands and fill ``PlannedStep.pytest_plan``
     plan_hooks: Sequence[Callable[[Plan], None]] = ()
+    #: use the step cache (``--no-cache`` turns it off; so does ``cache: false``)
+    cache: bool = True
 
 
 @dataclass
@@ -149,7 +152,9 @@ def expected_durations(state_dir: Path) -> dict[str, float]:
         return {
             f"{s['stage']}/{s['name']}": float(s["duration_s"])
             for s in doc.get("steps", [])
-            if s.get("status") in ("passed", "failed") and s.get("duration_s") is not None
+            if s.get("status") in ("passed", "failed")
+            and s.get("duration_s") is not None
+            and not s.get("cached")  # a replayed step took no time; its real run did
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}  # no usable previous run: configuration order decides
@@ -199,6 +204,7 @@ class _StepJob:
         executor: Executor,
         prepare: Callable[[PlannedStep], str | None],
         rules: Sequence[CategoryRule] = (),
+        cache: _Caching | None = None,
     ) -> None:
         self.step = step
         self.request = request
@@ -206,6 +212,7 @@ class _StepJob:
         self.prepare = prepare
         #: triage's category rules, for ``retry_on``
         self.rules = rules
+        self.cache = cache
         self.read: list[tuple[ReportData, ReportRef]] = []
         self.missing: list[str] = []
         self.errors: list[str] = []
@@ -232,6 +239,19 @@ class _StepJob:
         )
 
     def run(self) -> StepResult:
+        key = self.cache.key(self.step) if self.cache is not None else None
+        if key is not None:
+            assert self.cache is not None
+            replayed = self.cache.replay(self, key)
+            if replayed is not None:
+                return replayed
+        result = self._run()
+        if key is not None and result.status == "passed" and not self.errors and not self.missing:
+            assert self.cache is not None
+            self.cache.store(self, key, result)
+        return result
+
+    def _run(self) -> StepResult:
         started_at = _iso_now()
         t0 = time.monotonic()
         if self.step.services and not getattr(self.executor, "runs_services", False):
@@ -327,6 +347,107 @@ class _StepJob:
             result.reason = f"{result.reason}; {note}" if result.reason else note
 
 
+class _Caching:
+    """The step cache as the pipeline uses it (see :mod:`testgate.pipeline.cache`)."""
+
+    def __init__(self, cache: StepCache, *, root: Path, run_id: str, run_dir: Path) -> None:
+        self.cache = cache
+        self.root = root
+        self.run_id = run_id
+        self.run_dir = run_dir
+        self.fresh: dict[str, list[Path]] = {}
+
+    def key(self, step: PlannedStep) -> StepKey | None:
+        from testgate import __version__
+        from testgate.pipeline.cache import step_key
+
+        if not step.cache or (step.services and not step.inputs):
+            return None
+        return step_key(
+            root=self.root,
+            cwd=step.cwd,
+            command=step.display_command,
+            env=dict(step.env),
+            reports=[r.written for r in step.reports],
+            inputs=list(step.inputs),
+            version=__version__,
+        )
+
+    def replay(self, job: _StepJob, key: StepKey) -> StepResult | None:
+        from testgate.pipeline.cache import replayed_result
+
+        entry = self.cache.get(key.key)
+        if entry is None:
+            return None
+        base = self.run_dir / "cached" / Path(job.request.log_name).stem.removeprefix("logs/")
+        paths: list[Path] = []
+        for rel, data in entry.reports:
+            target = (base / rel).resolve()
+            if base.resolve() not in target.parents:
+                return None  # a path that would escape the directory: not ours, a miss
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            paths.append(target)
+        result = replayed_result(
+            entry,
+            stage=job.step.stage,
+            name=job.step.name,
+            log=job.request.log_name,
+            command=job.step.display_command,
+        )
+        _append(
+            job.request.log,
+            f"testgate: not run: {result.reason}; its {len(paths)} report(s) replayed from "
+            f"the step cache ({self.cache.where})\n",
+        )
+        job._read_reports(StepRun(result, sorted(paths)), quiet_missing=False)
+        return result
+
+    def store(self, job: _StepJob, key: StepKey, result: StepResult) -> None:
+        from testgate.pipeline.cache import MAX_ENTRY_BYTES, CacheEntry
+
+        reports: list[tuple[str, bytes]] = []
+        size = 0
+        for rel in result.reports:
+            try:
+                data = (self.root / rel).read_bytes()
+            except OSError:
+                return
+            size += len(data)
+            if size > MAX_ENTRY_BYTES:
+                return
+            reports.append((rel, data))
+        entry = CacheEntry(key.key, job.step.key, self.run_id, result.to_dict(), reports)
+        with contextlib.suppress(OSError, TestgateError):
+            self.cache.put(entry)
+
+
+def _open_cache(loaded: LoadedConfig, enabled: bool) -> StepCache | None:
+    spec = loaded.config.cache
+    if not enabled or not spec.enabled:
+        return None
+    from testgate.pipeline.cache import DbCache, DirCache
+
+    if spec.url:
+        from testgate.history.store import resolve_url
+
+        url = resolve_url(None, loaded) if spec.url == "history" else spec.url
+        return DbCache(url)
+    directory = Path(spec.dir).expanduser() if spec.dir else loaded.state_dir / "cache"
+    if not directory.is_absolute():
+        directory = loaded.root / directory
+    return DirCache(directory)
+
+
+def _writes_coverage_data(step: PlannedStep) -> bool:
+    """Whether a step's reports include a coverage.py data file (``.coverage``)."""
+    return any(
+        r.format == "coveragepy-data"
+        or (r.format is None and Path(r.written).name.startswith(".coverage"))
+        for r in step.reports
+    )
+
+
 def _format_for(path: Path, root: Path, formats: dict[str, str | None]) -> str | None:
     """The ``format:`` declared for the report pattern that names *path*, if any."""
     if len(formats) == 1:
@@ -415,6 +536,10 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
         loaded.config.services, root=root, logs=run_dir / "logs", env=base_env, grace=options.grace
     )
     executor: Executor = options.executor or LocalExecutor()
+    cache = _open_cache(loaded, options.cache)
+    caching = (
+        _Caching(cache, root=root, run_id=run_id, run_dir=run_dir) if cache is not None else None
+    )
     log_names = _log_names(plan)
     rules = _category_rules(loaded) if any(s.retry_on for s in plan.steps) else []
     jobs: dict[str, _StepJob] = {}
@@ -436,6 +561,15 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
             "TESTGATE_STEP": step.key,
             "TESTGATE_STAGE": step.stage,
         }
+        if _writes_coverage_data(step) and "COVERAGE_CORE" not in step_env:
+            # coverage.py's sysmon core (the default from Python 3.14) drops the per-test
+            # contexts that selection's test map needs; its C tracer keeps them
+            step_env["COVERAGE_CORE"] = "ctrace"
+            _append(
+                run_dir / log_names[step.key],
+                "testgate: COVERAGE_CORE=ctrace (the step writes coverage.py data; the sysmon "
+                "core would drop its per-test contexts)\n",
+            )
         if step.pytest_plan is not None:
             step_env[PYTEST_PLAN_ENV] = str(
                 write_pytest_plan(step.pytest_plan, run_dir / "plans", log_names[step.key])
@@ -459,7 +593,10 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
             resources={r: (n, plan.resources.get(r, n)) for r, n in step.resources.items()},
             services={name: loaded.config.services[name] for name in step.services},
         )
-        job = _StepJob(step, request, executor, prepare, rules)
+        # a step narrowed by a plan (selection, a shard) runs part of its tests: never cached
+        job = _StepJob(
+            step, request, executor, prepare, rules, caching if step.pytest_plan is None else None
+        )
         jobs[step.key] = job
         return job
 
@@ -526,6 +663,9 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
                     progress.end()
                 if options.executor is None:
                     executor.close()
+                close = getattr(cache, "close", None)
+                if close is not None:
+                    close()
         # an interrupt while services stop still ends the run as interrupted
         run.interrupted = scheduler.signalled is not None
         run.finished_at = _iso_now()
