@@ -77,15 +77,16 @@ def run(
     html: str | Path | None = None,
     affected: bool = False,
     base: str | None = None,
-    cache: bool = True,
+    cache: bool | None = None,
     shard: str | None = None,
     shard_durations: str | None = None,
     executor: str | None = None,
 ) -> RunResult:
     """``testgate run``: run the pipeline of *config*, gate the run, write its summary, record
     it in the history and (with *html*) write its HTML report. With *affected*, only what the
-    change since *base* can affect runs (see :func:`select`); *cache* false runs every step
-    even when the step cache holds it.
+    change since *base* can affect runs (see :func:`select`); *cache* True replays steps the
+    step cache holds, False runs every step, None does as ``cache:`` in the configuration says
+    (off unless turned on).
 
     *shard* (``"2/4"`` or ``"auto"``) runs one shard of a sharded run (``shard_durations``:
     the timings to split by instead of the history's); *executor* (``"dask-local:4"``,

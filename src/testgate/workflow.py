@@ -1010,7 +1010,7 @@ def _attach_keys(loaded: Loaded, selection: Selection) -> None:
         if s is None:
             continue
         if not s.cache or not loaded.source.config.cache.enabled:
-            choice.key_inputs = ["not cached (cache: false)"]
+            choice.key_inputs = ["not cached (the step cache is off: cache: true turns it on)"]
             continue
         key = step_key(
             root=loaded.root,

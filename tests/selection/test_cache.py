@@ -9,10 +9,31 @@ from testgate.pipeline.cache import CacheEntry, DbCache, DirCache, step_key
 from tests.selection.conftest import Repo
 
 
+@pytest.fixture(autouse=True)
+def _cache_on(repo: Repo) -> None:
+    """The step cache is opt-in (cache: true); these tests turn it on."""
+    text = (repo.root / "testgate.yaml").read_text()
+    (repo.root / "testgate.yaml").write_text("cache: true\n" + text)
+
+
 def _summary(repo: Repo) -> tuple[bool, int, str | None]:
     run = read_summary(repo.root / ".testgate/latest/summary.json")
     (step,) = run.steps
     return step.cached, len(run.tests), step.reason
+
+
+def test_the_cache_is_off_unless_turned_on(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    """An input a step does not declare (here an environment variable the tests read) would
+    replay a stale green result: off by default, so a second run runs again."""
+    repo.edit("testgate.yaml", "cache: true\n", "")
+    for _ in range(2):
+        code, out = repo.testgate("run", "--no-record", capsys=capsys)
+        assert code == 0, out
+        assert _summary(repo)[0] is False
+    code, out = repo.testgate("run", "--cache", capsys=capsys)
+    code, out = repo.testgate("run", "--cache", capsys=capsys)
+    assert code == 0, out
+    assert _summary(repo)[0] is True  # --cache turns it on for one run
 
 
 def test_an_unchanged_green_step_is_replayed_then_a_change_runs_it(
@@ -63,7 +84,7 @@ def test_a_failed_step_is_never_cached(repo: Repo, capsys: pytest.CaptureFixture
 
 
 def test_cache_false_turns_it_off(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
-    repo.edit("testgate.yaml", "pipeline:", "cache: false\npipeline:")
+    repo.edit("testgate.yaml", "cache: true", "cache: false")
     for _ in range(2):
         code, out = repo.testgate("run", "--no-record", capsys=capsys)
         assert code == 0, out

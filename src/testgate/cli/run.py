@@ -112,9 +112,11 @@ def _workers(ctx: click.Context, param: click.Parameter, value: int | None) -> i
     "branch, else main or master).",
 )
 @click.option(
-    "--no-cache",
-    is_flag=True,
-    help="Run every step, even one whose cache key matches a green run's (see docs/selection.md).",
+    "--cache/--no-cache",
+    "cache",
+    default=None,
+    help="Replay steps whose cache key matches a green run's, or run every step (default: as "
+    "cache: in the configuration says, off unless turned on; see docs/selection.md).",
 )
 @click.option(
     "--shard",
@@ -168,7 +170,7 @@ def command(
     bypass: str | None,
     affected: bool,
     base: str | None,
-    no_cache: bool,
+    cache: bool | None,
     shard: str | None,
     shards: int | None,
     shard_durations: str | None,
@@ -212,7 +214,7 @@ def command(
             steps=steps,
             progress=make_progress(console, err, quiet=quiet),
             plan_hooks=[workflow.selection_hook(selection)] if selection else [],
-            cache=not no_cache,
+            cache=cache,
         ),
         workflow.ScaleOptions(
             shard=shard, shards=shards, durations=shard_durations, db=db, executor=executor

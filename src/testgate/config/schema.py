@@ -886,7 +886,13 @@ class SelectionSpec(_Strict):
 class CacheSpec(_Strict):
     """The content-addressed cache of unchanged steps."""
 
-    enabled: bool = Field(default=True, description="Replay steps whose key matches a green run.")
+    enabled: bool = Field(
+        default=False,
+        description="Replay steps whose key matches a green run. Off by default: an input a "
+        "step does not declare (an environment variable, a service, the network) would replay a "
+        "stale green result, and a verdict must never be greener than the truth; turn it on "
+        "(cache: true) where steps declare their inputs.",
+    )
     dir: str | None = Field(
         default=None,
         description="Cache directory, relative to the config file; a shared directory for a "

@@ -103,8 +103,9 @@ class RunOptions:
     #: called with the plan before anything runs, in order (selection, then sharding): they
     #: may skip steps, rewrite commands and fill ``PlannedStep.pytest_plan``
     plan_hooks: Sequence[Callable[[Plan], None]] = ()
-    #: use the step cache (``--no-cache`` turns it off; so does ``cache: false``)
-    cache: bool = True
+    #: use the step cache: True ``--cache``, False ``--no-cache``, None as ``cache:`` says
+    #: (off unless the configuration turns it on)
+    cache: bool | None = None
 
 
 @dataclass
@@ -422,9 +423,9 @@ class _Caching:
             self.cache.put(entry)
 
 
-def _open_cache(loaded: LoadedConfig, enabled: bool) -> StepCache | None:
+def _open_cache(loaded: LoadedConfig, enabled: bool | None) -> StepCache | None:
     spec = loaded.config.cache
-    if not enabled or not spec.enabled:
+    if not (spec.enabled if enabled is None else enabled):
         return None
     from testgate.pipeline.cache import DbCache, DirCache
 
