@@ -115,7 +115,8 @@ def run(
     )
     if selection is not None:
         workflow.selection_metrics(execution.run, selection)
-    verdict = workflow.gate(loaded, execution.run) if workflow.has_gates(loaded) else None
+    gated = workflow.has_gates(loaded) and not workflow.is_shard(execution.run)
+    verdict = workflow.gate(loaded, execution.run) if gated else None
     persisted = workflow.persist(
         loaded,
         execution.run,

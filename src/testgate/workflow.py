@@ -65,6 +65,7 @@ __all__ = [
     "gate",
     "has_gates",
     "ingest",
+    "is_shard",
     "load",
     "load_gates",
     "load_triage",
@@ -538,6 +539,15 @@ def _needs_new_code(spec: GatesSpec) -> bool:
 def has_gates(loaded: Loaded) -> bool:
     """Whether the configuration defines any gate (``testgate run`` gates only then)."""
     return bool(loaded.gates.gates)
+
+
+def is_shard(run: Run) -> bool:
+    """Whether *run* is one shard of a sharded run (``testgate run --shard I/N``, N > 1).
+
+    A shard holds part of the tests and part of the coverage: its gates are evaluated on the
+    merged run (``testgate merge``, then ``testgate gate``), never on the part.
+    """
+    return run.ci.shard_total is not None and run.ci.shard_total > 1
 
 
 def gate(loaded: Loaded, run: Run, options: GateOptions | None = None) -> Verdict:

@@ -225,7 +225,7 @@ def command(
         workflow.selection_metrics(run, selection)
     errors: list[str] = []
     verdict = None
-    if workflow.has_gates(loaded):
+    if workflow.has_gates(loaded) and not workflow.is_shard(run):
         import os
 
         approved = os.environ.get("TESTGATE_APPROVED", "") in ("1", "true", "yes")
@@ -328,6 +328,10 @@ def final_line(execution: workflow.Execution, code: int, persisted: workflow.Per
 
     run = execution.run
     parts = run_counts(run)
+    if run.verdict is None and workflow.is_shard(run) and run.ci.shard_index is not None:
+        parts.append(
+            f"shard {run.ci.shard_index}/{run.ci.shard_total}: gates run on the merged run"
+        )
     if run.verdict is not None:
         v = run.verdict
         failed = sum(1 for r in v.results if r.status == "fail" and r.blocking)
