@@ -161,3 +161,12 @@ def test_backends_store_and_return_entries(
     assert got is not None
     assert got.reports == [("r.xml", b"<x/>")]
     assert got.run == "run-1"
+
+
+def test_explain_names_each_cached_steps_key_and_its_inputs(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = repo.testgate("select", "--explain", capsys=capsys)
+    assert code == 0, out
+    assert "cache key " in out
+    assert "git files under ." in out

@@ -131,6 +131,8 @@ def _print_text(selection: Selection, explain: bool) -> None:
                 click.echo(f"         command: {shown}")
             if s.cache_key is not None:
                 click.echo(f"         cache key {s.cache_key[:16]} from: {'; '.join(s.key_inputs)}")
+            elif s.key_inputs:
+                click.echo(f"         cache: {'; '.join(s.key_inputs)}")
     if selection.tests:
         click.echo(f"tests ({len(selection.tests)}, in run order):")
         for t in selection.tests:
