@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from testgate.errors import InputError, TestgateError
-from testgate.model import ReportData, ReportRef, Run, StepResult
+from testgate.model import ReportData, ReportRef, Run, StepResult, StepStatus
 from testgate.pipeline import facts, process
 from testgate.pipeline.executor import Executor, StepHandle, StepRequest, StepRun
 from testgate.pipeline.local import LocalExecutor
@@ -230,7 +230,7 @@ class _StepJob:
         if handle is not None:
             handle.cancel(reason)
 
-    def _result(self, status: str, **kw: object) -> StepResult:
+    def _result(self, status: StepStatus, **kw: object) -> StepResult:
         return StepResult(
             stage=self.step.stage,
             name=self.step.name,
