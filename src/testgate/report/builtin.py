@@ -45,7 +45,7 @@ class MarkdownRenderer:
     def write(self, run: Run, output: Path | None, ctx: RenderContext) -> list[Path]:
         from testgate.report.markdown import render_markdown
 
-        return write_text(render_markdown(run), output, append=ctx.append)
+        return write_text(render_markdown(run, history=ctx.history), output, append=ctx.append)
 
 
 class BadgeRenderer:
@@ -124,7 +124,10 @@ class ReviewRenderer:
         from testgate.report.review import review_source
 
         fn = getattr(importlib.import_module(self._module), self._function)
-        text: str = fn(run, source=review_source(ctx.config or _find_config()))
+        source = review_source(ctx.config or _find_config())
+        # the GitHub annotations of failed tests carry their history marks
+        extra = {"history": ctx.history} if self.name == "github" else {}
+        text: str = fn(run, source=source, **extra)
         return write_text(text, output, append=ctx.append)
 
 

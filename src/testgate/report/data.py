@@ -17,8 +17,11 @@ if TYPE_CHECKING:
     from testgate.history.view import HistoryView
 
 __all__ = [
+    "MARK_CODES",
     "STATUS_CODES",
     "coverage_rows",
+    "failure_groups",
+    "history_marks",
     "line_ranges",
     "log_tails",
     "perf_table",
@@ -29,6 +32,63 @@ __all__ = [
 STATUS_CODES: dict[str, int] = {"passed": 0, "failed": 1, "error": 2, "skipped": 3}
 
 LOG_TAIL_LINES = 40
+
+#: history marks in the embedded test rows (their 9th item): index into this tuple
+MARK_CODES: tuple[str, ...] = ("", "new", "broken", "flaky", "quarantined", "fixed", "recurring")
+
+
+def history_marks(run: Run, history: HistoryView | None) -> dict[str, dict[str, Any]]:
+    """test id -> its history mark: the history's (new, broken, flaky, recurring), quarantined
+    from the run's quarantine (it wins: it decides whether the failure counts), fixed for the
+    tests that failed in the base run and pass now."""
+    marks: dict[str, dict[str, Any]] = dict(history.marks) if history is not None else {}
+    for f in history.fixed if history is not None else []:
+        marks[f["test"]] = {
+            "kind": "fixed",
+            "run": f.get("run"),
+            "text": f"fixed: failed in run {f.get('run')}",
+        }
+    for test, q in run.quarantined().items():
+        marks[test] = {
+            "kind": "quarantined",
+            "owner": q.get("owner"),
+            "expires": q.get("expires"),
+            "text": f"quarantined (owner {q.get('owner') or '?'}, until {q.get('expires') or '?'})",
+            "history": marks.get(test),
+        }
+    return marks
+
+
+def failure_groups(run: Run, failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Failures with one fingerprint (normalised message + top frames, see
+    :mod:`testgate.triage.fingerprint`) as one group, biggest first: ``{"fingerprint",
+    "count", "failures" (indexes), "message", "category", "outage"}``. ``outage`` names an
+    outage (most of the run failed) or a partial outage (one cause, many tests)."""
+    from testgate.history.outage import PARTIAL_OUTAGE_MIN_TESTS, outage_reason
+
+    groups: dict[str, dict[str, Any]] = {}
+    for i, f in enumerate(failures):
+        g = groups.get(f["fingerprint"])
+        if g is None:
+            first = (f["message"] or f["trace"]).strip().splitlines()
+            g = groups[f["fingerprint"]] = {
+                "fingerprint": f["fingerprint"],
+                "count": 0,
+                "failures": [],
+                "message": first[0][:300] if first else "",
+                "category": f.get("category") or "",
+                "outage": None,
+            }
+        g["count"] += 1
+        g["failures"].append(i)
+    out = sorted(groups.values(), key=lambda g: (-g["count"], g["failures"][0]))
+    whole = outage_reason(len(run.tests), len(failures))
+    for g in out:
+        if whole is not None and g is out[0]:
+            g["outage"] = f"outage: {whole}"
+        elif g["count"] >= PARTIAL_OUTAGE_MIN_TESTS:
+            g["outage"] = f"partial outage: {g['count']} tests failed with one cause"
+    return out
 
 
 def line_ranges(lines: Iterable[int]) -> str:
@@ -101,6 +161,10 @@ def _failure(t: TestCase, quarantine: dict[str, Any] | None = None) -> dict[str,
         d["category"] = t.category
     if t.fingerprint:
         d["fingerprint"] = t.fingerprint
+    else:
+        from testgate.triage.fingerprint import fingerprint
+
+        d["fingerprint"] = fingerprint(t)
     if quarantine is not None:
         d["quarantine"] = {k: quarantine.get(k) for k in ("owner", "reason", "expires")}
     return d
@@ -116,7 +180,8 @@ def report_data(
 
     Test rows are columnar and index into string tables, so 100,000 tests stay a few MB:
     ``[suite index, class index, name, status code, duration, failure index, retried]``, and an
-    eighth item, true for a test of the history's flaky table, when there is one.
+    eighth item, true for a test of the history's flaky table, and a ninth, its history mark
+    (an index into :data:`MARK_CODES`), when the history has one.
     """
     suites: dict[str, int] = {}
     classes: dict[str, int] = {}
@@ -128,6 +193,8 @@ def report_data(
     quarantined = run.quarantined()
     excused_tests, excused_steps = run.quarantine_failures()
     flaky_ids = {f["test"] for f in (history.flaky if history else []) if f.get("kind") == "flaky"}
+    marks = history_marks(run, history)
+    mark_code = {k: i for i, k in enumerate(MARK_CODES)}
     for t in run.tests:
         si = suites.get(t.suite)
         if si is None:
@@ -139,10 +206,16 @@ def report_data(
         fi = -1
         if st == "failed" or st == "error":
             fi = len(failures)
-            failures.append(_failure(t, quarantined.get(t.id)))
+            fd = _failure(t, quarantined.get(t.id))
+            if t.id in marks:
+                fd["mark"] = marks[t.id]
+            failures.append(fd)
         row = [si, ci, t.name, codes.get(st, 0), round(t.duration_s, 4), fi, t.flaky]
-        if flaky_ids and t.id in flaky_ids:
-            row.append(True)
+        mk = marks.get(t.id) if marks else None
+        if (flaky_ids and t.id in flaky_ids) or mk is not None:
+            row.append(bool(flaky_ids) and t.id in flaky_ids)
+        if mk is not None:
+            row.append(mark_code[mk["kind"]])
         add_row(row)
     cl, tl, cb, tb = run.coverage.totals()
     return {
@@ -160,6 +233,8 @@ def report_data(
         "steps": [s.to_dict() for s in run.steps],
         "tests": {"suites": list(suites), "classes": list(classes), "rows": rows},
         "failures": failures,
+        "groups": failure_groups(run, failures),
+        "marks": list(MARK_CODES),
         "coverage": {
             "files": coverage_rows(run),
             "totals": [cl, tl, cb, tb],
@@ -184,5 +259,10 @@ def report_data(
             "flaky": history.flaky if history else [],
             "slow": history.slow if history else [],
             "flaky_rate": history.flaky_rate if history else None,
+            "series": history.series if history else {},
+            "alerts": history.alerts if history else [],
+            "fixed": history.fixed if history else [],
+            "base": history.base if history else None,
+            "new_tests": history.new_tests if history else [],
         },
     }
