@@ -61,6 +61,8 @@ class HistoryView:
     base: dict[str, Any] | None = None
     #: tests of this run the base run did not have, slowest first: [{"test", "duration"}]
     new_tests: list[dict[str, Any]] = field(default_factory=list)
+    #: ``testgate insights``' improvement plan for the same window (build_insights)
+    insights: dict[str, Any] | None = None
     #: alerts of the window's runs: [[unix seconds, run id, text]]
     alerts: list[list[Any]] = field(default_factory=list)
 
@@ -246,14 +248,52 @@ def history_view(
         flaky=flaky[:20],
         slow=slow[:20],
         flaky_rate={**rate.to_dict(), "text": rate.describe()} if rate is not None else None,
-        series=series,
+        series={**series, **run_series(store, store.window_runs(branch, window))},
         alerts=_alerts(store, branch, window),
+        insights=_insights(store, branch, window),
     )
     if run is not None:
         view.marks, view.fixed, view.base, view.new_tests = run_marks(
             store, run, flaky, branch=branch, window=window
         )
     return view
+
+
+def _insights(store: HistoryStore, branch: str | None, window: int) -> dict[str, Any]:
+    from testgate.history.insights import build_insights
+
+    return build_insights(store, None, branch=branch, window=window)
+
+
+def run_series(
+    store: HistoryStore, runs: list[RunInfo], top: int = 6
+) -> dict[str, list[list[Any]]]:
+    """Per run of *runs*: each stage's time (``stage.<name>.duration_s``: its longest step, the
+    steps of a stage run in parallel) and the failed tests of each suite
+    (``failures.<suite>``, the *top* suites with most failures, 0 in runs without any)."""
+    stage: dict[str, list[list[Any]]] = {}
+    fails: dict[str, dict[int, int]] = {}
+    for k, info in enumerate(runs):
+        longest: dict[str, float] = {}
+        for st in store.run_steps(info):
+            longest[st.stage] = max(longest.get(st.stage, 0.0), st.duration_s)
+        for name, d in longest.items():
+            stage.setdefault(f"stage.{name}.duration_s", []).append(
+                [_ts(info.started_at), round(d, 3), info.id]
+            )
+        if info.tests_failed:
+            failed = store.run_results(info, failures_only=True)
+            dims = store.test_infos([r.test_id for r in failed])
+            for r in failed:
+                suite = dims.get(r.test_id, ("?", "", "", None))[0] or "?"
+                fails.setdefault(suite, {})[k] = fails.get(suite, {}).get(k, 0) + 1
+    out = dict(stage)
+    biggest = sorted(fails, key=lambda s: -sum(fails[s].values()))[:top]
+    for suite in biggest:
+        out[f"failures.{suite}"] = [
+            [_ts(r.started_at), fails[suite].get(k, 0), r.id] for k, r in enumerate(runs)
+        ]
+    return out
 
 
 def _alerts(store: HistoryStore, branch: str | None, window: int) -> list[list[Any]]:

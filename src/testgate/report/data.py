@@ -19,12 +19,14 @@ if TYPE_CHECKING:
 __all__ = [
     "MARK_CODES",
     "STATUS_CODES",
+    "components",
     "coverage_rows",
     "failure_groups",
     "history_marks",
     "line_ranges",
     "log_tails",
     "perf_table",
+    "recommendations",
     "report_data",
 ]
 
@@ -57,6 +59,83 @@ def history_marks(run: Run, history: HistoryView | None) -> dict[str, dict[str, 
             "history": marks.get(test),
         }
     return marks
+
+
+def components(run: Run) -> list[dict[str, Any]]:
+    """Results by component (seed 004): per step, its tests (total, failed, time) and its
+    status; per ``coverage.component.<name>`` metric its coverage (the gates' ``by_component``
+    paths), and per performance scenario its p95; matched by name where they agree."""
+    out: dict[str, dict[str, Any]] = {}
+    for step in run.steps:
+        name = f"{step.stage}/{step.name}"
+        out[name] = {"name": name, "status": step.status, "tests": 0, "failed": 0, "time": 0.0}
+    for t in run.tests:
+        c = out.setdefault(
+            t.step or "(no step)",
+            {"name": t.step or "(no step)", "status": None, "tests": 0, "failed": 0, "time": 0.0},
+        )
+        c["tests"] += 1
+        c["failed"] += t.status in ("failed", "error")
+        c["time"] += t.duration_s
+    for key, value in run.metrics.items():
+        if key.startswith("coverage.component."):
+            name = key[len("coverage.component.") :]
+            match = next((c for c in out.values() if c["name"].split("/")[-1] == name), None)
+            if match is None:
+                match = out.setdefault(name, {"name": name, "status": None, "tests": None})
+            match["coverage"] = round(value, 2)
+    for scenario, stats in perf_table(run.metrics).items():
+        c = out.setdefault(
+            f"perf {scenario}", {"name": f"perf {scenario}", "status": None, "tests": None}
+        )
+        c["p95_ms"] = stats.get("p95_ms")
+        c["error_rate"] = stats.get("error_rate")
+    for c in out.values():
+        if isinstance(c.get("time"), float):
+            c["time"] = round(c["time"], 3)
+    return list(out.values())
+
+
+#: a slow test is worth optimising when one run of it takes at least this long ...
+SLOW_WORTH_S = 0.5
+#: ... or it takes at least this share of all test time
+SLOW_WORTH_SHARE = 0.05
+
+
+def recommendations(insights: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The insights' improvement plan as report recommendations, each one actionable: a
+    "slow" or "slowing" test only when optimising it would save time worth having (p50 >= 0.5
+    s, or >= 0.1 s and 5 % of all test time), and a broken test that never passed in the window
+    gets "fix it or remove it", never "revert" (there is nothing green to revert to)."""
+    out: list[dict[str, str]] = []
+    for imp in (insights or {}).get("improvements", []):
+        for item in imp.get("tests", []):
+            ev = item.get("evidence") or {}
+            problem = item.get("problem")
+            text = str(item.get("recommendation") or "")
+            p50 = float(ev.get("p50_s") or 0)
+            if problem == "slow" and not (
+                p50 >= SLOW_WORTH_S
+                or (float(ev.get("share") or 0) >= SLOW_WORTH_SHARE and p50 >= SLOW_WORTH_S / 5)
+            ):
+                continue
+            if problem == "slowing" and float(ev.get("recent_p50_s") or 0) < SLOW_WORTH_S / 5:
+                continue
+            if problem == "broken" and ev.get("passed_before") is False:
+                text = (
+                    f"has failed in all {ev.get('runs')} runs of the window and never passed: "
+                    "fix it, or remove it if what it tests is gone"
+                )
+            out.append({"kind": str(problem), "what": str(item.get("test")), "text": text})
+        for area in imp.get("areas", []):
+            out.append(
+                {
+                    "kind": "coverage",
+                    "what": str(area.get("path")),
+                    "text": str(area.get("recommendation")),
+                }
+            )
+    return out
 
 
 def failure_groups(run: Run, failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -185,6 +264,10 @@ def report_data(
     """
     suites: dict[str, int] = {}
     classes: dict[str, int] = {}
+    steps: dict[str, int] = {}
+    files: dict[str, int] = {}
+    step_of: list[int] = []
+    file_of: list[int] = []
     rows: list[list[Any]] = []
     failures: list[dict[str, Any]] = []
     # the hot loop of a 100,000-test report: local names, no per-row function calls
@@ -202,6 +285,16 @@ def report_data(
         ci = classes.get(t.classname)
         if ci is None:
             ci = classes[t.classname] = len(classes)
+        key = t.step or ""
+        pi = steps.get(key)
+        if pi is None:
+            pi = steps[key] = len(steps)
+        step_of.append(pi)
+        key = t.file or ""
+        xi = files.get(key)
+        if xi is None:
+            xi = files[key] = len(files)
+        file_of.append(xi)
         st = t.status
         fi = -1
         if st == "failed" or st == "error":
@@ -231,7 +324,18 @@ def report_data(
         "metrics": run.metrics,
         "verdict": run.verdict.to_dict() if run.verdict is not None else None,
         "steps": [s.to_dict() for s in run.steps],
-        "tests": {"suites": list(suites), "classes": list(classes), "rows": rows},
+        "tests": {
+            "suites": list(suites),
+            "classes": list(classes),
+            "rows": rows,
+            # per row: its step (the component it belongs to) and its file, as string indexes
+            "steps": list(steps),
+            "step": step_of,
+            "files": list(files),
+            "file": file_of,
+        },
+        "components": components(run),
+        "recommendations": recommendations(history.insights if history else None),
         "failures": failures,
         "groups": failure_groups(run, failures),
         "marks": list(MARK_CODES),
