@@ -430,9 +430,9 @@
     });
     var opts = {
       title: title + (unit ? " (" + (unit === "%" ? "%" : unit === "s" ? "seconds" : unit) + ")" : ""),
-      width: Math.max(280, Math.min(wrap.clientWidth || 600, 620)), height: 220,
+      width: Math.max(240, wrap.clientWidth || 520), height: 220,
       scales: { x: { time: true }, y: unit === "%" ? { range: function (u, lo, hi) { return [Math.min(lo, Math.max(0, lo - 5)), Math.max(hi, Math.min(100, hi + 5))]; } } : {} },
-      axes: [{}, { size: 60, values: function (u, vals) { return vals.map(function (v) { return fmtUnit(v, unit); }); } }],
+      axes: [{}, { size: 72, values: function (u, vals) { return vals.map(function (v) { return fmtUnit(v, unit); }); } }],
       cursor: { drag: { x: true, y: false } },
       legend: { show: true },
       series: series,
@@ -491,7 +491,7 @@
     var fails = has("failures.");
     chart(box, "failures", "Failed tests by component (suite)", "", fails.length ? fails : ["tests.failed"], fails.length ? fails.map(function (k) { return k.slice(9); }) : ["failed"]);
     var resize = debounce(function () {
-      CHARTS.forEach(function (u) { var w = u.root.parentNode.clientWidth; u.setSize({ width: Math.max(280, Math.min(w, 620)), height: 220 }); });
+      CHARTS.forEach(function (u) { u.setSize({ width: Math.max(240, u.root.parentNode.clientWidth), height: 220 }); });
     }, 150);
     window.addEventListener("resize", resize);
   }
