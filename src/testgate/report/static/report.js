@@ -169,7 +169,16 @@
       if (q && lower[i].indexOf(q) < 0) continue;
       out.push(i);
     }
-    // default order: failures first, then report order; a clicked column sorts instead
+    // default order: failures first, then report order (two linear passes, no sort); a
+    // clicked column or a grouping sorts instead
+    if (!tState.sort && !tState.group) {
+      var bad = [], rest = [];
+      for (var o = 0; o < out.length; o++) {
+        var c0 = rows[out[o]][3];
+        if (c0 === 1 || c0 === 2) bad.push(out[o]); else rest.push(out[o]);
+      }
+      return bad.concat(rest);
+    }
     var key = tState.sort ? SORTS[tState.sort] : SORTS.status, dir = tState.sort ? tState.dir : 1;
     var keys = new Array(rows.length);
     for (var k = 0; k < out.length; k++) keys[out[k]] = key(rows[out[k]]);
