@@ -100,3 +100,111 @@ def test_without_history_no_mark_is_invented(
     md.assert_success()
     assert "Changes against" not in md.out
     assert "new: first failure" not in md.out
+
+
+def test_a_quarantined_failure_says_so_and_keeps_what_the_history_knows(
+    recorded: tuple[str, Run, list[str]],
+) -> None:
+    from testgate.history.view import history_view
+    from testgate.report.data import report_data
+    from testgate.report.markdown import render_markdown
+
+    url, run, _ = recorded
+    run.quarantine = [
+        {"test": tid(BROKEN), "owner": "ana", "reason": "parser rewrite", "expires": "2026-04-01"}
+        | {"tests": [tid(BROKEN)], "expired": False}
+    ]
+    with open_store(url) as store:
+        view = history_view(store, branch="main", run=run)
+    data = report_data(run, history=view)
+    mark = next(f["mark"] for f in data["failures"] if f["id"] == tid(BROKEN))
+    assert mark["kind"] == "quarantined"
+    assert mark["text"] == "quarantined (owner ana, until 2026-04-01)"
+    assert mark["history"]["kind"] == "broken"
+    md = render_markdown(run, history=view)
+    line = next(x for x in md.splitlines() if "test_broken_parser" in x and "summary" in x)
+    assert line.startswith("<details><summary>⏸️ quarantined: tests.test_app::test_broken_parser")
+    assert f"broken since commit {commit_of(BROKEN_AT)[:10]}" in line
+
+
+def test_recommendations_are_actionable() -> None:
+    from testgate.report.data import recommendations
+
+    insights = {
+        "improvements": [
+            {
+                "type": "performance",
+                "tests": [
+                    {
+                        "test": "t.fast",
+                        "problem": "slow",
+                        "recommendation": "optimise it",
+                        "evidence": {"p50_s": 0.001, "share": 0.4, "runs": 30},
+                    },
+                    {
+                        "test": "t.once",
+                        "problem": "slow",
+                        "recommendation": "optimise it",
+                        "evidence": {"p50_s": 3.0, "share": 0.4, "runs": 1},
+                    },
+                    {
+                        "test": "t.heavy",
+                        "problem": "slow",
+                        "recommendation": "optimise it",
+                        "evidence": {"p50_s": 2.5, "share": 0.3, "runs": 30},
+                    },
+                ],
+            },
+            {
+                "type": "reliability",
+                "tests": [
+                    {
+                        "test": "t.never",
+                        "problem": "broken",
+                        "recommendation": "revert that",
+                        "evidence": {"passed_before": False, "runs": 12},
+                    },
+                    {
+                        "test": "t.broke",
+                        "problem": "broken",
+                        "recommendation": "revert that",
+                        "evidence": {"passed_before": True, "runs": 12},
+                    },
+                ],
+            },
+        ]
+    }
+    recs = recommendations(insights)
+    assert [r["what"] for r in recs] == ["t.heavy", "t.never", "t.broke"]
+    assert recs[1]["text"] == (
+        "has failed in all 12 runs of the window and never passed: fix it, or remove it if "
+        "what it tests is gone"
+    )
+    assert "revert" not in recs[1]["text"]
+    assert recs[2]["text"] == "revert that"
+
+
+def test_results_by_component_and_the_executive_summary() -> None:
+    from testgate.model import StepResult
+    from testgate.report.data import components
+    from testgate.report.html import exec_summary
+
+    tests = [case("test_a", step="unit/pytest"), case("test_b", "failed", 0.5, step="unit/pytest")]
+    run = make_run(0, tests)
+    run.steps = [StepResult("unit", "pytest", "failed", exit_code=1, duration_s=2.0)]
+    run.metrics["coverage.component.pytest"] = 81.25
+    run.metrics["perf.checkout.p95_ms"] = 180.0
+    run.metrics["pipeline.duration_s"] = 2.0
+    rows = {c["name"]: c for c in components(run)}
+    assert rows["unit/pytest"] == {
+        "name": "unit/pytest",
+        "status": "failed",
+        "tests": 2,
+        "failed": 1,
+        "time": 0.51,
+        "coverage": 81.25,
+    }
+    assert rows["perf checkout"]["p95_ms"] == 180.0
+    assert exec_summary(run) == (
+        "2 tests: 1 passed, 1 failed, 0 skipped; in 2.0s; no quality gates configured."
+    )

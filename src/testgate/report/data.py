@@ -114,6 +114,8 @@ def recommendations(insights: dict[str, Any] | None) -> list[dict[str, str]]:
             problem = item.get("problem")
             text = str(item.get("recommendation") or "")
             p50 = float(ev.get("p50_s") or 0)
+            if problem == "slow" and int(ev.get("runs") or 0) < 3:
+                continue  # one or two runs are no evidence of a slow test
             if problem == "slow" and not (
                 p50 >= SLOW_WORTH_S
                 or (float(ev.get("share") or 0) >= SLOW_WORTH_SHARE and p50 >= SLOW_WORTH_S / 5)
