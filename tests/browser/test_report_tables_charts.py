@@ -75,7 +75,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
         store.record(run)
         view = history_view(store, branch="main", run=run)
     path = tmp / "report.html"
-    path.write_text(render_html(run, history=view), encoding="utf-8")
+    html = render_html(run, history=view, dashboard_url="http://127.0.0.1:8321/")
+    path.write_text(html, encoding="utf-8")
     return path
 
 
@@ -203,6 +204,8 @@ def test_chart_tooltip_names_the_run_and_its_date(page: Watched) -> None:
     expect(tip).to_be_visible()
     text = tip.inner_text()
     assert "run run-main-030" in text
+    link = tip.locator("a.trun")
+    assert link.get_attribute("href") == "http://127.0.0.1:8321/runs/run-main-030"
     assert "2026-03-01 10:00 UTC" in text  # the run's start, in UTC
     assert re.search(r"pipeline: \d+\.\d s", text)
     assert "pipeline p95 (last 10 runs)" in text

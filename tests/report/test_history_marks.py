@@ -208,3 +208,33 @@ def test_results_by_component_and_the_executive_summary() -> None:
     assert exec_summary(run) == (
         "2 tests: 1 passed, 1 failed, 0 skipped; in 2.0s; no quality gates configured."
     )
+
+
+@pytest.mark.postgres
+def test_the_marks_on_postgresql(postgres_url: str) -> None:
+    """The same marks from a PostgreSQL store (a fresh schema, dropped afterwards)."""
+    from testgate.history.view import history_view
+
+    from ..history.conftest import _pg_schema_url
+
+    schema_urls = _pg_schema_url(postgres_url)
+    url = next(schema_urls)
+    try:
+        with open_store(url) as store:
+            for r in Suite().build():
+                store.record(r)
+            tests = [case(n) for n in HEALTHY]
+            tests[0] = case(HEALTHY[0], "failed")
+            tests += [case(n, "failed" if n == FLAKY[0] else "passed") for n in FLAKY]
+            tests.append(case(BROKEN, "failed"))
+            view = history_view(store, branch="main", run=make_run(30, tests))
+        assert view is not None
+        assert {k: m["kind"] for k, m in view.marks.items()} == {
+            tid(HEALTHY[0]): "new",
+            tid(FLAKY[0]): "flaky",
+            tid(BROKEN): "broken",
+        }
+        assert view.base is not None
+        assert view.base["run"] == "run-main-029"
+    finally:
+        schema_urls.close()

@@ -94,6 +94,13 @@ def history_for(
     help="Leave the history out: the HTML report's trends, the history marks of failed tests "
     "(new, broken since, flaky, fixed) in HTML, Markdown and GitHub annotations.",
 )
+@click.option(
+    "--dashboard-url",
+    envvar="TESTGATE_DASHBOARD_URL",
+    default=None,
+    help="The dashboard (testgate serve) to link runs to: the HTML report's chart tooltips "
+    "link each run to URL/runs/ID. Default: $TESTGATE_DASHBOARD_URL; without it, no links.",
+)
 @config_option
 def command(
     summary_path: str | None,
@@ -103,6 +110,7 @@ def command(
     list_formats: bool,
     db: str | None,
     no_history: bool,
+    dashboard_url: str | None,
     config_path: str | None,
 ) -> int:
     import os
@@ -128,6 +136,7 @@ def command(
     ctx = RenderContext(
         logs=log_tails(run, run_dir_of(summary, run.id)),
         config=load_optional_config(config_path),
+        dashboard_url=dashboard_url,
     )
     if (fmt in ("html", "markdown", "github") or step_summary) and not no_history:
         ctx.history = history_for(db, config_path, run.vcs.branch, run)

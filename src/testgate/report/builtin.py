@@ -33,7 +33,7 @@ class HtmlRenderer:
     def write(self, run: Run, output: Path | None, ctx: RenderContext) -> list[Path]:
         from testgate.report.html import render_html
 
-        html = render_html(run, history=ctx.history, logs=ctx.logs)
+        html = render_html(run, history=ctx.history, logs=ctx.logs, dashboard_url=ctx.dashboard_url)
         return write_text(html, output or Path(self.default_output or "report.html"))
 
 

@@ -154,9 +154,13 @@ def render_html(
     history: HistoryView | None = None,
     logs: dict[str, str] | None = None,
     title: str | None = None,
+    dashboard_url: str | None = None,
 ) -> str:
-    """The whole report as one HTML document."""
+    """The whole report as one HTML document; with *dashboard_url*, the charts' tooltips link
+    each run to its page on that dashboard (``<url>/runs/<id>``)."""
     data = report_data(run, history=history, logs=logs)
+    if dashboard_url is not None:
+        data["links"] = {"run": dashboard_url.rstrip("/") + "/runs/"}
     script = static_asset("report.js")
     # the charts are uPlot's, inlined (the report stays one offline file), when there is a history
     charts = bool(history is not None and history.series)

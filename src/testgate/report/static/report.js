@@ -464,10 +464,15 @@
           clear(tip);
           var x = d.xs[i], run = d.runs[i];
           tip.appendChild(el("div", { cls: "tdate", text: new Date(x * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC" }));
-          var link = el("a", { cls: "trun", text: "run " + run });
-          link.href = run === D.run.id ? "#summary" : "#history";
-          link.title = run === D.run.id ? "this run" : "open its report from the dashboard (testgate serve)";
-          tip.appendChild(link);
+          if (D.links && D.links.run) {
+            var link = el("a", { cls: "trun", text: "run " + run, title: "its page on the dashboard" });
+            link.href = D.links.run + encodeURIComponent(run);
+            tip.appendChild(link);
+          } else if (run === D.run.id) {
+            tip.appendChild(el("a", { cls: "trun", text: "run " + run + " (this run)", href: "#summary" }));
+          } else {
+            tip.appendChild(el("div", { cls: "trun", text: "run " + run }));
+          }
           names.forEach(function (n, k) { tip.appendChild(el("div", { text: n + ": " + fmtUnit(cols[k][i], unit) })); });
           (ALERTS[x] || []).forEach(function (a) { tip.appendChild(el("div", { cls: "talert", text: "alert: " + a })); });
           tip.style.display = "block";
