@@ -80,6 +80,14 @@ def flaky_and_slow(
     store: HistoryStore, *, branch: str | None, window: int, min_runs: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Broken then flaky tests, and the slowest tests by total time, as plain dicts."""
+    flaky, slow, _ = _analyses(store, branch=branch, window=window, min_runs=min_runs)
+    return flaky, slow
+
+
+def _analyses(
+    store: HistoryStore, *, branch: str | None, window: int, min_runs: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], tuple[Any, Any]]:
+    """:func:`flaky_and_slow`, and the flaky and slow reports it read (insights reuse them)."""
     from testgate.history.flaky import FlakyParams, find_flaky
     from testgate.history.slow import SlowParams, find_slow
 
@@ -91,8 +99,9 @@ def flaky_and_slow(
             d["kind"] = kind
             d["evidence"] = _evidence(d)
             flaky.append(d)
-    slow = [t.to_dict() for t in find_slow(store, SlowParams(window=window), branch=branch).top]
-    return flaky, slow
+    slow_report = find_slow(store, SlowParams(window=window), branch=branch)
+    slow = [t.to_dict() for t in slow_report.top]
+    return flaky, slow, (report, slow_report)
 
 
 def _ts(dt: datetime) -> int:
@@ -241,7 +250,7 @@ def history_view(
         return None
     from testgate.history.flaky import flaky_rate
 
-    flaky, slow = flaky_and_slow(store, branch=branch, window=window, min_runs=min_runs)
+    flaky, slow, reports = _analyses(store, branch=branch, window=window, min_runs=min_runs)
     rate = flaky_rate(store, branch=branch, window=window)
     view = HistoryView(
         trends=trends,
@@ -250,7 +259,7 @@ def history_view(
         flaky_rate={**rate.to_dict(), "text": rate.describe()} if rate is not None else None,
         series={**series, **run_series(store, store.window_runs(branch, window))},
         alerts=_alerts(store, branch, window),
-        insights=_insights(store, branch, window),
+        insights=_insights(store, branch, window, reports),
     )
     if run is not None:
         view.marks, view.fixed, view.base, view.new_tests = run_marks(
@@ -259,10 +268,12 @@ def history_view(
     return view
 
 
-def _insights(store: HistoryStore, branch: str | None, window: int) -> dict[str, Any]:
+def _insights(
+    store: HistoryStore, branch: str | None, window: int, reports: tuple[Any, Any]
+) -> dict[str, Any]:
     from testgate.history.insights import build_insights
 
-    return build_insights(store, None, branch=branch, window=window)
+    return build_insights(store, None, branch=branch, window=window, reports=reports)
 
 
 def run_series(
