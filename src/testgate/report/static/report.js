@@ -109,7 +109,7 @@
         b.addEventListener("click", function () { openFailure(fi); });
         list.appendChild(el("li", null, b, f.mark ? " " : null, f.mark ? markPill(f.mark.kind, f.mark.text) : null));
       });
-      if (g.failures.length > 50) list.appendChild(el("li", { cls: "muted", text: "and " + (g.failures.length - 50) + " more (filter the table by the fingerprint's message)" }));
+      if (g.failures.length > 50) list.appendChild(el("li", { cls: "muted", text: "and " + (g.failures.length - 50) + " more: their cards are below" }));
       box.appendChild(el("details", { cls: "group", id: "group-" + gi },
         el("summary", null,
           el("span", { cls: "count", text: String(g.count) }), " ",
