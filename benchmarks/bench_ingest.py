@@ -89,6 +89,21 @@ def measure(argv: list[str], cwd: Path) -> tuple[float, float, float]:
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+def baseline_cmd(rev: str, work: Path) -> list[str]:
+    """A command running testgate's CLI from the sources at git revision *rev*."""
+    src = work / "baseline"
+    src.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(HERE.parent), "archive", rev, "src"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    code = (
+        f"import sys; sys.path.insert(0, {str(src / 'src')!r}); "
+        "from testgate.cli import main; sys.exit(main())"
+    )
+    return [sys.executable, "-c", code]
+
+
 def stats(values: list[float]) -> str:
     return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}"
 
@@ -98,6 +113,13 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="100k cases, 2 repetitions")
     ap.add_argument("--sizes", default=None, help="comma-separated case counts")
     ap.add_argument("--repeat", type=int, default=None)
+    ap.add_argument(
+        "--baseline",
+        metavar="REV",
+        default=None,
+        help="also run `testgate ingest` with testgate's sources at this git revision (same "
+        "interpreter and packages), interleaved: the before/after of a change",
+    )
     args = ap.parse_args()
     sizes = (
         [int(x) for x in args.sizes.split(",")]
@@ -110,6 +132,7 @@ def main() -> int:
     summary: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        base = baseline_cmd(args.baseline, work) if args.baseline else []
         for n in sizes:
             xml = work / f"junit-{n}.xml"
             generate(xml, n)
@@ -118,6 +141,14 @@ def main() -> int:
                 "testgate ingest": [TESTGATE, "ingest", str(xml), "-o", str(work / "s.json")],
                 "junitparser": [sys.executable, "-c", JUNITPARSER, str(xml)],
             }
+            if base:
+                sides[f"testgate ingest at {args.baseline}"] = [
+                    *base,
+                    "ingest",
+                    str(xml),
+                    "-o",
+                    str(work / "s0.json"),
+                ]
             got: dict[str, list[tuple[float, float, float]]] = {k: [] for k in sides}
             for _ in range(repeat):  # interleaved
                 for name, argv in sides.items():
@@ -134,6 +165,10 @@ def main() -> int:
                 f"- {n:,} cases: `testgate ingest` takes {1 / cpu_ratio:.2f}x junitparser's CPU "
                 f"time ({cpu_ratio:.2f}x faster) and {mem_ratio:.2f} of its peak memory."
             )
+            if base:
+                old = got[f"testgate ingest at {args.baseline}"]
+                before = statistics.median(r[1] for r in jp) / statistics.median(r[1] for r in old)
+                summary[-1] += f" At {args.baseline}: {before:.2f}x faster than junitparser."
             print(summary[-1], flush=True)
     text = "\n".join(
         [
@@ -145,7 +180,13 @@ def main() -> int:
             "min / median / max of whole processes (interpreter start and imports included). "
             "Generated JUnit: suites of 500 cases, 5% failures with a 30-line trace and 20 lines "
             "of output. junitparser parses the file and visits every case's result; testgate "
-            "parses it, builds every test case, derives the metrics and writes the summary.",
+            "parses it, builds every test case, derives the metrics and writes the summary."
+            + (
+                f" 'testgate ingest at {args.baseline}' is the same command with testgate's "
+                "sources at that revision (same interpreter and packages): before this change."
+                if args.baseline
+                else ""
+            ),
             "",
             "| cases | command | wall s | CPU s | peak RSS MiB |",
             "|---|---|---:|---:|---:|",

@@ -48,6 +48,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: commands that read or write the history store and use no adapter, renderer or criterion
+_HISTORY_ONLY = frozenset({"history", "flaky", "slow"})
+
+
 def _available(module: str) -> bool:
     try:
         return importlib.util.find_spec(module) is not None
@@ -65,11 +69,15 @@ class LazyGroup(click.Group):
         entry = COMMANDS.get(cmd_name)
         if entry is None or not _available(entry[0]):
             return None
-        # every command sees the adapters, renderers and criteria that plugins add (the
-        # registries are filled on first use, so this costs little)
-        from testgate.plugins import get_plugins
+        # every command sees the adapters, renderers and criteria that plugins add; those that
+        # only read the history store use none of them, and finding the plugins (entry points
+        # through importlib.metadata) is a third of their start-up. The workflow loads them
+        # itself wherever a run is read or recorded, and a registry used before they are
+        # loaded raises instead of answering without them.
+        if cmd_name not in _HISTORY_ONLY:
+            from testgate.plugins import get_plugins
 
-        get_plugins()
+            get_plugins()
         cmd = importlib.import_module(entry[0]).command
         assert isinstance(cmd, click.Command)
         return cmd

@@ -89,16 +89,17 @@ def analysed_branch(
 
 def load_optional_config(config_path: str | None) -> LoadedConfig | None:
     """The configuration named by ``-c``, or found here or above; None when there is none."""
-    from testgate.config.loader import find_config, load_config
+    from testgate.config.files import find_config
     from testgate.errors import ConfigError
 
-    if config_path is not None:
-        return load_config(config_path)
-    try:
-        path = find_config()
-    except ConfigError:
-        return None
-    return load_config(path)
+    if config_path is None:
+        try:
+            config_path = str(find_config())
+        except ConfigError:
+            return None  # no configuration: the schema (pydantic) is never imported
+    from testgate.config.loader import load_config
+
+    return load_config(config_path)
 
 
 def open_for_cli(

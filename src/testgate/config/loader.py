@@ -28,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from testgate.config.checks import check_references
+from testgate.config.files import DEFAULT_CONFIG_NAMES, find_config
 from testgate.config.schema import Config, describe
 from testgate.errors import ConfigError
 
@@ -41,7 +42,6 @@ __all__ = [
     "load_config",
 ]
 
-DEFAULT_CONFIG_NAMES: tuple[str, ...] = ("testgate.yaml", "testgate.yml", ".testgate.yaml")
 
 #: words people reach for, mapped to the key testgate uses
 _SYNONYMS: dict[str, str] = {
@@ -118,20 +118,6 @@ class LoadedConfig:
     def line_of(self, key: str) -> int:
         """The line of *key*, or of its nearest parent that has one (1 for the file)."""
         return _line_of(self.lines, key)
-
-
-def find_config(start: Path | None = None) -> Path:
-    """The config file in *start* or its parents."""
-    here = (start or Path.cwd()).resolve()
-    for d in (here, *here.parents):
-        for name in DEFAULT_CONFIG_NAMES:
-            if (d / name).is_file():
-                return d / name
-    raise ConfigError(
-        f"no {DEFAULT_CONFIG_NAMES[0]} in {here} or its parents; "
-        "pass -c FILE or run 'testgate init' to write one",
-        slug="no-config",
-    )
 
 
 # --------------------------------------------------------------------------- YAML with lines

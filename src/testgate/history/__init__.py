@@ -10,14 +10,14 @@ the store fetches.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from testgate.history.alerts import AlertFired
-from testgate.history.recording import record_run
 from testgate.history.store import HistoryStore, RunInfo, open_store, resolve_url
 
 if TYPE_CHECKING:
     from testgate.config.loader import LoadedConfig
+    from testgate.history.alerts import AlertFired
+    from testgate.history.recording import record_run
     from testgate.model import Run
 
 __all__ = [
@@ -29,6 +29,20 @@ __all__ = [
     "record_run",
     "resolve_url",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # recording (alerts, their expression language, webhooks) is imported when first used:
+    # the commands that only read the history (flaky, slow, history list) start without it
+    if name == "record_run":
+        from testgate.history.recording import record_run
+
+        return record_run
+    if name == "AlertFired":
+        from testgate.history.alerts import AlertFired
+
+        return AlertFired
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def last_run(

@@ -6,6 +6,7 @@ A mixin of :class:`~testgate.history.store.HistoryStore`, split out to keep each
 from __future__ import annotations
 
 import contextlib
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -426,27 +427,19 @@ class StoreQueries:
                     seq.sort()
                 out.outcomes = acc
             if durations:
-                dacc: dict[int, list[tuple[int, float]]] = {}
-                # one range scan of the table; rows of runs outside the window (other branches)
-                # are dropped here, which is cheaper than asking the database to
-                rows2 = self._raw(
-                    conn,
-                    "SELECT test, run_id, duration_s FROM results "
-                    "WHERE id BETWEEN {} AND {} AND status <> 3",
-                    (lo, hi),
-                )
-                get = index.get
-                for test, run_pk, d in rows2:
-                    i = get(run_pk)
-                    if i is not None:
-                        lst = dacc.get(test)
-                        if lst is None:
-                            dacc[test] = [(i, d)]
-                        else:
-                            lst.append((i, d))
+                dacc: dict[int, list[tuple[int, float]]] = defaultdict(list)
+                # one range scan per run, oldest first: each test's list is built in run order
+                # (no sort), runs outside the window (other branches) are never read, and the
+                # loop needs no per-row lookup of the run
+                for i, run_pk in enumerate(pks):
+                    for test, d in self._raw(
+                        conn,
+                        "SELECT test, duration_s FROM results "
+                        "WHERE id BETWEEN {} AND {} AND status <> 3",
+                        _id_range(run_pk, run_pk),
+                    ):
+                        dacc[test].append((i, d))
                 name_of(dacc)
-                for seq2 in dacc.values():
-                    seq2.sort()
                 out.durations = {names[k]: v for k, v in dacc.items()}
         return out
 
