@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from testgate.masking import Masker
 from testgate.model import StepResult
 
 __all__ = [
@@ -83,6 +84,8 @@ class StepRequest:
     #: them where the step runs (``Executor.runs_services``); otherwise the pipeline has
     #: already started them on this machine
     services: Mapping[str, object] = field(default_factory=dict)
+    #: masks secrets in the step's output before it reaches ``log`` (None: none masked)
+    masker: Masker | None = None
 
 
 @dataclass(slots=True)

@@ -22,6 +22,10 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from testgate.masking import Masker
 
 __all__ = [
     "DEFAULT_KILL_GRACE",
@@ -197,6 +201,8 @@ class ProcessHandle:
     _killed: threading.Event = field(default_factory=threading.Event)
     timed_out: bool = False
     cancelled: bool = False
+    #: the thread that masks the output on its way to the log (see :func:`spawn`)
+    pump: threading.Thread | None = None
 
     @property
     def pid(self) -> int:
@@ -246,7 +252,12 @@ class ProcessHandle:
             # whatever the step left running in its group goes with it
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, signal.SIGKILL)
-        return self.proc.wait()
+        code = self.proc.wait()
+        if self.pump is not None:
+            # the tree is gone, so the pipe is at its end; a descendant that left the session
+            # may hold it open: the pump then goes on writing while the run goes on
+            self.pump.join(PUMP_JOIN_S)
+        return code
 
 
 # Like make, a command with nothing for a shell to do is executed directly: one exec instead
@@ -271,6 +282,24 @@ def _direct_argv(command: str) -> list[str] | None:
     return words
 
 
+#: Seconds a finished step waits for the last of its output to be masked and written.
+PUMP_JOIN_S = 2.0
+
+
+def _pump(pipe: int, log: Path, masker: Masker) -> None:
+    """Copy *pipe* to *log* through *masker* until the pipe's end (every writer gone)."""
+    try:
+        with open(log, "ab", buffering=0) as out:
+            stream = masker.stream(out.write)
+            try:
+                while chunk := os.read(pipe, 65536):
+                    stream.feed(chunk)
+            finally:
+                stream.close()
+    finally:
+        os.close(pipe)
+
+
 def spawn(
     command: str | Sequence[str],
     *,
@@ -279,8 +308,12 @@ def spawn(
     log: Path,
     grace: float = DEFAULT_KILL_GRACE,
     header: str | None = None,
+    masker: Masker | None = None,
 ) -> ProcessHandle:
     """Start *command* (a string for ``/bin/sh -c``, or argv) in a new session, output to *log*.
+
+    With an active *masker* the output goes through a pipe to a thread that masks secrets
+    before they reach *log* (:mod:`testgate.masking`); without one, straight to the file.
 
     Raises :class:`OSError` when it cannot start (missing program or directory).
     """
@@ -289,6 +322,7 @@ def spawn(
     else:
         argv = list(command)
     log.parent.mkdir(parents=True, exist_ok=True)
+    masked = masker is not None and masker.active
     with open(log, "ab") as fh:
         if header:
             fh.write(header.encode())
@@ -299,9 +333,19 @@ def spawn(
                 cwd=cwd,
                 env=dict(env),
                 stdin=subprocess.DEVNULL,
-                stdout=fh,
+                stdout=subprocess.PIPE if masked else fh,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 close_fds=True,
             )
-    return ProcessHandle(proc, grace=grace)
+    pump: threading.Thread | None = None
+    if masker is not None and proc.stdout is not None:
+        # the pump owns the read end (a duplicate, so Popen's file object may be dropped)
+        pipe = os.dup(proc.stdout.fileno())
+        proc.stdout.close()
+        proc.stdout = None
+        pump = threading.Thread(
+            target=_pump, args=(pipe, log, masker), name="testgate-mask", daemon=True
+        )
+        pump.start()
+    return ProcessHandle(proc, grace=grace, pump=pump)
