@@ -86,12 +86,44 @@ SHAPES: tuple[tuple[str, str], ...] = (
     ("azure-storage", r"(?<=AccountKey=)[A-Za-z0-9+/]{86}=="),
 )
 
-# Every shape contains one of these; a text with none of them is skipped after one cheap search
-# (the full alternation costs several times more per character).
-_SHAPE_HINTS = re.compile(
-    r"gh[opusr]_|github_pat_|gl[a-z]{2,7}-|A[BKS]IA|ACCA|A3T|xox|hooks\.slack|eyJ|earer |asic "
-    r"|://|_live_|AIza|npm_|pypi-|SG\.|T3BlbkFJ|AccountKey="
+# Every shape contains one of these words; a text with none of them is skipped after one search
+# for them (sre tries every alternative at every position: the shapes' alternation costs ~80x
+# more per character). Grouped by their first character, the search is 2-3x faster than one
+# substring search per word.
+_HINT_WORDS: tuple[str, ...] = (
+    *(f"gh{c}_" for c in "opusr"),
+    "github_pat_",
+    *(f"gl{w}-" for w in ("pat", "dt", "ft", "soat", "rt", "cbt", "imt", "ptt", "agent", "oas")),
+    "glcsoat-",
+    "AKIA",
+    "ASIA",
+    "ABIA",
+    "ACCA",
+    "A3T",
+    "xox",
+    "hooks.slack",
+    "eyJ",
+    "earer ",
+    "asic ",
+    "://",
+    "_live_",
+    "AIza",
+    "npm_",
+    "pypi-",
+    "SG.",
+    "T3BlbkFJ",
+    "AccountKey=",
 )
+
+
+def _grouped(words: Iterable[str]) -> re.Pattern[str]:
+    by_first: dict[str, list[str]] = {}
+    for w in words:
+        by_first.setdefault(w[0], []).append(re.escape(w[1:]))
+    return re.compile("|".join(f"{re.escape(k)}(?:{'|'.join(v)})" for k, v in by_first.items()))
+
+
+_SHAPE_HINTS = _grouped(_HINT_WORDS)
 _SHAPES = re.compile("|".join(f"(?:{rx})" for _, rx in SHAPES))
 
 # A private key block spans lines: from its BEGIN line to its END line (or the end of the text).
@@ -207,7 +239,9 @@ class Masker:
         """*text* with every secret replaced by :data:`MASK`."""
         if not text:
             return text
-        if self._literal_rx is not None:
+        if self._literal_rx is not None and (
+            len(self.literals) > _FIND_LITERALS or any(s in text for s in self.literals)
+        ):
             text = self._literal_rx.sub(MASK, text)
         if self._pattern_rx is not None:
             text = self._pattern_rx.sub(MASK, text)
@@ -226,6 +260,9 @@ class Masker:
         """A :class:`StreamMasker` writing masked bytes to *sink*."""
         return StreamMasker(self, sink)
 
+
+#: Up to this many literal secrets, substring searches decide whether the alternation runs at all.
+_FIND_LITERALS = 64
 
 #: A partial line longer than this is written (masked) without waiting for its end, except its
 #: last :data:`_HOLD` bytes, so that a step printing no newline cannot fill memory.
