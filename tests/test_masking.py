@@ -253,3 +253,17 @@ def test_detect_secrets_agrees_the_samples_are_secrets() -> None:
         for kind in ("github", "gitlab", "aws-access-key-id", "slack", "jwt", "stripe"):
             found = list(scan_line(f"value = '{samples[kind]}'"))
             assert found, kind
+
+
+@pytest.mark.parametrize("kind", ["literal", "shape"])
+def test_a_secret_straddling_the_cut_of_an_endless_line_is_masked(kind: str) -> None:
+    """Fed in 1000-byte writes, a line without end is first cut at 66000 - 4096 = 61904 bytes:
+    a secret across that point is kept back whole."""
+    m = Masker.build([{"APP_SECRET": _SECRET}])
+    secret = _SECRET if kind == "literal" else "ghp_" + _rand(36)
+    for start in range(61904 - len(secret) + 1, 61904, 4):
+        data = ("a " * 40000)[: start - 1] + " " + secret + " " + "b " * 40000
+        raw = data.encode()
+        out = _stream(m, [raw[i : i + 1000] for i in range(0, len(raw), 1000)])
+        assert out == m.mask(data).encode()
+        assert secret.encode() not in out

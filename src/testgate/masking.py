@@ -321,16 +321,16 @@ class StreamMasker:
         text = buf.decode("utf-8", "surrogateescape")
         # positions in the decoded text equal byte positions only for ASCII; decode the prefix
         head = len(buf[:cut].decode("utf-8", "surrogateescape"))
-        for rx in self._regexes():
+        for rx in self._regexes(text):
             for m in rx.finditer(text, max(0, head - _HOLD)):
                 if m.start() < head < m.end():
                     head = m.start()
         return len(text[:head].encode("utf-8", "surrogateescape"))
 
-    def _regexes(self) -> list[re.Pattern[str]]:
+    def _regexes(self, text: str) -> list[re.Pattern[str]]:
         m = self.masker
         out = [rx for rx in (m._literal_rx, m._pattern_rx) if rx is not None]
-        if m.shapes:
+        if m.shapes and _hinted(text):
             out.append(_SHAPES)
         return out
 
