@@ -117,6 +117,8 @@ def _shape_samples() -> dict[str, str]:
         "google-api-key": "AIza" + _rand(35),
         "npm": "npm_" + _rand(36),
         "sendgrid": "SG." + _rand(22) + "." + _rand(43),
+        "pypi": "pypi-AgEIcHlwaS5vcmc" + _rand(60),
+        "openai": "sk-proj-" + _rand(20) + "T3BlbkFJ" + _rand(20),
     }
 
 
@@ -137,6 +139,12 @@ def test_shapes_that_keep_their_context() -> None:
     )
     hook = f"https://hooks.slack.com/services/T{_rand(8)}/B{_rand(8)}/{_rand(24)}"
     assert m.mask(hook) == f"https://{MASK}"
+    basic = base64.b64encode(b"user:" + _rand(12).encode()).decode()
+    assert m.mask(f"authorization: basic {basic}") == f"authorization: basic {MASK}"
+    azure = "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=" + _rand(86) + "=="
+    assert m.mask(azure + ";EndpointSuffix=core") == (
+        f"DefaultEndpointsProtocol=https;AccountName=x;AccountKey={MASK};EndpointSuffix=core"
+    )
 
 
 def test_a_private_key_block_is_masked_whole() -> None:
