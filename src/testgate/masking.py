@@ -107,10 +107,8 @@ _HINTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("J", r"T3BlbkFJ"),
         ("G", r"SG\."),
         ("@", r"@"),
-        ("B", r"Bearer "),
-        ("b", r"bearer "),
-        ("B", r"Basic "),
-        ("b", r"basic "),
+        ("B", r"B(?:earer|asic) "),
+        ("b", r"b(?:earer|asic) "),
         ("k", r"hooks\.slack"),
     )
 )
