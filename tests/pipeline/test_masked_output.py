@@ -76,3 +76,24 @@ def test_shapes_false_and_exclude_env_show_what_they_name(
     outcome = run_lib()
     log = (outcome.run_dir / "logs/unit__s.log").read_text()
     assert log == f"{token} sorted by lastname to ***\n"
+
+
+def test_a_token_written_into_a_command_is_masked_in_the_summary(
+    project: Project, run_lib: Runner
+) -> None:
+    token = _token("ghp_")
+    project.write(
+        "testgate.yaml",
+        f"""
+        pipeline:
+          stages:
+            - name: unit
+              steps:
+                - name: s
+                  run: echo "pushing with {token}"
+        """,
+    )
+    outcome = run_lib()
+    step = outcome.run.steps[0]
+    assert step.command == 'echo "pushing with ***"'
+    assert (outcome.run_dir / "logs/unit__s.log").read_text() == "pushing with ***\n"

@@ -685,5 +685,8 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
         # an interrupt while services stop still ends the run as interrupted
         run.interrupted = scheduler.signalled is not None
         run.finished_at = _iso_now()
+        for s in run.steps:  # a command written with a token in it (docs/secrets.md)
+            s.command = masker.mask_opt(s.command)
+            s.reason = masker.mask_opt(s.reason)
         run.finalize()
     return outcome
