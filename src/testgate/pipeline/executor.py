@@ -5,7 +5,8 @@ reports; an *executor* runs one step's command to its end and hands back what ha
 
 - :meth:`Executor.start` starts a step described by a :class:`StepRequest` and returns a
   :class:`StepHandle` at once;
-- the step's output appears in ``request.log`` while it runs (a remote executor streams it);
+- the step's output appears in ``request.log`` while it runs, with secrets masked by
+  ``request.masker`` (a remote executor streams it);
 - :meth:`StepHandle.cancel` stops it: no further attempt starts, and its whole process tree is
   killed (SIGTERM, a grace, SIGKILL), without blocking the caller;
 - :meth:`StepHandle.wait` blocks until the step ended and returns a :class:`StepRun`: the
