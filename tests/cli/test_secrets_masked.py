@@ -2,8 +2,9 @@
 
 One real ``testgate run`` of a step that prints every kind of secret to stdout and stderr (one
 of them in two writes, flushed apart) and writes a JUnit report whose failure holds them; then
-the console, the step log, summary.json, the history database, the HTML and Markdown reports
-and two real webhooks (an alert, the triage escalation) are searched for the raw values.
+the console, the step log, summary.json, the history database, the HTML, Markdown, GitHub
+annotations and merged JUnit reports and two real webhooks (an alert, the triage escalation)
+are searched for the raw values.
 
 The secrets are made up at test time, so no token-shaped text lives in this repository.
 """
@@ -151,8 +152,13 @@ def test_no_secret_a_step_prints_or_reports_reaches_any_output(
     env = {"GITHUB_TOKEN": gh_env, "AWS_SECRET_ACCESS_KEY": aws, "DEPLOY_HOOK": hook, "PEM": pem}
     run = project.run_subprocess("run", "--html", "out/report.html", env=env)
     assert run.code == 1, run.err
-    md = project.run_subprocess("report", "--format", "markdown", "-o", "out/summary.md")
-    assert md.code == 0, md.err
+    for fmt, out in (
+        ("markdown", "out/summary.md"),
+        ("github", "out/annotations.txt"),
+        ("junit", "out/merged.xml"),
+    ):
+        rendered = project.run_subprocess("report", "--format", fmt, "-o", out)
+        assert rendered.code == 0, rendered.err
 
     basic = base64.b64encode(("x-access-token:" + gh_env).encode()).decode()
     raw = {
@@ -174,6 +180,8 @@ def test_no_secret_a_step_prints_or_reports_reaches_any_output(
         "history": _dump(state / "history.db"),
         "html": (project.root / "out/report.html").read_text(),
         "markdown": (project.root / "out/summary.md").read_text(),
+        "annotations": (project.root / "out/annotations.txt").read_text(),
+        "merged junit": (project.root / "out/merged.xml").read_text(),
         "webhooks": "\n".join(b.decode() for b in received),
         **{
             str(p.relative_to(project.root)): p.read_text("utf-8", "replace")
@@ -195,3 +203,5 @@ def test_no_secret_a_step_prints_or_reports_reaches_any_output(
     assert leaks_test["properties"]["auth"] == "Bearer ***"
     assert len(received) == 2  # the alert and the escalation did go out
     assert "***" in outputs["webhooks"]
+    assert "::error" in outputs["annotations"]
+    assert "***" in outputs["annotations"]
