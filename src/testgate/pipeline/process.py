@@ -253,11 +253,18 @@ class ProcessHandle:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, signal.SIGKILL)
         code = self.proc.wait()
-        if self.pump is not None:
-            # the tree is gone, so the pipe is at its end; a descendant that left the session
-            # may hold it open: the pump then goes on writing while the run goes on
-            self.pump.join(PUMP_JOIN_S)
+        self.drain()
         return code
+
+    def drain(self, timeout: float | None = None) -> None:
+        """Wait until the output the process wrote is in its log (after it exited).
+
+        The tree is gone, so the pipe is at its end; a descendant that left the session may
+        hold it open: after *timeout* (default :data:`PUMP_JOIN_S`) the pump then goes on
+        writing while the run goes on.
+        """
+        if self.pump is not None:
+            self.pump.join(PUMP_JOIN_S if timeout is None else timeout)
 
 
 # Like make, a command with nothing for a shell to do is executed directly: one exec instead

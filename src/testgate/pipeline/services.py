@@ -365,6 +365,7 @@ class ServiceManager:
         while True:
             if not _leader_running(handle.pid):
                 code = handle.proc.wait()
+                handle.drain()  # its last words are in the log before the log is quoted
                 return self._failure(name, f"exited with code {code} before it was ready", log)
             remaining = deadline - time.monotonic()
             ok, last = self._probe(ready, cwd, env, log, max(0.2, min(remaining, 5.0)))
