@@ -3,9 +3,16 @@ every environment a step or service sees, and what ``secrets:`` turns on or off.
 
 from __future__ import annotations
 
+import os
 import secrets
 import string
+import sys
+from pathlib import Path
 
+import pytest
+
+from testgate.masking import Masker
+from testgate.pipeline.process import spawn
 from testgate.testing import Project
 
 from .conftest import Runner
@@ -97,3 +104,18 @@ def test_a_token_written_into_a_command_is_masked_in_the_summary(
     step = outcome.run.steps[0]
     assert step.command == 'echo "pushing with ***"'
     assert (outcome.run_dir / "logs/unit__s.log").read_text() == "pushing with ***\n"
+
+
+def test_a_log_that_cannot_be_written_does_not_kill_or_hang_the_step(tmp_path: Path) -> None:
+    """On a full disk (/dev/full) the masked output is lost, but the pipe is still read to its
+    end: the step neither blocks on a full pipe nor dies of SIGPIPE."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    handle = spawn(
+        [sys.executable, "-c", "import sys\nfor _ in range(3000): print('y' * 100)"],
+        cwd=tmp_path,
+        env=dict(os.environ),
+        log=Path("/dev/full"),
+        masker=Masker(),
+    )
+    assert handle.wait(60) == 0

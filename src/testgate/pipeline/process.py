@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
     from testgate.masking import Masker
@@ -293,18 +293,43 @@ def _direct_argv(command: str) -> list[str] | None:
 PUMP_JOIN_S = 2.0
 
 
+class _LogSink:
+    """Appends to a log; once a write fails (a full disk) the rest is dropped, but the pipe is
+    still read to its end, so that the step is not killed by SIGPIPE for testgate's trouble."""
+
+    def __init__(self, log: Path) -> None:
+        self.out: BinaryIO | None
+        try:
+            self.out = open(log, "ab", buffering=0)  # noqa: SIM115 (closed in close())
+        except OSError:
+            self.out = None
+
+    def write(self, data: bytes) -> None:
+        if self.out is None:
+            return
+        try:
+            self.out.write(data)
+        except OSError:
+            self.close()
+
+    def close(self) -> None:
+        if self.out is not None:
+            with contextlib.suppress(OSError):
+                self.out.close()
+            self.out = None
+
+
 def _pump(pipe: int, log: Path, masker: Masker) -> None:
     """Copy *pipe* to *log* through *masker* until the pipe's end (every writer gone)."""
+    sink = _LogSink(log)
     try:
-        with open(log, "ab", buffering=0) as out:
-            stream = masker.stream(out.write)
-            try:
-                while chunk := os.read(pipe, 65536):
-                    stream.feed(chunk)
-            finally:
-                stream.close()
+        stream = masker.stream(sink.write)
+        while chunk := os.read(pipe, 65536):
+            stream.feed(chunk)
+        stream.close()
     finally:
         os.close(pipe)
+        sink.close()
 
 
 def spawn(
