@@ -205,3 +205,23 @@ def test_no_secret_a_step_prints_or_reports_reaches_any_output(
     assert "***" in outputs["webhooks"]
     assert "::error" in outputs["annotations"]
     assert "***" in outputs["annotations"]
+
+
+def test_ingest_masks_the_environments_secrets_and_token_shapes(project: Project) -> None:
+    """Reports made elsewhere: no configuration, the environment's secrets and the shapes."""
+    value = "pw-" + _rand(16)
+    token = "glpat-" + _rand(20)
+    project.write(
+        "junit.xml",
+        '<testsuite name="s"><testcase classname="c" name="t">'
+        f'<failure message="db login {value} failed">token {token}</failure>'
+        "</testcase></testsuite>",
+    )
+    out = project.run_subprocess("ingest", "junit.xml", "-o", "s.json", env={"DB_PASSWORD": value})
+    assert out.code == 0, out.err
+    text = (project.root / "s.json").read_text()
+    test = json.loads(text)["tests"][0]
+    assert test["message"] == "db login *** failed"
+    assert test["trace"] == "token ***"
+    assert value not in text + out.out + out.err
+    assert token not in text + out.out + out.err
