@@ -403,3 +403,18 @@ def test_anchors_and_merge_keys(project: Project) -> None:
     project.write("testgate.yaml", (project.root / "testgate.yaml").read_text().replace("tm", "# "))
     steps = load_config(project.root / "testgate.yaml").config.pipeline.stages[0].steps
     assert [(s.timeout, s.retries) for s in steps] == [(300.0, 1), (300.0, 2)]
+
+
+def test_secrets_section_short_form_and_bad_pattern(project: Project) -> None:
+    """``secrets:`` takes a list of variable names, or a mapping; a pattern that is no regular
+    expression (or matches the empty text) is a located error."""
+    project.write("testgate.yaml", "secrets: [DEPLOY_HOOK, 'SENTRY_*']\n")
+    loaded = load_config(project.root / "testgate.yaml")
+    assert loaded.config.secrets.env == ["DEPLOY_HOOK", "SENTRY_*"]
+    assert loaded.config.secrets.shapes is True
+    project.write("testgate.yaml", "secrets:\n  patterns:\n    - 'ok_[0-9]+'\n    - 'acme_('\n")
+    out = project.run("validate").assert_code(2)
+    assert "testgate.yaml:4: secrets.patterns.1: not a regular expression" in out.err
+    project.write("testgate.yaml", "secrets:\n  patterns: ['x*']\n")
+    out = project.run("validate").assert_code(2)
+    assert "matches the empty text" in out.err

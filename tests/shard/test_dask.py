@@ -367,3 +367,27 @@ class socket_free_port:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def test_secrets_are_masked_on_the_worker(project: Project, scheduler: str) -> None:
+    """The run's masker travels with the step: the log streamed back holds no secret."""
+    value = "api-" + "k7Q2" * 6
+    token = "ghp_" + "Zx9" * 12
+    project.write(
+        "testgate.yaml",
+        f"""
+        pipeline:
+          stages:
+            - name: test
+              steps:
+                - name: leaky
+                  env: {{API_TOKEN: {value}}}
+                  run: echo "with $API_TOKEN and {token}"
+        """,
+    )
+    proc = _spawn(project, "run", "--no-record", "--executor", scheduler)
+    assert proc.wait(timeout=120) == 0
+    log = next((project.root / ".testgate/runs").glob("*/logs/test__leaky.log")).read_text()
+    assert "with *** and ***" in log
+    assert value not in log
+    assert token not in log

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from testgate.errors import InputError
+from testgate.masking import Masker
 from testgate.model import ReportData, ReportRef
 
 __all__ = [
@@ -19,7 +20,9 @@ __all__ = [
     "AdapterRegistry",
     "ReadContext",
     "default_registry",
+    "environment_masker",
     "guess_format",
+    "mask_report",
     "read_head",
     "read_report",
     "set_default_registry",
@@ -51,6 +54,9 @@ class ReadContext:
     step: str | None = None
     #: that step's command, which names the format when the content cannot (``ruff ... -o x``)
     command: str | None = None
+    #: masks secrets in the report's text (messages, traces, properties, findings); None: the
+    #: secrets of this process's environment and the well-known token shapes
+    masker: Masker | None = None
 
 
 @runtime_checkable
@@ -256,4 +262,46 @@ def read_report(
     if format and not p.exists():
         raise InputError(f"{p}: no such report file", slug="missing-file")
     data = adapter.read(p, ctx)
+    mask_report(data, ctx.masker if ctx.masker is not None else environment_masker())
     return data, ReportRef(path=str(p), format=adapter.name, kind=adapter.kind, step=ctx.step)
+
+
+_ENV_MASKER: tuple[frozenset[tuple[str, str]], Masker] | None = None
+
+
+def environment_masker() -> Masker:
+    """The masker of this process's environment (its secret-looking variables) and the token
+    shapes, for reports read outside a configured run; rebuilt when those variables change."""
+    import os
+
+    from testgate.masking import looks_secret
+
+    global _ENV_MASKER
+    key = frozenset((k, v) for k, v in os.environ.items() if looks_secret(k))
+    if _ENV_MASKER is None or _ENV_MASKER[0] != key:
+        _ENV_MASKER = (key, Masker.build([dict(key)]))
+    return _ENV_MASKER[1]
+
+
+def mask_report(data: ReportData, masker: Masker) -> None:
+    """Mask, in place, the secrets in the free text of *data*: tests' messages, traces,
+    teardown errors and property values, and findings' messages.
+
+    Only non-empty fields are looked at, so a report of passing tests costs next to nothing.
+    Test names are left alone: they are the tests' identities across runs.
+    """
+    if not masker.active:
+        return
+    mask = masker.mask
+    for t in data.tests:
+        if t.message:
+            t.message = mask(t.message)
+        if t.trace:
+            t.trace = mask(t.trace)
+        if t.teardown_error:
+            t.teardown_error = mask(t.teardown_error)
+        if t.properties:
+            t.properties = {k: mask(v) if v else v for k, v in t.properties.items()}
+    for f in data.findings:
+        if f.message:
+            f.message = mask(f.message)

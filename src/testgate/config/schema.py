@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -44,6 +45,7 @@ __all__ = [
     "ReadySpec",
     "ReportSpec",
     "ScopeSpec",
+    "SecretsSpec",
     "SelectionSpec",
     "ServiceSpec",
     "StageSpec",
@@ -54,6 +56,9 @@ __all__ = [
     "parse_duration",
     "yaml_type",
 ]
+
+if TYPE_CHECKING:
+    from testgate.masking import Masker
 
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _PARTS = re.compile(r"^(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)\s*)+$")
@@ -909,6 +914,61 @@ def _cache_flag(value: Any) -> Any:
     return {"enabled": value} if isinstance(value, bool) else value
 
 
+def _pattern(value: Any) -> Any:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"got {describe(value)}; expected a regular expression")
+    try:
+        compiled = re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression: {exc} (in {value!r})") from None
+    if compiled.match(""):
+        raise ValueError(f"{value!r} matches the empty text: it would mask nothing, or everything")
+    return value
+
+
+def _env_names(value: Any) -> Any:
+    return {"env": value} if isinstance(value, list) else value
+
+
+class SecretsSpec(_Strict):
+    """Secrets masked (as ***) in step output and report text before testgate writes anything
+    (docs/secrets.md)."""
+
+    env: list[str] = Field(
+        default_factory=list,
+        description="More environment variables whose values are secrets (names or fnmatch "
+        "patterns such as 'SENTRY_*'), besides those whose names look secret (*TOKEN*, "
+        "*SECRET*, *PASSWORD*, *_KEY, ...).",
+    )
+    exclude_env: list[str] = Field(
+        default_factory=list,
+        description="Environment variables whose names look secret but whose values are not "
+        "(names or fnmatch patterns, e.g. SORT_KEY): their values are shown.",
+    )
+    patterns: list[Annotated[str, BeforeValidator(_pattern)]] = Field(
+        default_factory=list,
+        description="Regular expressions (Python syntax) of secrets of your own, e.g. "
+        "'acme_[0-9a-f]{32}'; every match is masked whole (use lookarounds to keep context).",
+    )
+    shapes: bool = Field(
+        default=True,
+        description="Mask well-known token shapes: GitHub, GitLab, AWS access key ids, Slack, "
+        "JWTs, bearer tokens, private key blocks, passwords in URLs, ...",
+    )
+
+    def masker(self, envs: Iterable[Mapping[str, str]]) -> Masker:
+        """The run's :class:`~testgate.masking.Masker` over the environments *envs*."""
+        from testgate.masking import Masker
+
+        return Masker.build(
+            envs,
+            names=self.env,
+            exclude=self.exclude_env,
+            patterns=self.patterns,
+            shapes=self.shapes,
+        )
+
+
 class TriageSpec(_Strict):
     """How failures are triaged (see docs/triage.md)."""
 
@@ -963,6 +1023,11 @@ class Config(_Strict):
         "testgate run --executor wins. See docs/scale-out.md.",
     )
     notify: NotifySpec = Field(default_factory=NotifySpec, description="Webhooks for alerts.")
+    secrets: Annotated[SecretsSpec, BeforeValidator(_env_names)] = Field(
+        default_factory=SecretsSpec,
+        description="Secrets masked as *** in step output and reports (docs/secrets.md); a "
+        "list is short for {env: [...]}.",
+    )
     triage: TriageSpec = Field(
         default_factory=TriageSpec, description="Failure categories and the failure digest."
     )

@@ -5,7 +5,8 @@ reports; an *executor* runs one step's command to its end and hands back what ha
 
 - :meth:`Executor.start` starts a step described by a :class:`StepRequest` and returns a
   :class:`StepHandle` at once;
-- the step's output appears in ``request.log`` while it runs (a remote executor streams it);
+- the step's output appears in ``request.log`` while it runs, with secrets masked by
+  ``request.masker`` (a remote executor streams it);
 - :meth:`StepHandle.cancel` stops it: no further attempt starts, and its whole process tree is
   killed (SIGTERM, a grace, SIGKILL), without blocking the caller;
 - :meth:`StepHandle.wait` blocks until the step ended and returns a :class:`StepRun`: the
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from testgate.masking import Masker
 from testgate.model import StepResult
 
 __all__ = [
@@ -83,6 +85,8 @@ class StepRequest:
     #: them where the step runs (``Executor.runs_services``); otherwise the pipeline has
     #: already started them on this machine
     services: Mapping[str, object] = field(default_factory=dict)
+    #: masks secrets in the step's output before it reaches ``log`` (None: none masked)
+    masker: Masker | None = None
 
 
 @dataclass(slots=True)

@@ -93,6 +93,7 @@ class LocalStepHandle:
                         log=req.log,
                         grace=req.grace,
                         header=header,
+                        masker=req.masker,
                     )
                 except OSError as exc:
                     what = exc.strerror or str(exc)

@@ -22,9 +22,10 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
+    from testgate.masking import Masker
     from testgate.pipeline.watchdog import Watchdog
 
 __all__ = [
@@ -205,6 +206,8 @@ class ProcessHandle:
     _killed: threading.Event = field(default_factory=threading.Event)
     timed_out: bool = False
     cancelled: bool = False
+    #: the thread that masks the output on its way to the log (see :func:`spawn`)
+    pump: threading.Thread | None = None
 
     @property
     def pid(self) -> int:
@@ -256,7 +259,19 @@ class ProcessHandle:
                 os.killpg(self.pid, signal.SIGKILL)
         if WATCHDOG is not None:
             WATCHDOG.ended(self.pid)  # before the reap: the id is still ours
-        return self.proc.wait()
+        code = self.proc.wait()
+        self.drain()
+        return code
+
+    def drain(self, timeout: float | None = None) -> None:
+        """Wait until the output the process wrote is in its log (after it exited).
+
+        The tree is gone, so the pipe is at its end; a descendant that left the session may
+        hold it open: after *timeout* (default :data:`PUMP_JOIN_S`) the pump then goes on
+        writing while the run goes on.
+        """
+        if self.pump is not None:
+            self.pump.join(PUMP_JOIN_S if timeout is None else timeout)
 
 
 # Like make, a command with nothing for a shell to do is executed directly: one exec instead
@@ -281,6 +296,49 @@ def _direct_argv(command: str) -> list[str] | None:
     return words
 
 
+#: Seconds a finished step waits for the last of its output to be masked and written.
+PUMP_JOIN_S = 2.0
+
+
+class _LogSink:
+    """Appends to a log; once a write fails (a full disk) the rest is dropped, but the pipe is
+    still read to its end, so that the step is not killed by SIGPIPE for testgate's trouble."""
+
+    def __init__(self, log: Path) -> None:
+        self.out: BinaryIO | None
+        try:
+            self.out = open(log, "ab", buffering=0)  # noqa: SIM115 (closed in close())
+        except OSError:
+            self.out = None
+
+    def write(self, data: bytes) -> None:
+        if self.out is None:
+            return
+        try:
+            self.out.write(data)
+        except OSError:
+            self.close()
+
+    def close(self) -> None:
+        if self.out is not None:
+            with contextlib.suppress(OSError):
+                self.out.close()
+            self.out = None
+
+
+def _pump(pipe: int, log: Path, masker: Masker) -> None:
+    """Copy *pipe* to *log* through *masker* until the pipe's end (every writer gone)."""
+    sink = _LogSink(log)
+    try:
+        stream = masker.stream(sink.write)
+        while chunk := os.read(pipe, 65536):
+            stream.feed(chunk)
+        stream.close()
+    finally:
+        os.close(pipe)
+        sink.close()
+
+
 def spawn(
     command: str | Sequence[str],
     *,
@@ -289,8 +347,12 @@ def spawn(
     log: Path,
     grace: float = DEFAULT_KILL_GRACE,
     header: str | None = None,
+    masker: Masker | None = None,
 ) -> ProcessHandle:
     """Start *command* (a string for ``/bin/sh -c``, or argv) in a new session, output to *log*.
+
+    With an active *masker* the output goes through a pipe to a thread that masks secrets
+    before they reach *log* (:mod:`testgate.masking`); without one, straight to the file.
 
     Raises :class:`OSError` when it cannot start (missing program or directory).
     """
@@ -299,6 +361,7 @@ def spawn(
     else:
         argv = list(command)
     log.parent.mkdir(parents=True, exist_ok=True)
+    masked = masker is not None and masker.active
     with open(log, "ab") as fh:
         if header:
             fh.write(header.encode())
@@ -309,11 +372,21 @@ def spawn(
                 cwd=cwd,
                 env=dict(env),
                 stdin=subprocess.DEVNULL,
-                stdout=fh,
+                stdout=subprocess.PIPE if masked else fh,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 close_fds=True,
             )
             if WATCHDOG is not None:
                 WATCHDOG.started(proc.pid)  # its own session: the session id is its pid
-    return ProcessHandle(proc, grace=grace)
+    pump: threading.Thread | None = None
+    if masker is not None and proc.stdout is not None:
+        # the pump owns the read end (a duplicate, so Popen's file object may be dropped)
+        pipe = os.dup(proc.stdout.fileno())
+        proc.stdout.close()
+        proc.stdout = None
+        pump = threading.Thread(
+            target=_pump, args=(pipe, log, masker), name="testgate-mask", daemon=True
+        )
+        pump.start()
+    return ProcessHandle(proc, grace=grace, pump=pump)

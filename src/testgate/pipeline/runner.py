@@ -323,7 +323,12 @@ class _StepJob:
         result = step_run.result
         root = self.request.root
         formats = {rp.written: rp.format for rp in self.step.reports}
-        ctx = ReadContext(root=root, step=self.step.key, command=self.step.display_command)
+        ctx = ReadContext(
+            root=root,
+            step=self.step.key,
+            command=self.step.display_command,
+            masker=self.request.masker,
+        )
         if not quiet_missing:
             self.missing.extend(step_run.missing)
         for path in step_run.stale:
@@ -534,8 +539,17 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
     )
     expected = expected_durations(state)
     base_env = {**env, "TESTGATE_RUN_ID": run_id, "TESTGATE_RUN_DIR": str(run_dir)}
+    # built once: the secrets of every environment a step or service sees (docs/secrets.md)
+    masker = loaded.config.secrets.masker(
+        [env, *(s.env for s in plan.steps), *(v.env for v in loaded.config.services.values())]
+    )
     services = ServiceManager(
-        loaded.config.services, root=root, logs=run_dir / "logs", env=base_env, grace=options.grace
+        loaded.config.services,
+        root=root,
+        logs=run_dir / "logs",
+        env=base_env,
+        grace=options.grace,
+        masker=masker,
     )
     executor: Executor = options.executor or LocalExecutor()
     cache = _open_cache(loaded, options.cache)
@@ -594,6 +608,7 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
             display_command=step.display_command,
             resources={r: (n, plan.resources.get(r, n)) for r, n in step.resources.items()},
             services={name: loaded.config.services[name] for name in step.services},
+            masker=masker,
         )
         # a step narrowed by a plan (selection, a shard) runs part of its tests: never cached
         job = _StepJob(
@@ -679,5 +694,8 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
         # an interrupt while services stop still ends the run as interrupted
         run.interrupted = scheduler.signalled is not None
         run.finished_at = _iso_now()
+        for s in run.steps:  # a command written with a token in it (docs/secrets.md)
+            s.command = masker.mask_opt(s.command)
+            s.reason = masker.mask_opt(s.reason)
         run.finalize()
     return outcome

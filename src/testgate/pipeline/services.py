@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from testgate.errors import ConfigError
+from testgate.masking import Masker
 from testgate.pipeline.process import (
     DEFAULT_KILL_GRACE,
     HURRY,
@@ -269,12 +270,15 @@ class ServiceManager:
         logs: Path,
         env: Mapping[str, str],
         grace: float = DEFAULT_KILL_GRACE,
+        masker: Masker | None = None,
     ) -> None:
         self.specs = specs
         self.root = root
         self.logs = logs
         self.env = env
         self.grace = grace
+        #: masks secrets in the services' output before it reaches their logs
+        self.masker = masker
         self._states = {name: _State() for name in specs}
         self._abort = threading.Event()
         self._counter = 0
@@ -337,7 +341,9 @@ class ServiceManager:
         if command is None:
             return f"service '{name}' cannot start: {self._runtime()}"
         try:
-            state.handle = spawn(command, cwd=cwd, env=env, log=log, grace=self.grace)
+            state.handle = spawn(
+                command, cwd=cwd, env=env, log=log, grace=self.grace, masker=self.masker
+            )
         except OSError as exc:
             return f"service '{name}' cannot start: {exc.strerror or exc}: {exc.filename or ''}"
         if spec.ready is None:
@@ -359,6 +365,7 @@ class ServiceManager:
         while True:
             if not _leader_running(handle.pid):
                 code = handle.proc.wait()
+                handle.drain()  # its last words are in the log before the log is quoted
                 return self._failure(name, f"exited with code {code} before it was ready", log)
             remaining = deadline - time.monotonic()
             ok, last = self._probe(ready, cwd, env, log, max(0.2, min(remaining, 5.0)))
@@ -407,7 +414,7 @@ class ServiceManager:
                 return False, str(exc)
         assert ready.command is not None
         try:
-            probe = spawn(ready.command, cwd=cwd, env=env, log=log, grace=0.2)
+            probe = spawn(ready.command, cwd=cwd, env=env, log=log, grace=0.2, masker=self.masker)
         except OSError as exc:
             return False, f"cannot run: {exc.strerror or exc}"
         code = probe.wait(budget)
@@ -440,6 +447,7 @@ class ServiceManager:
                         log=log,
                         grace=self.grace,
                         header="\n=== testgate: stop ===\n",
+                        masker=self.masker,
                     )
                     stop.wait(STOP_TIMEOUT)
             if commands:

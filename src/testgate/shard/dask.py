@@ -225,6 +225,7 @@ def run_on_worker(payload: dict[str, Any]) -> dict[str, Any]:
         clean_reports=payload["clean_reports"],
         grace=payload["grace"],
         display_command=payload["display_command"],
+        masker=payload.get("masker"),
     )
     handle = LocalStepHandle(request)
     try:
@@ -347,6 +348,7 @@ class DaskStepHandle:
             "clean_reports": req.clean_reports,
             "grace": req.grace,
             "display_command": req.display_command,
+            "masker": req.masker,
             "services": dict(req.services),
             "files": files,
             "cancel": self._event_name,
