@@ -29,9 +29,19 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## Run testgate's main job on the bundled example monorepo.
-demo: $(STAMP)
-	cd examples/polyglot && PATH="$(CURDIR)/$(BIN):$$PATH" testgate run -c testgate.yaml --html reports/report.html
+# the demo runs on a minimal install, as a new user has it: testgate without extras (pip
+# install ., not editable) and what the example's steps need; reinstalled when src/ changes
+DVENV ?= .venv-demo
+DSTAMP := $(DVENV)/.installed
+$(DSTAMP): pyproject.toml examples/polyglot/requirements.txt $(shell find src -type f -not -path '*/__pycache__/*')
+	$(PYTHON) -m venv $(DVENV)
+	$(DVENV)/bin/pip install -q --upgrade pip
+	$(DVENV)/bin/pip install -q . -r examples/polyglot/requirements.txt
+	touch $(DSTAMP)
+
+## Run testgate's main job on the bundled example monorepo (a minimal install in .venv-demo).
+demo: $(DSTAMP)
+	cd examples/polyglot && PATH="$(CURDIR)/$(DVENV)/bin:$$PATH" testgate run -c testgate.yaml --html reports/report.html
 
 ## CI's verdict: checks over src/, then the test suite against the installed wheel.
 test: check-installed unit-installed
@@ -102,4 +112,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) $(WVENV) $(DIST) build .testgate examples/*/.testgate
+	rm -rf $(VENV) $(WVENV) $(DVENV) $(DIST) build .testgate examples/*/.testgate
