@@ -15,11 +15,19 @@ WHY_NOT_INSTALLED = (
 )
 
 
+#: what [tool.setuptools.exclude-package-data] in pyproject.toml leaves out of the wheel
+JUNK_SUFFIXES = (".pyc", ".pyo", "~", ".swp", ".orig", ".rej")
+
+
 def shipped_files(root: Path) -> set[str]:
-    """Every file of the package under *root* (a testgate/ folder), bytecode left out, as
-    paths relative to *root*'s parent (``testgate/server/templates/base.html.j2``)."""
+    """Every file of the package under *root* (a testgate/ folder) that the wheel must hold
+    (bytecode and editor leftovers left out), as paths relative to *root*'s parent
+    (``testgate/server/templates/base.html.j2``)."""
     return {
         p.relative_to(root.parent).as_posix()
         for p in root.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")
+        if p.is_file()
+        and "__pycache__" not in p.parts
+        and p.name != ".DS_Store"
+        and not p.name.endswith(JUNK_SUFFIXES)
     }
