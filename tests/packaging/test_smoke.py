@@ -153,7 +153,8 @@ def served(example: Path) -> Iterator[str]:
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"testgate serve did not start: {proc.stderr}") from None
+                    why = proc.stderr.read() if proc.poll() is not None and proc.stderr else ""
+                    raise AssertionError(f"testgate serve did not start: {why}") from None
                 time.sleep(0.2)
         yield url
     finally:
