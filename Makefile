@@ -1,10 +1,25 @@
-# testgate developer tasks. Both entry points build their own virtual environment.
+# testgate developer tasks. Each entry point builds the virtual environment it needs.
+#
+#   make test      CI's verdict: lint and types over src/, then the sdist, the wheel built FROM
+#                  the sdist, installed into its own virtual environment (.venv-wheel), and the
+#                  test suite run against that installation (never against src/)
+#   make test-dev  the editable loop: the same checks, the suite against src/ through .venv
+#
+# docs/releasing.md says how the two differ.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# the installed-package suite: its own venv, the dev extra's dependencies installed once per
+# change of pyproject.toml, the freshly built wheel reinstalled (--no-deps) on every run
+WVENV ?= .venv-wheel
+WBIN := $(WVENV)/bin
+WBASE := $(WVENV)/.base
+WDEPS := $(WVENV)/.deps
+DIST ?= dist
 
-.PHONY: demo test lint typecheck unit venv bench clean gold docs
+.PHONY: demo test test-dev lint typecheck unit venv bench clean gold docs dist installed \
+	unit-installed check-installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,12 +29,25 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## Run testgate's main job on the bundled example monorepo.
-demo: $(STAMP)
-	cd examples/polyglot && PATH="$(CURDIR)/$(BIN):$$PATH" testgate run -c testgate.yaml --html reports/report.html
+# the demo runs on a minimal install, as a new user has it: testgate without extras (pip
+# install ., not editable) and what the example's steps need; reinstalled when src/ changes
+DVENV ?= .venv-demo
+DSTAMP := $(DVENV)/.installed
+$(DSTAMP): pyproject.toml examples/polyglot/requirements.txt $(shell find src -type f -not -path '*/__pycache__/*')
+	$(PYTHON) -m venv $(DVENV)
+	$(DVENV)/bin/pip install -q --upgrade pip
+	$(DVENV)/bin/pip install -q . -r examples/polyglot/requirements.txt
+	touch $(DSTAMP)
 
-## The whole suite: lint, types, tests.
-test: lint typecheck unit
+## Run testgate's main job on the bundled example monorepo (a minimal install in .venv-demo).
+demo: $(DSTAMP)
+	cd examples/polyglot && PATH="$(CURDIR)/$(DVENV)/bin:$$PATH" testgate run -c testgate.yaml --html reports/report.html
+
+## CI's verdict: checks over src/, then the test suite against the installed wheel.
+test: check-installed unit-installed
+
+## The development loop: lint, types, the test suite against the editable install of src/.
+test-dev: lint typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -31,6 +59,46 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+$(WBASE):
+	$(PYTHON) -m venv $(WVENV)
+	$(WBIN)/pip install -q --upgrade pip build
+	touch $(WBASE)
+
+## The sdist, then the wheel built from that sdist (what `python -m build` does): a file the
+## sdist leaves out is missing from the wheel too, and the tests see it.
+dist: $(WBASE)
+	rm -rf $(DIST)
+	$(WBIN)/python -m build --outdir $(DIST) . >$(WVENV)/build.log 2>&1 \
+		|| { cat $(WVENV)/build.log; exit 1; }
+	@ls -l $(DIST)
+
+## Install the wheel into .venv-wheel: the dev extra's dependencies once (again when
+## pyproject.toml changes), the wheel itself every time (same version, so --force-reinstall).
+installed: dist
+	@whl=$$(ls $(DIST)/testgate-*.whl); \
+	if [ ! -f $(WDEPS) ] || [ pyproject.toml -nt $(WDEPS) ]; then \
+		echo "installing $$whl[dev] into $(WVENV)"; \
+		$(WBIN)/pip install -q "$$whl[dev]" && touch $(WDEPS) || exit 1; \
+	fi; \
+	echo "installing $$whl into $(WVENV)"; \
+	$(WBIN)/pip install -q --no-deps --force-reinstall "$$whl"
+
+# lint and types read src/ (lint-imports with src/ first on the path, so that it maps the
+# checkout rather than the installed copy); the tools come from .venv-wheel, one venv in CI
+check-installed: installed
+	$(WBIN)/ruff check src tests benchmarks
+	$(WBIN)/ruff format --check src tests benchmarks
+	PYTHONPATH=src $(WBIN)/lint-imports
+	$(WBIN)/mypy
+
+## The test suite from the checkout (tests/, examples/, docs/ by path) with `import testgate`
+## resolved to .venv-wheel's site-packages: pytest's console script puts no src/ on sys.path,
+## and tests/packaging/test_installed.py fails if testgate comes from anywhere else.
+unit-installed: installed
+	PATH="$(CURDIR)/$(WBIN):$$PATH" TESTGATE_TEST_INSTALLED=1 \
+		TESTGATE_TEST_WHEEL="$$(ls $(CURDIR)/$(DIST)/testgate-*.whl)" \
+		$(WBIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 ## Regenerate the golden renderings in tests/gold/ (review the diff before committing it).
 gold: $(STAMP)
@@ -44,4 +112,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .testgate examples/*/.testgate
+	rm -rf $(VENV) $(WVENV) $(DVENV) $(DIST) build .testgate examples/*/.testgate

@@ -20,6 +20,7 @@ __all__ = [
     "TestgateError",
     "UsageError",
     "exit_code_table",
+    "require_extra",
 ]
 
 
@@ -125,3 +126,17 @@ class Interrupted(TestgateError):
     """The run was interrupted (SIGINT or SIGTERM); what finished was still written."""
 
     exit_code = ExitCode.INTERRUPTED
+
+
+def require_extra(extra: str, feature: str, *modules: str) -> None:
+    """Raise a :class:`UsageError` (exit 2) naming the extra to install when a module that the
+    optional *feature* imports is not installed; the modules are looked up, not imported."""
+    import importlib.util
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise UsageError(
+            f"{feature} needs {', '.join(missing)}, which is not installed: "
+            f"pip install 'testgate[{extra}]'",
+            slug="missing-extra",
+        )

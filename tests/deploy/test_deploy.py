@@ -56,7 +56,9 @@ def test_dockerfile_shape_and_lint() -> None:
     assert froms == ["python:${PYTHON_VERSION}-slim AS wheel", "python:${PYTHON_VERSION}-slim"]
     final = ins[[i for i, (w, _) in enumerate(ins) if w == "FROM"][-1] :]
     runs = " ".join(rest for word, rest in final if word == "RUN")
-    assert "pip install --no-cache-dir /wheels/*.whl" in runs  # installed from the wheel
+    # installed from the wheel, with the extras a team needs (PostgreSQL above all)
+    assert "set -- /wheels/*.whl" in runs
+    assert 'pip install --no-cache-dir "$1[postgres,secrets,generate]"' in runs
     users = [rest for word, rest in final if word == "USER"]
     assert users == ["10001:10001"]  # not root
     assert ("ENTRYPOINT", '["testgate"]') in final

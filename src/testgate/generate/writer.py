@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from testgate.errors import InputError
+from testgate.errors import InputError, require_extra
 from testgate.generate.scan import Callable_, ModuleInfo, Route, ScanResult, scan
 
 __all__ = ["GenerateResult", "PlannedFile", "generate"]
@@ -298,6 +298,8 @@ def generate(
         items, stubs = _plan(m)
         plans.append((m, items, stubs))
         all_items += items
+    if all_items:  # the ghostwriter is Hypothesis's, and it formats its code with black
+        require_extra("generate", "testgate generate", "hypothesis", "black")
     written = _ghostwrite(scanned.import_root, all_items)
     files: list[PlannedFile] = []
     for m, items, stubs in plans:

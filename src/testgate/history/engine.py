@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import StaticPool
 
-from testgate.errors import HistoryError
+from testgate.errors import HistoryError, require_extra
 
 if TYPE_CHECKING:
     from testgate.config.loader import LoadedConfig
@@ -120,4 +120,6 @@ def make_engine(url: str) -> Engine:
     """An engine for a normalised URL; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
+    if url.startswith("postgresql+psycopg"):
+        require_extra("postgres", "a PostgreSQL history store", "psycopg")
     return create_engine(url, pool_pre_ping=True)

@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from testgate.errors import InputError
+from testgate.errors import InputError, require_extra
 from testgate.model import Finding
 
 __all__ = ["scan_secrets"]
@@ -44,6 +44,7 @@ def _files(root: Path) -> list[Path]:
 
 def scan_secrets(paths: Sequence[Path], *, root: Path | None = None) -> list[Finding]:
     """detect-secrets over *paths* (files or folders); findings relative to *root*."""
+    require_extra("secrets", "testgate scan secrets", "detect_secrets")
     from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import default_settings
 
