@@ -22,6 +22,7 @@ DIST ?= dist
 	unit-installed check-installed
 
 $(STAMP): pyproject.toml
+	@echo "venv: creating $(VENV) with testgate editable and the dev extra (a few minutes the first time)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
@@ -34,9 +35,12 @@ venv: $(STAMP)
 DVENV ?= .venv-demo
 DSTAMP := $(DVENV)/.installed
 $(DSTAMP): pyproject.toml examples/polyglot/requirements.txt $(shell find src -type f -not -path '*/__pycache__/*')
+	@echo "demo: creating $(DVENV) (a minimal install: testgate without extras, and the example's pytest and bandit)"
 	$(PYTHON) -m venv $(DVENV)
+	@echo "demo: installing testgate and the example's requirements (about a minute the first time)"
 	$(DVENV)/bin/pip install -q --upgrade pip
 	$(DVENV)/bin/pip install -q . -r examples/polyglot/requirements.txt
+	@echo "demo: ready; running testgate on examples/polyglot"
 	touch $(DSTAMP)
 
 ## Run testgate's main job on the bundled example monorepo (a minimal install in .venv-demo).
