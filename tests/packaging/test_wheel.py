@@ -61,3 +61,30 @@ def test_the_wheel_registers_the_command_and_the_pytest_plugin(wheel: Path) -> N
         text = zf.read(ep).decode()
     assert "[console_scripts]\ntestgate = testgate.cli:main" in text
     assert "[pytest11]\ntestgate = testgate.pytest_plugin" in text
+
+
+@pytest.mark.slow
+def test_pipx_run_works_from_the_wheel(wheel: Path, tmp_path: Path) -> None:
+    """`pipx run testgate --help` (issue 16 item 8): a fresh, isolated environment built from
+    the wheel alone, as a user without a clone gets it."""
+    pipx = Path(sys.executable).with_name("pipx")
+    if not pipx.exists():
+        pytest.skip("pipx is not installed here (the dev extra installs it)")
+    env = {
+        **os.environ,
+        "PIPX_HOME": str(tmp_path / "pipx"),
+        "PIPX_BIN_DIR": str(tmp_path / "bin"),
+    }
+    env.pop("VIRTUAL_ENV", None)
+    proc = subprocess.run(
+        [str(pipx), "run", "--spec", str(wheel), "testgate", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "Usage: testgate [OPTIONS] COMMAND [ARGS]..." in proc.stdout
+    assert "serve" in proc.stdout
+    assert "gate" in proc.stdout
