@@ -667,11 +667,12 @@ class Run:
                 f"'{SCHEMA}' (upgrade testgate to read newer summaries)",
                 slug="summary-schema",
             )
+        _check_head_shape(d, source)
         try:
             r = d["run"]
             vcs = r.get("vcs") or {}
             ci = r.get("ci") or {}
-            return cls(
+            run = cls(
                 id=r["id"],
                 project=r.get("project", ""),
                 started_at=r.get("started_at"),
@@ -700,6 +701,102 @@ class Run:
                 "expected the shape described by testgate's summary JSON Schema",
                 slug="summary-schema",
             ) from exc
+        _check_tests_shape(run.tests, source)
+        return run
+
+
+_NONE = type(None)
+_OPT_STR = (str, _NONE)
+_OPT_INT = (int, _NONE)
+
+
+def _shape_error(source: str, key: str, value: object, expected: str) -> InputError:
+    shown = type(value).__name__
+    return InputError(
+        f"{source}: {key}: expected {expected}, got {shown}; expected the shape described by "
+        "testgate's summary JSON Schema",
+        slug="summary-schema",
+    )
+
+
+def _check_head_shape(d: dict[str, Any], source: str) -> None:
+    """Refuse a summary whose head has a value of the wrong type (``run.id`` a list), naming
+    the key, before any of it reaches the history store or a renderer."""
+    r = d.get("run")
+    if not isinstance(r, dict):
+        raise _shape_error(source, "run", r, "an object")
+    if not isinstance(r.get("id"), str) or not r["id"]:
+        raise _shape_error(source, "run.id", r.get("id"), "a non-empty string")
+    for key, types, what in (
+        ("project", (str, _NONE), "a string"),
+        ("started_at", _OPT_STR, "a string or null"),
+        ("finished_at", _OPT_STR, "a string or null"),
+        ("vcs", (dict, _NONE), "an object"),
+        ("ci", (dict, _NONE), "an object"),
+        ("reports", (list, _NONE), "a list"),
+    ):
+        if not isinstance(r.get(key), types):
+            raise _shape_error(source, f"run.{key}", r.get(key), what)
+    for section in ("vcs", "ci"):
+        for key, value in (r.get(section) or {}).items():
+            if not isinstance(value, (str, int, float, dict, list, _NONE)) or isinstance(
+                value, bool
+            ):
+                raise _shape_error(source, f"run.{section}.{key}", value, "a string or null")
+    for key in ("commit", "branch", "base_ref"):
+        value = (r.get("vcs") or {}).get(key)
+        if not isinstance(value, _OPT_STR):
+            raise _shape_error(source, f"run.vcs.{key}", value, "a string or null")
+    for key, types, what in (
+        ("steps", (list, _NONE), "a list"),
+        ("tests", (list, _NONE), "a list"),
+        ("findings", (list, _NONE), "a list"),
+        ("metrics", (dict, _NONE), "an object of numbers"),
+        ("coverage", (dict, _NONE), "an object"),
+    ):
+        if not isinstance(d.get(key), types):
+            raise _shape_error(source, key, d.get(key), what)
+    for name, value in (d.get("metrics") or {}).items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise _shape_error(source, f"metrics.{name}", value, "a number")
+    for i, step in enumerate(d.get("steps") or []):
+        if not isinstance(step, dict):
+            raise _shape_error(source, f"steps.{i}", step, "an object")
+        for key in ("stage", "name", "status"):
+            if not isinstance(step.get(key), str):
+                raise _shape_error(source, f"steps.{i}.{key}", step.get(key), "a string")
+
+
+def _check_tests_shape(tests: list[TestCase], source: str, start: int = 0) -> None:
+    """Refuse a test whose identity or status has the wrong type, naming ``tests.N.key``."""
+    opt_str = _OPT_STR
+    for i in range(start, len(tests)):
+        t = tests[i]
+        if (
+            t.name.__class__ is str
+            and t.suite.__class__ is str
+            and t.classname.__class__ is str
+            and t.status in TEST_STATUSES
+            and isinstance(t.test_id, opt_str)
+            and isinstance(t.file, opt_str)
+            and isinstance(t.line, _OPT_INT)
+            and isinstance(t.message, opt_str)
+            and isinstance(t.trace, opt_str)
+        ):
+            continue
+        for key in ("name", "suite", "classname", "test_id", "file", "message", "trace"):
+            value = getattr(t, key)
+            if not isinstance(value, str if key in ("name", "suite", "classname") else opt_str):
+                raise _shape_error(
+                    source, f"tests.{i}.{key.replace('test_', '')}", value, "a string"
+                )
+        if not isinstance(t.line, _OPT_INT):
+            raise _shape_error(source, f"tests.{i}.line", t.line, "an integer or null")
+        raise InputError(
+            f"{source}: tests.{i}.status: expected one of {', '.join(TEST_STATUSES)}, "
+            f"got {t.status!r}",
+            slug="summary-schema",
+        )
 
 
 def _pct(num: float, den: float) -> float:
@@ -894,6 +991,7 @@ def _read_streamed(fh: Any, first: bytes, source: str) -> Run | None:
                 f"{source}:{n}: malformed test in the summary ({type(exc).__name__}: {exc})",
                 slug="summary-schema",
             ) from None
+    _check_tests_shape(tests, source)
     if line.rstrip() != b"]}" or fh.read().strip():
         raise InputError(
             f"{source}: the summary ends early or has text after its end (was it cut off "

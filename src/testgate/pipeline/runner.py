@@ -157,7 +157,7 @@ def expected_durations(state_dir: Path) -> dict[str, float]:
             and s.get("duration_s") is not None
             and not s.get("cached")  # a replayed step took no time; its real run did
         }
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return {}  # no usable previous run: configuration order decides
 
 
