@@ -330,8 +330,16 @@ class _StepJob:
                 f"{self.step.key}: stale report: {_rel(path, root)} was last written before the "
                 "step started, so it is not this run's (the step did not write it)"
             )
+        top = root.resolve()
         for f in step_run.reports:
             rel = _rel(f, root)
+            if not self.step.allow_outside_reports and not f.resolve().is_relative_to(top):
+                self.errors.append(
+                    f"{self.step.key}: report {rel}: leads outside the configuration's folder "
+                    f"(to {f.resolve()}); it is not read. Expected a file under {root}, or "
+                    "set allow_outside_reports: true"
+                )
+                continue
             fmt = _format_for(f, root, formats)
             try:
                 data, ref = read_report(f, format=fmt, ctx=ctx)
