@@ -16,6 +16,7 @@ from operator import countOf, itemgetter
 from pathlib import Path
 from typing import Any, Literal
 
+from testgate._faults import point as fault_point
 from testgate.errors import InputError
 from testgate.verdict import Verdict
 
@@ -949,6 +950,7 @@ def write_summary(run: Run, path: str | os.PathLike[str]) -> Path:
             head = dumps(_head(run), option=orjson.OPT_NON_STR_KEYS)
             fh.write(head[:-1])
             fh.write(_TESTS_MARKER)
+            fault_point("summary")
             tests = run.tests
             for start in range(0, len(tests), _CHUNK):
                 chunk = tests[start : start + _CHUNK]

@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from testgate._faults import point as fault_point
 from testgate.errors import InputError, TestgateError
 from testgate.model import ReportData, ReportRef, Run, StepResult
 from testgate.pipeline import facts
@@ -275,6 +276,7 @@ class _StepJob:
                 return self._result("cancelled", reason=self._cancel_reason)
             handle = self.executor.start(self.request)
             self._handle = handle
+        fault_point("step")
         step_run = handle.wait()
         result = step_run.result
         if result.status in ("passed", "failed", "timed_out") and result.attempts:
@@ -332,6 +334,10 @@ class _StepJob:
             )
         top = root.resolve()
         for f in step_run.reports:
+            fault_point("read")
+            with self._lock:
+                if self._cancel_reason is not None:
+                    break  # interrupted: the run ends now; its reports are not read
             rel = _rel(f, root)
             if not self.step.allow_outside_reports and not f.resolve().is_relative_to(top):
                 self.errors.append(
