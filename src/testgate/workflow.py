@@ -820,9 +820,7 @@ def persist(loaded: Loaded | None, run: Run, options: PersistOptions | None = No
     try:
         if write:
             assert target is not None
-            out.summary = write_summary(run, target)
-            if options.latest and latest is not None:
-                _update_latest(out.summary, latest)
+            _write_summaries(run, target, latest if options.latest else None, out)
         if options.record:
             _record(loaded, run, options, out)
     except KeyboardInterrupt:
@@ -861,6 +859,24 @@ def _signals_deferred() -> Iterator[None]:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+def _write_summaries(run: Run, target: Path, latest: Path | None, out: Persisted) -> None:
+    """The run's summary and ``latest/``; a disk that is full (or read-only, or a folder
+    that cannot be made) is one line naming the path in ``out.errors`` (exit 2), with no
+    partial file left, and the history record is still made (nothing measured is lost)."""
+    where = target
+    try:
+        out.summary = write_summary(run, target)
+        if latest is not None:
+            where = latest
+            _update_latest(out.summary, latest)
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        out.errors.append(
+            f"{where}: cannot write the run's summary ({why}); free space or fix the folder's "
+            "permissions and run again"
+        )
 
 
 def _update_latest(summary: Path, latest: Path) -> None:
