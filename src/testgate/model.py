@@ -22,7 +22,12 @@ from testgate.verdict import Verdict
 
 __all__ = [
     "FINDING_CATEGORIES",
+    "MAX_ID_CHARS",
     "MAX_MESSAGE_CHARS",
+    "MAX_NAME_CHARS",
+    "MAX_PATH_CHARS",
+    "MAX_PROPERTIES",
+    "MAX_PROPERTY_CHARS",
     "MAX_TRACE_CHARS",
     "SCHEMA",
     "SEVERITIES",
@@ -39,6 +44,7 @@ __all__ = [
     "TestCase",
     "VcsInfo",
     "bounded",
+    "cap_fields",
     "derive_metrics",
     "distinct_vulnerabilities",
     "make_test_id",
@@ -68,6 +74,86 @@ FINDING_CATEGORIES: tuple[str, ...] = (
 # Messages and traces are bounded so that one runaway test cannot blow up a summary.
 MAX_MESSAGE_CHARS = 4_000
 MAX_TRACE_CHARS = 16_000
+
+
+# Names, ids, class names, file paths and properties are bounded too (issue 12.3): one 200 MB
+# attribute would otherwise become a 400 MB summary and a 600 MB history. A cut field says
+# so in itself, and is cut the same way in every run (the test keeps one identity).
+MAX_NAME_CHARS = 1_000
+MAX_PATH_CHARS = 1_000
+MAX_ID_CHARS = 4_000
+MAX_PROPERTIES = 100
+MAX_PROPERTY_CHARS = 1_000
+
+
+def _cut(text: str, limit: int) -> str:
+    return f"{text[:limit]} … [{len(text) - limit} more characters cut by testgate]"
+
+
+def cap_fields(tests: Iterable[TestCase], findings: Iterable[Finding] = ()) -> int:
+    """Cut over-long names, ids, class names, suites, file paths and properties of *tests*
+    and *findings* in place, each saying how much was cut; returns how many fields were cut."""
+    n = 0
+    name_max, path_max, id_max = MAX_NAME_CHARS, MAX_PATH_CHARS, MAX_ID_CHARS
+    for t in tests:
+        if len(t.name) > name_max:
+            t.name = _cut(t.name, name_max)
+            n += 1
+        if len(t.classname) > name_max:
+            t.classname = _cut(t.classname, name_max)
+            n += 1
+        if len(t.suite) > name_max:
+            t.suite = _cut(t.suite, name_max)
+            n += 1
+        if t.file is not None and len(t.file) > path_max:
+            t.file = _cut(t.file, path_max)
+            n += 1
+        if t.test_id is not None and len(t.test_id) > id_max:
+            t.test_id = _cut(t.test_id, id_max)
+            n += 1
+        for key in ("step", "report", "category", "fingerprint"):
+            value = getattr(t, key)
+            if value is not None and len(value) > name_max:
+                setattr(t, key, _cut(value, name_max))
+                n += 1
+        if t.properties:
+            n += _cap_properties(t)
+    for f in findings:
+        for key, limit in (("rule", name_max), ("path", path_max), ("package", name_max)):
+            value = getattr(f, key)
+            if isinstance(value, str) and len(value) > limit:
+                setattr(f, key, _cut(value, limit))
+                n += 1
+        if len(f.message) > MAX_MESSAGE_CHARS:
+            f.message = _cut(f.message, MAX_MESSAGE_CHARS)
+            n += 1
+    return n
+
+
+def _cap_properties(t: TestCase) -> int:
+    props = t.properties
+    big = len(props) > MAX_PROPERTIES or any(
+        len(str(k)) > MAX_PROPERTY_CHARS or (isinstance(v, str) and len(v) > MAX_PROPERTY_CHARS)
+        for k, v in props.items()
+    )
+    if not big:
+        return 0
+    out: dict[str, Any] = {}
+    items: Iterable[tuple[object, object]] = props.items()  # a summary may hold any JSON
+    for i, (k, v) in enumerate(items):
+        if i == MAX_PROPERTIES:
+            out["testgate.cut"] = f"{len(props) - MAX_PROPERTIES} more properties cut by testgate"
+            break
+        key = str(k)
+        key = _cut(key, MAX_PROPERTY_CHARS) if len(key) > MAX_PROPERTY_CHARS else key
+        if isinstance(v, str) and len(v) > MAX_PROPERTY_CHARS:
+            v = _cut(v, MAX_PROPERTY_CHARS)
+        elif not isinstance(v, (str, int, float, bool, type(None))):
+            text = str(v)
+            v = _cut(text, MAX_PROPERTY_CHARS) if len(text) > MAX_PROPERTY_CHARS else text
+        out[key] = v
+    t.properties = out
+    return 1
 
 
 def bounded(text: str | None, limit: int) -> str | None:
@@ -703,6 +789,7 @@ class Run:
                 slug="summary-schema",
             ) from exc
         _check_tests_shape(run.tests, source)
+        cap_fields(run.tests, run.findings)
         return run
 
 
@@ -994,6 +1081,7 @@ def _read_streamed(fh: Any, first: bytes, source: str) -> Run | None:
                 slug="summary-schema",
             ) from None
     _check_tests_shape(tests, source)
+    cap_fields(tests)
     if line.rstrip() != b"]}" or fh.read().strip():
         raise InputError(
             f"{source}: the summary ends early or has text after its end (was it cut off "

@@ -165,7 +165,10 @@ def store_problems(
         import psycopg
 
         with psycopg.connect(db.replace("postgresql+psycopg://", "postgresql://")) as conn:
-            rows = conn.execute(_RUNS.replace("%s", "?"), (project,)).fetchall()
+            try:
+                rows = conn.execute(_RUNS, (project,)).fetchall()  # type: ignore[arg-type]
+            except psycopg.errors.UndefinedTable:
+                return [], []
     runs = []
     for uid, interrupted, total, results in rows:
         runs.append((uid, bool(interrupted)))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from testgate.errors import InputError
-from testgate.model import ReportData, ReportRef
+from testgate.model import ReportData, ReportRef, cap_fields
 
 __all__ = [
     "HEAD_BYTES",
@@ -256,4 +256,6 @@ def read_report(
     if format and not p.exists():
         raise InputError(f"{p}: no such report file", slug="missing-file")
     data = adapter.read(p, ctx)
+    # names, ids, paths and properties bounded as messages and traces are (each cut says so)
+    cap_fields(data.tests, data.findings)
     return data, ReportRef(path=str(p), format=adapter.name, kind=adapter.kind, step=ctx.step)
