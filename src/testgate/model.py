@@ -185,7 +185,7 @@ class TestCase:
     suite: str
     classname: str
     name: str
-    status: str = "passed"
+    status: TestStatus = "passed"
     duration_s: float = 0.0
     file: str | None = None
     line: int | None = None
@@ -534,7 +534,7 @@ class StepResult:
 
     stage: str
     name: str
-    status: str  # one of STEP_STATUSES
+    status: StepStatus
     exit_code: int | None = None
     attempts: int = 0
     duration_s: float = 0.0

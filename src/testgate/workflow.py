@@ -931,6 +931,7 @@ def _record(loaded: Loaded | None, run: Run, options: PersistOptions, out: Persi
                     branch=run.vcs.branch,
                     window=hist.window if hist else 50,
                     min_runs=hist.min_runs if hist else 5,
+                    run=run,
                 )
     except TestgateError as exc:
         out.errors.append(f"run not recorded in the history: {exc}")

@@ -213,3 +213,46 @@ def test_commands_without_shell_syntax_skip_the_shell(command: str, argv: list[s
     from testgate.pipeline.process import _direct_argv
 
     assert _direct_argv(command) == argv
+
+
+def test_kill_9_of_testgate_leaves_no_step_or_service_process(project: Project) -> None:
+    """``kill -9`` gives testgate no chance to clean up: its watchdog kills the steps' and the
+    services' trees (issue 10, item 2.15)."""
+    project.write(
+        "testgate.yaml",
+        """
+        services:
+          db:
+            start: sleep 60 & echo $! > svc-child.pid; echo $$ > svc.pid; wait
+            ready: {command: "test -s svc-child.pid", timeout: 20s, interval: 50ms}
+        pipeline:
+          stages:
+            - name: s
+              steps:
+                - name: long
+                  services: [db]
+                  run: sleep 60 & echo $! > gc.pid; echo $$ > step.pid; wait
+        """,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "testgate", "run", "--no-record"],
+        cwd=project.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for name in ("svc.pid", "svc-child.pid", "step.pid", "gc.pid"):
+            _wait_for(project.root / name)
+        names = ("svc.pid", "svc-child.pid", "step.pid", "gc.pid")
+        pids = {n: int((project.root / n).read_text()) for n in names}
+        assert all(pid_alive(p) for p in pids.values())
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while any(pid_alive(p) for p in pids.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert {n: pid_alive(p) for n, p in pids.items()} == dict.fromkeys(pids, False)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -74,12 +74,27 @@ def test_verdict_and_trends_render() -> None:
         gates={"coverage_gate": "fail"},
         blocking={"coverage_gate": True},
     )
-    hist = HistoryView(trends={"tests.pass_rate": [("r1", 90.0), ("r2", 95.0)]})
+    hist = HistoryView(
+        trends={"tests.pass_rate": [("r1", 90.0), ("r2", 95.0)]},
+        series={"tests.pass_rate": [[1767225600, 90.0, "r1"], [1767312000, 95.0, "r2"]]},
+    )
     page = render_html(run, history=hist)
     doc = lxml_html.fromstring(page)
     assert doc.get_element_by_id("verdict").text_content().strip().startswith("GATE FAILED")
     assert "least covered: src/cart.py" in doc.get_element_by_id("gates").text_content()
-    assert doc.xpath("//svg[contains(@class,'trend')]")
+    assert doc.get_element_by_id("gates-card").text_content() == "0/1gate criteria pass"
+    assert (
+        doc.get_element_by_id("exec-summary")
+        .text_content()
+        .endswith("0 of 1 gate criteria pass; failing: coverage_gate/overall.")
+    )
+    # the charts are uPlot's, inlined, and the CSP allows exactly uPlot and the page's script
+    scripts = doc.xpath("//script[not(@type)]")
+    assert len(scripts) == 2
+    assert "uPlot" in scripts[0].text
+    csp = doc.xpath("//meta[@http-equiv='Content-Security-Policy']")[0].get("content")
+    assert csp.split("script-src ")[1].count("'sha256-") == 2
+    assert doc.get_element_by_id("charts") is not None
 
 
 def test_large_run_embeds_rows_compactly() -> None:

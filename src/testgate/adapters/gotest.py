@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from testgate.adapters._attempts import merge_attempt
 from testgate.errors import InputError
-from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestCase, bounded
+from testgate.model import (
+    MAX_MESSAGE_CHARS,
+    MAX_TRACE_CHARS,
+    ReportData,
+    TestCase,
+    TestStatus,
+    bounded,
+)
 
 if TYPE_CHECKING:
     from testgate.adapters.registry import ReadContext
@@ -33,7 +40,7 @@ def _blank(path: Path) -> bool:
 
 __all__ = ["ADAPTERS", "GoTestAdapter", "read_gotest"]
 
-_DONE = {"pass": "passed", "fail": "failed", "skip": "skipped"}
+_DONE: dict[str, TestStatus] = {"pass": "passed", "fail": "failed", "skip": "skipped"}
 # output kept per test: a little more than a trace holds
 _OUTPUT_CAP = MAX_TRACE_CHARS + 1024
 PACKAGE_LEVEL_NAME = "(package)"
@@ -43,7 +50,7 @@ class _Test:
     __slots__ = ("earlier", "elapsed", "out", "out_len", "status")
 
     def __init__(self) -> None:
-        self.status: str | None = None
+        self.status: TestStatus | None = None
         self.elapsed = 0.0
         self.out: list[str] = []
         self.out_len = 0
@@ -144,7 +151,7 @@ def read_gotest(path: Path) -> list[TestCase]:
     failed_pkgs: set[str] = set()
     for (pkg, name), t in tests.items():
         pkg_status = packages[pkg].status if pkg in packages else None
-        status = t.status
+        status: TestStatus | None = t.status
         if status is None:
             # started but never finished: the package panicked or timed out under it
             status = "failed" if pkg_status == "failed" else "skipped"
@@ -174,7 +181,7 @@ def read_gotest(path: Path) -> list[TestCase]:
     return out
 
 
-def _case(pkg: str, name: str, t: _Test, status: str, report: str) -> TestCase:
+def _case(pkg: str, name: str, t: _Test, status: TestStatus, report: str) -> TestCase:
     output = "".join(t.out)
     message = trace = None
     if status == "failed":

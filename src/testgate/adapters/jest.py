@@ -22,14 +22,21 @@ from testgate.adapters._paths import PathNormalizer
 from testgate.adapters._static import JsonAdapter, has_keys, json_start, load_json
 from testgate.adapters._text import strip_ansi
 from testgate.adapters.junit import SUITE_LEVEL_NAME
-from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestCase, bounded
+from testgate.model import (
+    MAX_MESSAGE_CHARS,
+    MAX_TRACE_CHARS,
+    ReportData,
+    TestCase,
+    TestStatus,
+    bounded,
+)
 
 if TYPE_CHECKING:
     from testgate.adapters.registry import ReadContext
 
 __all__ = ["ADAPTERS", "JestJsonAdapter", "read_jest_json"]
 
-_STATUS = {
+_STATUS: dict[str, TestStatus] = {
     "passed": "passed",
     "failed": "failed",
     "pending": "skipped",
@@ -94,7 +101,7 @@ def read_jest_json(path: Path, ctx: ReadContext) -> list[TestCase]:
 
 
 def _case(case: dict[str, Any], file: str | None, report: str) -> TestCase:
-    status = _STATUS.get(str(case.get("status") or ""), "failed")
+    status: TestStatus = _STATUS.get(str(case.get("status") or ""), "failed")
     ancestors = [str(a).strip() for a in case.get("ancestorTitles") or [] if str(a).strip()]
     title = str(case.get("title") or case.get("fullName") or "").strip()
     failures = [strip_ansi(str(m)) for m in case.get("failureMessages") or []]

@@ -27,7 +27,14 @@ from testgate.adapters._paths import PathNormalizer
 from testgate.adapters._text import strip_ansi
 from testgate.adapters._xml import local, parse_with_target
 from testgate.errors import InputError
-from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestCase, bounded
+from testgate.model import (
+    MAX_MESSAGE_CHARS,
+    MAX_TRACE_CHARS,
+    ReportData,
+    TestCase,
+    TestStatus,
+    bounded,
+)
 
 if TYPE_CHECKING:
     from testgate.adapters.registry import ReadContext
@@ -528,6 +535,7 @@ class _Target:
         trace: str | None = None
         attempts = 1
         flaky = False
+        status: TestStatus
         if case.todo:
             status = "skipped"  # a TODO test may fail; that is what TODO means
         elif case.failed:
@@ -763,7 +771,7 @@ def _amp_quirk() -> bool:
     return _AMP_QUIRK
 
 
-def _status_attr(st: str | None) -> str:
+def _status_attr(st: str | None) -> TestStatus:
     """The outcome a ``status``/``result`` attribute states (gtest, Catch2, Bazel, CTest, tst)."""
     if not st:
         return "passed"

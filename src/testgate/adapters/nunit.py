@@ -19,14 +19,21 @@ from testgate.adapters._attempts import merge_repeated
 from testgate.adapters._xml import child_text, iterparse, local
 from testgate.adapters.junit import parse_time
 from testgate.errors import InputError
-from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestCase, bounded
+from testgate.model import (
+    MAX_MESSAGE_CHARS,
+    MAX_TRACE_CHARS,
+    ReportData,
+    TestCase,
+    TestStatus,
+    bounded,
+)
 
 if TYPE_CHECKING:
     from testgate.adapters.registry import ReadContext
 
 __all__ = ["ADAPTERS", "NUnitAdapter"]
 
-_NUNIT2 = {
+_NUNIT2: dict[str, TestStatus] = {
     "success": "passed",
     "failure": "failed",
     "error": "error",
@@ -40,7 +47,7 @@ _NUNIT2 = {
 
 def _status(
     result: str | None, label: str | None, executed: str | None, success: str | None = None
-) -> str:
+) -> TestStatus:
     r = (result or "").lower()
     if not r:
         # NUnit 2.0-2.4: no result attribute, only executed= and success=

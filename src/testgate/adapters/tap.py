@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from testgate.adapters._text import strip_ansi
 from testgate.errors import InputError
-from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestCase, bounded
+from testgate.model import (
+    MAX_MESSAGE_CHARS,
+    MAX_TRACE_CHARS,
+    ReportData,
+    TestCase,
+    TestStatus,
+    bounded,
+)
 
 if TYPE_CHECKING:
     from testgate.adapters.registry import ReadContext
@@ -81,6 +88,7 @@ class _Point:
 
 def _to_case(p: _Point, parents: list[str], report: str) -> TestCase:
     y = p.yaml
+    status: TestStatus
     if p.directive == "skip":
         status = "skipped"
     elif p.directive == "todo":

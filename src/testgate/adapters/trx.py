@@ -18,14 +18,21 @@ from typing import TYPE_CHECKING, Any
 from testgate.adapters._attempts import merge_repeated
 from testgate.adapters._xml import child_text, iterparse, local
 from testgate.errors import InputError
-from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestCase, bounded
+from testgate.model import (
+    MAX_MESSAGE_CHARS,
+    MAX_TRACE_CHARS,
+    ReportData,
+    TestCase,
+    TestStatus,
+    bounded,
+)
 
 if TYPE_CHECKING:
     from testgate.adapters.registry import ReadContext
 
 __all__ = ["ADAPTERS", "TrxAdapter", "parse_timespan"]
 
-_OUTCOMES = {
+_OUTCOMES: dict[str, TestStatus] = {
     "passed": "passed",
     "passedbutrunaborted": "passed",
     "completed": "passed",
@@ -56,12 +63,12 @@ def parse_timespan(raw: str | None) -> float:
     return int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
-_Result = tuple[str, str, str, float, "str | None", "str | None"]
+_Result = tuple[str, str, TestStatus, float, "str | None", "str | None"]
 
 
 def _result(elem: Any) -> _Result:
     outcome = (elem.get("outcome") or "").lower()
-    status = _OUTCOMES.get(outcome, "failed" if outcome else "skipped")
+    status: TestStatus = _OUTCOMES.get(outcome, "failed" if outcome else "skipped")
     message = child_text(elem, "Output", "ErrorInfo", "Message")
     trace = child_text(elem, "Output", "ErrorInfo", "StackTrace")
     if status == "skipped" and message is None:

@@ -16,14 +16,26 @@ from testgate.adapters._attempts import merge_repeated
 from testgate.adapters._xml import iterparse, local
 from testgate.adapters.junit import parse_time
 from testgate.errors import InputError
-from testgate.model import MAX_MESSAGE_CHARS, MAX_TRACE_CHARS, ReportData, TestCase, bounded
+from testgate.model import (
+    MAX_MESSAGE_CHARS,
+    MAX_TRACE_CHARS,
+    ReportData,
+    TestCase,
+    TestStatus,
+    bounded,
+)
 
 if TYPE_CHECKING:
     from testgate.adapters.registry import ReadContext
 
 __all__ = ["ADAPTERS", "XunitAdapter"]
 
-_RESULTS = {"pass": "passed", "fail": "failed", "skip": "skipped", "notrun": "skipped"}
+_RESULTS: dict[str, TestStatus] = {
+    "pass": "passed",
+    "fail": "failed",
+    "skip": "skipped",
+    "notrun": "skipped",
+}
 
 
 def _child(elem: Any, name: str) -> Any:

@@ -11,6 +11,7 @@ from testgate.cli._common import config_option, default_summary
 
 if TYPE_CHECKING:
     from testgate.history.view import HistoryView
+    from testgate.model import Run
 
 __all__ = ["command", "history_for", "run_dir_of"]
 
@@ -24,8 +25,11 @@ def run_dir_of(summary: Path, run_id: str) -> Path | None:
     return None
 
 
-def history_for(db: str | None, config_path: str | None, branch: str | None) -> HistoryView | None:
-    """The history of *branch* from the store the options name, or None when there is none."""
+def history_for(
+    db: str | None, config_path: str | None, branch: str | None, run: Run | None = None
+) -> HistoryView | None:
+    """The history of *branch* from the store the options name, or None when there is none;
+    with *run*, the history marks of its failed tests."""
     from testgate.cli._hist import open_for_cli
     from testgate.history.view import history_view
 
@@ -37,6 +41,7 @@ def history_for(db: str | None, config_path: str | None, branch: str | None) -> 
             branch=branch,
             window=hist.window if hist else 50,
             min_runs=hist.min_runs if hist else 5,
+            run=run,
         )
     finally:
         store.close()
@@ -84,7 +89,17 @@ def history_for(db: str | None, config_path: str | None, branch: str | None) -> 
     "TESTGATE_DB, history.url in the config, or .testgate/history.db beside it, when it exists).",
 )
 @click.option(
-    "--no-history", is_flag=True, help="Leave the history sections out of the HTML report."
+    "--no-history",
+    is_flag=True,
+    help="Leave the history out: the HTML report's trends, the history marks of failed tests "
+    "(new, broken since, flaky, fixed) in HTML, Markdown and GitHub annotations.",
+)
+@click.option(
+    "--dashboard-url",
+    envvar="TESTGATE_DASHBOARD_URL",
+    default=None,
+    help="The dashboard (testgate serve) to link runs to: the HTML report's chart tooltips "
+    "link each run to URL/runs/ID. Default: $TESTGATE_DASHBOARD_URL; without it, no links.",
 )
 @config_option
 def command(
@@ -95,6 +110,7 @@ def command(
     list_formats: bool,
     db: str | None,
     no_history: bool,
+    dashboard_url: str | None,
     config_path: str | None,
 ) -> int:
     import os
@@ -120,9 +136,10 @@ def command(
     ctx = RenderContext(
         logs=log_tails(run, run_dir_of(summary, run.id)),
         config=load_optional_config(config_path),
+        dashboard_url=dashboard_url,
     )
-    if fmt == "html" and not no_history:
-        ctx.history = history_for(db, config_path, run.vcs.branch)
+    if (fmt in ("html", "markdown", "github") or step_summary) and not no_history:
+        ctx.history = history_for(db, config_path, run.vcs.branch, run)
     written = workflow.render(run, [(fmt, Path(output) if output else None)], ctx)
     for p in written:
         click.echo(f"wrote {p}", err=True)

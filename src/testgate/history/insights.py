@@ -9,8 +9,8 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from testgate.history.flaky import FlakyParams, find_flaky
-from testgate.history.slow import SlowParams, find_slow
+from testgate.history.flaky import FlakyParams, FlakyReport, find_flaky
+from testgate.history.slow import SlowParams, SlowReport, find_slow
 
 if TYPE_CHECKING:
     from testgate.config.loader import LoadedConfig
@@ -74,13 +74,18 @@ def build_insights(
     branch: str | None = None,
     window: int | None = None,
     top: int = 5,
+    reports: tuple[FlakyReport, SlowReport] | None = None,
 ) -> dict[str, Any]:
-    """The improvement plan as a JSON-ready document."""
+    """The improvement plan as a JSON-ready document; *reports* are the flaky and slow
+    analyses of the same window when the caller has them already (the HTML report does)."""
     hist = loaded.config.history if loaded is not None else None
     w = window or (hist.window if hist else 50)
     fparams = FlakyParams(window=w, min_runs=hist.min_runs if hist else 5)
-    flaky = find_flaky(store, fparams, branch=branch)
-    slow = find_slow(store, SlowParams(window=w, top=top), branch=branch)
+    if reports is not None:
+        flaky, slow = reports
+    else:
+        flaky = find_flaky(store, fparams, branch=branch)
+        slow = find_slow(store, SlowParams(window=w, top=top), branch=branch)
     runs = store.runs(branch, limit=1)
     latest = runs[0] if runs else None
     improvements: list[dict[str, Any]] = []

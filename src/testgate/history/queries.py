@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, and_, func, or_, select, text
 
@@ -24,6 +24,9 @@ from testgate.history.rows import (
     _run_info,
 )
 from testgate.model import CiInfo, ReportRef, Run, StepResult, TestCase, VcsInfo
+
+if TYPE_CHECKING:
+    from testgate.model import StepStatus, TestStatus
 from testgate.verdict import Verdict
 
 __all__ = ["StoreQueries"]
@@ -144,7 +147,7 @@ class StoreQueries:
                 StepResult(
                     stage=r.stage,
                     name=r.name,
-                    status=r.status,
+                    status=cast("StepStatus", r.status),  # written by record: one of them
                     exit_code=r.exit_code,
                     attempts=r.attempts,
                     duration_s=r.duration_s,
@@ -232,7 +235,7 @@ class StoreQueries:
                     classname=classname,
                     name=name,
                     file=file,
-                    status=r.status,
+                    status=cast("TestStatus", r.status),  # written by record: one of them
                     duration_s=r.duration_s,
                     attempts=r.attempts,
                     flaky=r.flaky,

@@ -78,6 +78,13 @@ def record_and_alert(
         for r in results
         if r.status == "fired"
     ]
+    if fired:
+        # kept with the run: the report's charts mark the runs that fired an alert
+        store.mark_run(
+            run.id,
+            "alerts",
+            [{"name": f.name, "severity": f.severity, "text": f.message} for f in fired],
+        )
     deliveries: list[Delivery] = []
     if fired and hooks and send:
         deliveries = notify(

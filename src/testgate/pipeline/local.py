@@ -10,7 +10,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from testgate.model import StepResult
+from testgate.model import StepResult, StepStatus
 from testgate.pipeline.executor import (
     StepRequest,
     StepRun,
@@ -54,7 +54,7 @@ class LocalStepHandle:
         with self._lock:
             return self._cancel_reason
 
-    def _result(self, status: str, **kw: object) -> StepResult:
+    def _result(self, status: StepStatus, **kw: object) -> StepResult:
         req = self.request
         return StepResult(
             stage=req.stage,
@@ -75,7 +75,7 @@ class LocalStepHandle:
         before = snapshot_reports(req.reports, req.root)
         attempts = 0
         code: int | None = None
-        status = "failed"
+        status: StepStatus = "failed"
         reason: str | None = None
         total = req.retries + 1
         while attempts < total:

@@ -22,6 +22,10 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from testgate.pipeline.watchdog import Watchdog
 
 __all__ = [
     "DEFAULT_KILL_GRACE",
@@ -45,6 +49,10 @@ HURRY = threading.Event()
 # Spawning holds this lock so that a sweep of orphans never mistakes a process that another
 # thread is just starting for a stray one.
 SPAWN_LOCK = threading.Lock()
+
+#: The running pipeline's watchdog (see :mod:`testgate.pipeline.watchdog`): every session
+#: :func:`spawn` starts is told to it, so that ``kill -9`` of testgate leaves no orphan.
+WATCHDOG: Watchdog | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -246,6 +254,8 @@ class ProcessHandle:
             # whatever the step left running in its group goes with it
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, signal.SIGKILL)
+        if WATCHDOG is not None:
+            WATCHDOG.ended(self.pid)  # before the reap: the id is still ours
         return self.proc.wait()
 
 
@@ -304,4 +314,6 @@ def spawn(
                 start_new_session=True,
                 close_fds=True,
             )
+            if WATCHDOG is not None:
+                WATCHDOG.started(proc.pid)  # its own session: the session id is its pid
     return ProcessHandle(proc, grace=grace)

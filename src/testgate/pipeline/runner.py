@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from testgate._faults import point as fault_point
 from testgate.errors import InputError, TestgateError
-from testgate.model import ReportData, ReportRef, Run, StepResult
-from testgate.pipeline import facts
+from testgate.model import ReportData, ReportRef, Run, StepResult, StepStatus
+from testgate.pipeline import facts, process
 from testgate.pipeline.executor import Executor, StepHandle, StepRequest, StepRun
 from testgate.pipeline.local import LocalExecutor
 from testgate.pipeline.plan import (
@@ -52,6 +52,7 @@ from testgate.pipeline.process import (
 from testgate.pipeline.retry import retry_reason
 from testgate.pipeline.scheduler import Scheduler
 from testgate.pipeline.services import ServiceManager
+from testgate.pipeline.watchdog import start_watchdog
 
 if TYPE_CHECKING:
     from testgate.config.loader import LoadedConfig
@@ -230,7 +231,7 @@ class _StepJob:
         if handle is not None:
             handle.cancel(reason)
 
-    def _result(self, status: str, **kw: object) -> StepResult:
+    def _result(self, status: StepStatus, **kw: object) -> StepResult:
         return StepResult(
             stage=self.step.stage,
             name=self.step.name,
@@ -659,6 +660,11 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
 
     HURRY.clear()
     subreaper = become_subreaper()
+    # kill -9 gives no chance to clean up: a watchdog process does it then (one per process)
+    outer_watchdog = process.WATCHDOG
+    watchdog = start_watchdog(options.grace) if outer_watchdog is None else None
+    if watchdog is not None:
+        process.WATCHDOG = watchdog
     baseline = set(children_of(os.getpid())) if subreaper else set()
     with _signals(options.handle_signals, interrupt):
         if progress is not None:
@@ -672,6 +678,9 @@ def execute_pipeline(loaded: LoadedConfig, options: RunOptions | None = None) ->
                 if subreaper:
                     reap_orphans(baseline, options.grace)
             finally:
+                if watchdog is not None:
+                    watchdog.stop()
+                    process.WATCHDOG = outer_watchdog
                 if subreaper:
                     stop_subreaper()
                 if progress is not None:

@@ -11,6 +11,8 @@ test name cannot start a command of its own.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from testgate.model import Run
 from testgate.report.review import (
     Issue,
@@ -20,6 +22,9 @@ from testgate.report.review import (
     gate_issues,
 )
 from testgate.report.verdict import github_escape_data, github_escape_property
+
+if TYPE_CHECKING:
+    from testgate.history.view import HistoryView
 
 __all__ = ["MAX_ANNOTATIONS", "render_github_annotations"]
 
@@ -40,13 +45,24 @@ def _command(issue: Issue, title: str) -> str:
     return f"::{_KIND[issue.level]} {','.join(props)}::{github_escape_data(issue.message)}"
 
 
-def render_github_annotations(run: Run, *, source: ReviewSource | None = None) -> str:
-    """Workflow commands for the run's failing criteria, failed tests and findings."""
+def _test_title(issue: Issue, marks: dict[str, dict[str, Any]]) -> str:
+    mk = marks.get(issue.properties.get("test", ""))
+    return f"testgate: failed test ({mk['text']})" if mk else "testgate: failed test"
+
+
+def render_github_annotations(
+    run: Run, *, source: ReviewSource | None = None, history: HistoryView | None = None
+) -> str:
+    """Workflow commands for the run's failing criteria, failed tests and findings; with
+    *history*, a failed test's title carries its history mark (new, broken since, flaky...)."""
+    from testgate.report.data import history_marks
+
+    marks = history_marks(run, history)
     ordered: list[tuple[Issue, str]] = [
         (i, f"testgate gate {i.properties.get('gate', '')}".rstrip())
         for i in gate_issues(run, source)
     ]
-    ordered += [(i, "testgate: failed test") for i in failed_test_issues(run, source)]
+    ordered += [(i, _test_title(i, marks)) for i in failed_test_issues(run, source)]
     findings = sorted(finding_issues(run, source), key=lambda i: _ORDER[i.level])
     ordered += [(i, f"{i.tool} {i.rule.split('/', 1)[-1]}") for i in findings]
     lines = [_command(issue, title) for issue, title in ordered[:MAX_ANNOTATIONS]]

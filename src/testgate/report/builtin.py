@@ -33,7 +33,7 @@ class HtmlRenderer:
     def write(self, run: Run, output: Path | None, ctx: RenderContext) -> list[Path]:
         from testgate.report.html import render_html
 
-        html = render_html(run, history=ctx.history, logs=ctx.logs)
+        html = render_html(run, history=ctx.history, logs=ctx.logs, dashboard_url=ctx.dashboard_url)
         return write_text(html, output or Path(self.default_output or "report.html"))
 
 
@@ -45,7 +45,7 @@ class MarkdownRenderer:
     def write(self, run: Run, output: Path | None, ctx: RenderContext) -> list[Path]:
         from testgate.report.markdown import render_markdown
 
-        return write_text(render_markdown(run), output, append=ctx.append)
+        return write_text(render_markdown(run, history=ctx.history), output, append=ctx.append)
 
 
 class BadgeRenderer:
@@ -124,7 +124,10 @@ class ReviewRenderer:
         from testgate.report.review import review_source
 
         fn = getattr(importlib.import_module(self._module), self._function)
-        text: str = fn(run, source=review_source(ctx.config or _find_config()))
+        source = review_source(ctx.config or _find_config())
+        # the GitHub annotations of failed tests carry their history marks
+        extra = {"history": ctx.history} if self.name == "github" else {}
+        text: str = fn(run, source=source, **extra)
         return write_text(text, output, append=ctx.append)
 
 

@@ -24,7 +24,7 @@ from testgate.report.data import report_data
 if TYPE_CHECKING:
     from testgate.history.view import HistoryView
 
-__all__ = ["embed_json", "render_html", "static_asset", "trend_svg"]
+__all__ = ["embed_json", "exec_summary", "render_html", "static_asset", "trend_svg", "uplot_asset"]
 
 #: trend charts drawn when the history has the series (metric, title, unit)
 TREND_CHARTS: tuple[tuple[str, str, str], ...] = (
@@ -51,6 +51,42 @@ def embed_json(data: Any) -> str:
 @cache
 def static_asset(name: str) -> str:
     return resources.files("testgate.report").joinpath("static").joinpath(name).read_text("utf-8")
+
+
+@cache
+def uplot_asset(name: str) -> str:
+    """A file of the vendored uPlot (``uPlot.iife.min.js``, ``uPlot.min.css``)."""
+    return resources.files("testgate.assets").joinpath("uplot").joinpath(name).read_text("utf-8")
+
+
+def exec_summary(run: Run) -> str:
+    """Seed 004's executive summary in one sentence: totals, duration, gates."""
+    m = run.metrics
+    parts: list[str] = []
+    if "tests.total" in m:
+        parts.append(
+            f"{int(m['tests.total'])} tests: {int(m.get('tests.passed', 0))} passed, "
+            f"{int(m.get('tests.failed', 0))} failed, {int(m.get('tests.skipped', 0))} skipped"
+        )
+    else:
+        parts.append("no test report was read")
+    if "pipeline.duration_s" in m:
+        parts.append(f"in {m['pipeline.duration_s']:.1f}s")
+    if run.verdict is not None:
+        res = run.verdict.results
+        failing = [c for c in res if c.status == "fail"]
+        unmeasured = [c for c in res if c.status == "not_measured"]
+        text = f"{len(res) - len(failing) - len(unmeasured)} of {len(res)} gate criteria pass"
+        if failing:
+            text += "; failing: " + ", ".join(f"{c.gate}/{c.criterion}" for c in failing[:5])
+            if len(failing) > 5:
+                text += f" and {len(failing) - 5} more"
+        if unmeasured:
+            text += f"; {len(unmeasured)} not measured"
+        parts.append(text)
+    else:
+        parts.append("no quality gates configured")
+    return "; ".join(parts) + "."
 
 
 @cache
@@ -118,16 +154,18 @@ def render_html(
     history: HistoryView | None = None,
     logs: dict[str, str] | None = None,
     title: str | None = None,
+    dashboard_url: str | None = None,
 ) -> str:
-    """The whole report as one HTML document."""
+    """The whole report as one HTML document; with *dashboard_url*, the charts' tooltips link
+    each run to its page on that dashboard (``<url>/runs/<id>``)."""
     data = report_data(run, history=history, logs=logs)
+    if dashboard_url is not None:
+        data["links"] = {"run": dashboard_url.rstrip("/") + "/runs/"}
     script = static_asset("report.js")
-    charts = []
-    if history is not None:
-        for metric, label, unit in TREND_CHARTS:
-            series = history.trends.get(metric)
-            if series:
-                charts.append(trend_svg(series, label, unit))
+    # the charts are uPlot's, inlined (the report stays one offline file), when there is a history
+    charts = bool(history is not None and history.series)
+    chart_script = uplot_asset("uPlot.iife.min.js") if charts else ""
+    hashes = [_csp_hash(chart_script)] if charts else []
     verdict = run.verdict.to_dict() if run.verdict is not None else {}
     return str(
         _template().render(
@@ -137,8 +175,13 @@ def render_html(
             verdict=verdict,
             charts=charts,
             css=Markup(static_asset("report.css")),
+            chart_css=Markup(uplot_asset("uPlot.min.css")) if charts else "",
             script=Markup(script),
-            csp_hash=_csp_hash(script),
+            chart_script=Markup(chart_script),
+            csp_hashes=[*hashes, _csp_hash(script)],
+            exec_summary=exec_summary(run),
+            components=data["components"],
+            recommendations=data["recommendations"],
             data=Markup(embed_json(data)),
             n_failures=len(data["failures"]),
             quarantine=data["quarantine"],

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from testgate.model import Run, iter_failures
+
+if TYPE_CHECKING:
+    from testgate.history.view import HistoryView
 
 __all__ = ["GITHUB_COMMENT_LIMIT", "md_cell", "md_code", "render_markdown"]
 
@@ -43,7 +46,75 @@ def _fmt(value: Any) -> str:
     return "not measured" if value is None else str(value)
 
 
-def render_markdown(run: Run, *, limit: int = GITHUB_COMMENT_LIMIT, max_failures: int = 50) -> str:
+#: the icon of each history mark in the summary
+MARK_ICONS = {
+    "new": "🆕",
+    "broken": "🔴",
+    "flaky": "🎲",
+    "quarantined": "⏸️",
+    "fixed": "✅",
+    "recurring": "🔁",
+}
+
+
+def _changes(run: Run, history: HistoryView, marks: dict[str, dict[str, Any]]) -> list[str]:
+    """What changed against the base run: new failures, fixed tests, coverage, new tests."""
+    base = history.base
+    if base is None:
+        return []
+    out = [
+        f"### Changes against {md_cell(base.get('branch') or 'the base')} run "
+        f"`{md_cell(base['run'])}`"
+        + (f" (commit `{str(base.get('commit') or '')[:10]}`)" if base.get("commit") else ""),
+        "",
+    ]
+    new = [t for t, mk in marks.items() if mk["kind"] == "new"]
+    out.append(
+        f"- **{len(new)}** new failure(s)"
+        + (": " + ", ".join(f"`{md_cell(t)}`" for t in new[:10]) if new else "")
+        + (f" and {len(new) - 10} more" if len(new) > 10 else "")
+    )
+    fixed = [f["test"] for f in history.fixed]
+    out.append(
+        f"- **{len(fixed)}** fixed test(s)"
+        + (": " + ", ".join(f"`{md_cell(t)}`" for t in fixed[:10]) if fixed else "")
+        + (f" and {len(fixed) - 10} more" if len(fixed) > 10 else "")
+    )
+    bm = base.get("metrics") or {}
+    for key, label in (
+        ("coverage.line", "line coverage"),
+        ("coverage.branch", "branch coverage"),
+        ("coverage.new_code", "new-code coverage"),
+    ):
+        if key in run.metrics and key in bm:
+            d = run.metrics[key] - bm[key]
+            out.append(
+                f"- {label} {run.metrics[key]:.1f}% ({d:+.1f} points against {bm[key]:.1f}%)"
+            )
+        elif key in run.metrics and key != "coverage.new_code":
+            out.append(f"- {label} {run.metrics[key]:.1f}% (the base run has none to compare)")
+    if history.new_tests:
+        out.append(
+            "- slowest new tests: "
+            + ", ".join(
+                f"`{md_cell(t['test'])}` {t['duration']:.2f}s" for t in history.new_tests[:5]
+            )
+        )
+    return [*out, ""]
+
+
+def render_markdown(
+    run: Run,
+    *,
+    limit: int = GITHUB_COMMENT_LIMIT,
+    max_failures: int = 50,
+    history: HistoryView | None = None,
+) -> str:
+    """The run as Markdown; with *history*, each failed test carries its history mark and the
+    summary leads with what changed against the base run."""
+    from testgate.report.data import history_marks
+
+    marks = history_marks(run, history)
     m = run.metrics
     failed = int(m.get("tests.failed", 0))
     verdict = run.verdict
@@ -71,6 +142,8 @@ def render_markdown(run: Run, *, limit: int = GITHUB_COMMENT_LIMIT, max_failures
         if x
     )
     parts: list[str] = [f"## testgate: {head}", "", where, ""]
+    if history is not None:
+        parts += _changes(run, history, marks)
 
     totals: list[str] = []
     if "tests.total" in m:
@@ -145,6 +218,11 @@ def render_markdown(run: Run, *, limit: int = GITHUB_COMMENT_LIMIT, max_failures
         msg = (t.message or "").strip() or (t.trace or "").strip()
         q = quarantined.get(t.id)
         why = f" · {html.escape(t.category)}" if t.category else ""
+        mk = marks.get(t.id)
+        if mk is not None and mk["kind"] != "quarantined":
+            why += f" · {MARK_ICONS.get(mk['kind'], '')} {html.escape(mk['text'])}"
+        elif mk is not None and mk.get("history"):
+            why += f" · {html.escape(mk['history']['text'])}"
         if q is not None:
             block = (
                 f"<details><summary>⏸️ quarantined: {html.escape(t.id)}{why}</summary>\n\n"

@@ -30,6 +30,8 @@ class RenderContext:
     """What a renderer may use besides the run."""
 
     history: HistoryView | None = None
+    #: the dashboard (``testgate serve``) the report links runs to: ``<url>/runs/<id>``
+    dashboard_url: str | None = None
     #: ``stage/step`` -> the tail of that failed step's log
     logs: dict[str, str] = field(default_factory=dict)
     #: colour for text written to a terminal

@@ -38,6 +38,16 @@
     node.appendChild(prev);
     node.appendChild(el("span", { cls: "muted", text: " page " + (page + 1) + " of " + pages + " " }));
     node.appendChild(next);
+    var jump = el("input", { type: "number", min: "1", max: String(pages), cls: "jump", "aria-label": "page number", placeholder: "page" });
+    var go = el("button", { cls: "go", text: "go" });
+    function jumpTo() {
+      var n = parseInt(jump.value, 10);
+      if (n >= 1 && n <= pages) onPage(n - 1);
+    }
+    go.addEventListener("click", jumpTo);
+    jump.addEventListener("keydown", function (ev) { if (ev.key === "Enter") jumpTo(); });
+    node.appendChild(el("label", { cls: "muted", text: " jump to " }, jump));
+    node.appendChild(go);
   }
 
   // ---- failures ----------------------------------------------------------------------
@@ -55,6 +65,7 @@
           el("summary", null,
             el("span", { cls: "pill " + f.status, text: f.status }), " ",
             f.quarantine ? el("span", { cls: "pill quarantined", text: "quarantined" }) : null, f.quarantine ? " " : null,
+            f.mark && f.mark.kind !== "quarantined" ? el("span", { cls: "pill mark mark-" + f.mark.kind, text: f.mark.text }) : null, f.mark ? " " : null,
             el("strong", { text: f.name }), " ",
             el("span", { cls: "muted", text: f.classname || f.suite }),
             f.category ? el("span", { cls: "muted", text: " · " + f.category }) : null),
@@ -86,6 +97,30 @@
   }
   var openFailure = function () {};
 
+  function renderGroups() {
+    var box = document.getElementById("failure-groups"), G = D.groups || [];
+    // one card per failure says it all when every cause is different and nothing is an outage
+    if (!G.length || (G.length === D.failures.length && !G.some(function (g) { return g.outage; }))) return;
+    box.appendChild(el("h3", { text: D.failures.length + " failures, " + G.length + " cause" + (G.length === 1 ? "" : "s") + " (grouped by fingerprint: normalised message and top frames)" }));
+    G.slice(0, 200).forEach(function (g, gi) {
+      var list = el("ul", { cls: "gtests" });
+      g.failures.slice(0, 50).forEach(function (fi) {
+        var f = D.failures[fi], b = el("button", { cls: "linkish", text: f.id });
+        b.addEventListener("click", function () { openFailure(fi); });
+        list.appendChild(el("li", null, b, f.mark ? " " : null, f.mark ? markPill(f.mark.kind, f.mark.text) : null));
+      });
+      if (g.failures.length > 50) list.appendChild(el("li", { cls: "muted", text: "and " + (g.failures.length - 50) + " more: their cards are below" }));
+      box.appendChild(el("details", { cls: "group", id: "group-" + gi },
+        el("summary", null,
+          el("span", { cls: "count", text: String(g.count) }), " ",
+          g.outage ? el("span", { cls: "pill outage", text: g.outage }) : null, g.outage ? " " : null,
+          el("span", { cls: "gmsg", text: g.message || "(no message)" }),
+          g.category ? el("span", { cls: "muted", text: " · " + g.category }) : null,
+          el("span", { cls: "muted mono", text: " · " + g.fingerprint })),
+        list));
+    });
+  }
+
   function renderLogs() {
     var box = document.getElementById("log-tails");
     if (!box) return;
@@ -96,50 +131,109 @@
     });
   }
 
-  // ---- tests -------------------------------------------------------------------------
-  var T = D.tests, tState = { status: "all", q: "", page: 0, idx: null };
+  // ---- tests: filter, sort, group, page (only one page of rows is ever in the DOM) ------
+  var T = D.tests, MARKS = D.marks || [""];
+  var tState = { status: "all", q: "", mark: "", comp: "", group: "", sort: null, dir: 1, page: 0, idx: null };
   var lower = null;
+  function markOf(r) { return r.length > 8 ? MARKS[r[8]] : ""; }
+  function groupKey(i) {
+    var g = tState.group;
+    if (g === "suite") return T.suites[T.rows[i][0]];
+    if (g === "file") return T.files[T.file[i]] || "(no file)";
+    if (g === "component") return T.steps[T.step[i]] || "(no step)";
+    return "";
+  }
+  var SORTS = {
+    status: function (r) { return r[3] === 1 || r[3] === 2 ? 0 : r[3] === 3 ? 2 : 1; },
+    name: function (r) { return r[2]; },
+    "class": function (r) { return T.classes[r[1]]; },
+    suite: function (r) { return T.suites[r[0]]; },
+    mark: function (r) { var m = markOf(r); return m ? m : "\uffff"; },
+    duration: function (r) { return r[4]; }
+  };
   function testMatches() {
-    var q = tState.q, st = tState.status, rows = T.rows, out = [];
+    var q = tState.q, st = tState.status, mk = tState.mark, comp = tState.comp, rows = T.rows, out = [];
     if (q && lower === null) {
       lower = rows.map(function (r) { return (r[2] + "\u0000" + T.classes[r[1]] + "\u0000" + T.suites[r[0]]).toLowerCase(); });
     }
-    // in the unfiltered view failures come first, then the rest in report order
-    var order = null;
-    if (st === "all") {
-      order = [];
-      for (var a = 0; a < rows.length; a++) if (rows[a][3] === 1 || rows[a][3] === 2) order.push(a);
-      for (var b = 0; b < rows.length; b++) if (rows[b][3] !== 1 && rows[b][3] !== 2) order.push(b);
-    }
-    for (var k = 0; k < rows.length; k++) {
-      var i = order ? order[k] : k;
+    var compIdx = comp ? T.steps.indexOf(comp) : -1;
+    for (var i = 0; i < rows.length; i++) {
       var r = rows[i];
       if (st === "failed" && r[3] !== 1 && r[3] !== 2) continue;
       if (st === "skipped" && r[3] !== 3) continue;
       if (st === "passed" && r[3] !== 0) continue;
       if (st === "retried" && !r[6]) continue;
       if (st === "flaky" && !r[7]) continue;
+      if (mk && markOf(r) !== mk) continue;
+      if (comp && T.step[i] !== compIdx) continue;
       if (q && lower[i].indexOf(q) < 0) continue;
       out.push(i);
     }
+    // default order: failures first, then report order (two linear passes, no sort); a
+    // clicked column or a grouping sorts instead
+    if (!tState.sort && !tState.group) {
+      var bad = [], rest = [];
+      for (var o = 0; o < out.length; o++) {
+        var c0 = rows[out[o]][3];
+        if (c0 === 1 || c0 === 2) bad.push(out[o]); else rest.push(out[o]);
+      }
+      return bad.concat(rest);
+    }
+    var key = tState.sort ? SORTS[tState.sort] : SORTS.status, dir = tState.sort ? tState.dir : 1;
+    var keys = new Array(rows.length);
+    for (var k = 0; k < out.length; k++) keys[out[k]] = key(rows[out[k]]);
+    var gk = null;
+    if (tState.group) { gk = {}; for (var g = 0; g < out.length; g++) gk[out[g]] = groupKey(out[g]); }
+    out.sort(function (a, b) {
+      if (gk) { var ga = gk[a], gb = gk[b]; if (ga !== gb) return ga < gb ? -1 : 1; }
+      var x = keys[a], y = keys[b];
+      if (x !== y) return (x < y ? -1 : 1) * dir;
+      return a - b;
+    });
     return out;
+  }
+  function markPill(kind, title) {
+    if (!kind) return null;
+    var p = el("span", { cls: "pill mark mark-" + kind, text: kind === "recurring" ? "failed before" : kind === "flaky" ? "known flaky" : kind });
+    if (title) p.title = title;
+    return p;
   }
   function renderTests() {
     if (tState.idx === null) tState.idx = testMatches();
     var idx = tState.idx, body = document.querySelector("#test-table tbody");
+    var pages = Math.max(1, Math.ceil(idx.length / PAGE));
+    if (tState.page >= pages) tState.page = pages - 1;
     clear(body);
     var start = tState.page * PAGE, end = Math.min(idx.length, start + PAGE);
-    var frag = document.createDocumentFragment();
+    var frag = document.createDocumentFragment(), last = null, counts = null;
+    if (tState.group) {
+      counts = {};
+      for (var c = 0; c < idx.length; c++) {
+        var key = groupKey(idx[c]), e = counts[key] || (counts[key] = [0, 0]);
+        e[0]++; if (T.rows[idx[c]][3] === 1 || T.rows[idx[c]][3] === 2) e[1]++;
+      }
+    }
     for (var j = start; j < end; j++) {
       var r = T.rows[idx[j]], st = STATUS[r[3]];
+      if (counts) {
+        var gkey = groupKey(idx[j]);
+        if (gkey !== last) {
+          var n = counts[gkey];
+          frag.appendChild(el("tr", { cls: "group" }, el("td", { colspan: "6" },
+            el("strong", { text: gkey }), el("span", { cls: "muted", text: " · " + n[0] + " tests" + (n[1] ? ", " + n[1] + " failed" : "") }))));
+          last = gkey;
+        }
+      }
       var name = el("td", { cls: "name" }, r[2]);
       if (r[6]) name.appendChild(el("span", { cls: "pill warn", text: "retried" }));
       if (r[7]) name.appendChild(el("span", { cls: "pill warn", text: "flaky" }));
+      var f = r[5] >= 0 ? D.failures[r[5]] : null;
       var tr = el("tr", { cls: "st-" + st },
         el("td", null, el("span", { cls: "pill " + st, text: st })),
         name,
         el("td", { cls: "muted", text: T.classes[r[1]] }),
         el("td", { cls: "muted", text: T.suites[r[0]] }),
+        el("td", null, markPill(markOf(r), f && f.mark ? f.mark.text : "")),
         el("td", { cls: "num", text: secs(r[4]) }));
       if (r[5] >= 0) {
         tr.classList.add("clickable");
@@ -153,17 +247,38 @@
     pager(document.getElementById("test-pager"), idx.length, tState.page, function (p) { tState.page = p; renderTests(); });
   }
   function wireTests() {
+    function reset() { tState.page = 0; tState.idx = null; renderTests(); }
     var search = document.getElementById("search");
-    search.addEventListener("input", debounce(function () {
-      tState.q = search.value.trim().toLowerCase(); tState.page = 0; tState.idx = null; renderTests();
-    }, 120));
+    search.addEventListener("input", debounce(function () { tState.q = search.value.trim().toLowerCase(); reset(); }, 120));
     var buttons = document.querySelectorAll(".filters button");
     Array.prototype.forEach.call(buttons, function (b) {
       b.addEventListener("click", function () {
         Array.prototype.forEach.call(buttons, function (x) { x.classList.remove("on"); });
         b.classList.add("on");
-        tState.status = b.getAttribute("data-status"); tState.page = 0; tState.idx = null; renderTests();
+        tState.status = b.getAttribute("data-status"); reset();
       });
+    });
+    var comp = document.getElementById("comp-filter");
+    T.steps.forEach(function (s) { if (s) comp.appendChild(el("option", { value: s, text: s })); });
+    if (T.steps.filter(Boolean).length < 1) comp.parentNode.style.display = "none";
+    comp.addEventListener("change", function () { tState.comp = comp.value; reset(); });
+    var mk = document.getElementById("mark-filter");
+    mk.addEventListener("change", function () { tState.mark = mk.value; reset(); });
+    var grp = document.getElementById("group-by");
+    grp.addEventListener("change", function () { tState.group = grp.value; reset(); });
+    var heads = document.querySelectorAll("#test-table th[data-sort]");
+    Array.prototype.forEach.call(heads, function (th) {
+      th.classList.add("sortable");
+      th.tabIndex = 0;
+      function go() {
+        var k = th.getAttribute("data-sort");
+        if (tState.sort === k) tState.dir = -tState.dir; else { tState.sort = k; tState.dir = k === "duration" ? -1 : 1; }
+        Array.prototype.forEach.call(heads, function (h) { h.setAttribute("aria-sort", "none"); });
+        th.setAttribute("aria-sort", tState.dir > 0 ? "ascending" : "descending");
+        reset();
+      }
+      th.addEventListener("click", go);
+      th.addEventListener("keydown", function (ev) { if (ev.key === "Enter") go(); });
     });
   }
 
@@ -260,6 +375,10 @@
   }
   function renderHistory() {
     var box = document.getElementById("flaky-slow"), H = D.history;
+    if (H.base) {
+      var fx = H.fixed || [], nw = D.failures.filter(function (f) { return f.mark && f.mark.kind === "new"; });
+      box.appendChild(el("p", { id: "changes", text: "Against run " + H.base.run + (H.base.commit ? " (commit " + H.base.commit.slice(0, 10) + ")" : "") + ": " + nw.length + " new failure" + (nw.length === 1 ? "" : "s") + ", " + fx.length + " fixed test" + (fx.length === 1 ? "" : "s") + (fx.length ? " (" + fx.slice(0, 10).map(function (f) { return f.test; }).join(", ") + (fx.length > 10 ? ", …" : "") + ")" : "") + "." }));
+    }
     if (H.flaky_rate) box.appendChild(el("p", { cls: "muted", id: "flaky-rate", text: H.flaky_rate.text + " (the chart's flaky rate; the filter 'flaky' shows the table's tests)" }));
     if (H.flaky.length) {
       box.appendChild(el("h3", { text: "Flaky tests" }));
@@ -271,7 +390,128 @@
     }
   }
 
+
+  // ---- charts (uPlot, inlined): time axes, units, tooltips with the run, zoom, alerts ----
+  var PALETTE = ["#3451b2", "#1a7f37", "#9a6700", "#cf222e", "#8250df", "#0a7ea4", "#bc4c00", "#57606a"];
+  function fmtUnit(v, unit) {
+    if (v === null || v === undefined) return "–";
+    if (unit === "%") return v.toFixed(1) + "%";
+    if (unit === "s") return v < 1 ? (v * 1000).toFixed(0) + " ms" : v.toFixed(1) + " s";
+    return String(Math.round(v * 100) / 100);
+  }
+  function rolling(xs, vals, n, q) {
+    var out = [];
+    for (var i = 0; i < vals.length; i++) {
+      var w = [];
+      for (var j = Math.max(0, i - n + 1); j <= i; j++) if (vals[j] !== null) w.push(vals[j]);
+      if (!w.length) { out.push(null); continue; }
+      w.sort(function (a, b) { return a - b; });
+      out.push(w[Math.min(w.length - 1, Math.ceil(q * w.length) - 1)]);
+    }
+    return out;
+  }
+  function chartData(keys) {
+    var S = D.history.series, ts = {}, runOf = {};
+    keys.forEach(function (k) { (S[k] || []).forEach(function (p) { ts[p[0]] = 1; runOf[p[0]] = p[2]; }); });
+    var xs = Object.keys(ts).map(Number).sort(function (a, b) { return a - b; });
+    var cols = keys.map(function (k) {
+      var m = {};
+      (S[k] || []).forEach(function (p) { m[p[0]] = p[1]; });
+      return xs.map(function (x) { return x in m ? m[x] : null; });
+    });
+    return { xs: xs, cols: cols, runs: xs.map(function (x) { return runOf[x]; }) };
+  }
+  var ALERTS = {};
+  (D.history.alerts || []).forEach(function (a) { (ALERTS[a[0]] = ALERTS[a[0]] || []).push(a[2]); });
+  function chart(box, id, title, unit, keys, labels, extra) {
+    var d = chartData(keys);
+    if (!d.xs.length) return;
+    var cols = d.cols.slice(), names = labels.slice();
+    if (extra) extra(d, cols, names);
+    var wrap = el("div", { cls: "chart", id: "chart-" + id });
+    var tip = el("div", { cls: "tip" });
+    tip.style.display = "none";
+    box.appendChild(wrap);
+    var series = [{}];
+    names.forEach(function (n, i) {
+      series.push({ label: n, stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: true,
+        points: { show: true, size: 5 }, value: function (u, v) { return fmtUnit(v, unit); } });
+    });
+    var opts = {
+      title: title + (unit ? " (" + (unit === "%" ? "%" : unit === "s" ? "seconds" : unit) + ")" : ""),
+      width: Math.max(240, wrap.clientWidth || 520), height: 220,
+      scales: { x: { time: true }, y: unit === "%" ? { range: function (u, lo, hi) { return [Math.min(lo, Math.max(0, lo - 5)), Math.max(hi, Math.min(100, hi + 5))]; } } : {} },
+      axes: [{}, { size: 72, values: function (u, vals) { return vals.map(function (v) { return fmtUnit(v, unit); }); } }],
+      cursor: { drag: { x: true, y: false } },
+      legend: { show: true },
+      series: series,
+      hooks: {
+        draw: [function (u) {
+          // alerts as markers: a dashed red line at each run that fired one
+          var ctx = u.ctx;
+          ctx.save();
+          ctx.strokeStyle = "#cf222e"; ctx.setLineDash([4, 3]); ctx.lineWidth = 1;
+          Object.keys(ALERTS).forEach(function (t) {
+            var x = u.valToPos(Number(t), "x", true);
+            if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+            ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
+          });
+          ctx.restore();
+        }],
+        setCursor: [function (u) {
+          var i = u.cursor.idx;
+          if (i === null || i === undefined || u.cursor.left < 0) { tip.style.display = "none"; return; }
+          clear(tip);
+          var x = d.xs[i], run = d.runs[i];
+          tip.appendChild(el("div", { cls: "tdate", text: new Date(x * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC" }));
+          if (D.links && D.links.run) {
+            var link = el("a", { cls: "trun", text: "run " + run, title: "its page on the dashboard" });
+            link.href = D.links.run + encodeURIComponent(run);
+            tip.appendChild(link);
+          } else if (run === D.run.id) {
+            tip.appendChild(el("a", { cls: "trun", text: "run " + run + " (this run)", href: "#summary" }));
+          } else {
+            tip.appendChild(el("div", { cls: "trun", text: "run " + run }));
+          }
+          names.forEach(function (n, k) { tip.appendChild(el("div", { text: n + ": " + fmtUnit(cols[k][i], unit) })); });
+          (ALERTS[x] || []).forEach(function (a) { tip.appendChild(el("div", { cls: "talert", text: "alert: " + a })); });
+          tip.style.display = "block";
+          var left = u.cursor.left + u.bbox.left / devicePixelRatio + 12;
+          if (left + 220 > wrap.clientWidth) left = Math.max(0, u.cursor.left - 220);
+          tip.style.left = left + "px";
+          tip.style.top = (u.cursor.top + 30) + "px";
+        }]
+      }
+    };
+    var u = new uPlot(opts, [d.xs].concat(cols), wrap);
+    wrap.appendChild(tip);
+    CHARTS.push(u);
+  }
+  var CHARTS = [];
+  function renderCharts() {
+    var box = document.getElementById("charts");
+    if (!box || typeof uPlot === "undefined" || !D.history.series) return;
+    var S = D.history.series;
+    function has(prefix) { return Object.keys(S).filter(function (k) { return k.indexOf(prefix) === 0; }).sort(); }
+    chart(box, "coverage", "Coverage", "%", ["coverage.line", "coverage.branch", "coverage.new_code"], ["line", "branch", "new code"]);
+    chart(box, "pass-rate", "Pass rate", "%", ["tests.pass_rate"], ["pass rate"]);
+    var stages = has("stage.");
+    chart(box, "duration", "Duration", "s", ["pipeline.duration_s"].concat(stages), ["pipeline"].concat(stages.map(function (k) { return "stage " + k.slice(6, -11); })), function (d, cols, names) {
+      cols.splice(1, 0, rolling(d.xs, cols[0], 10, 0.5), rolling(d.xs, cols[0], 10, 0.95));
+      names.splice(1, 0, "pipeline p50 (last 10 runs)", "pipeline p95 (last 10 runs)");
+    });
+    chart(box, "flaky", "Flaky rate: tests that flipped on one commit", "%", ["history.flaky_rate"], ["flaky rate"]);
+    chart(box, "retried", "Tests retried within the run", "", ["tests.retried"], ["retried"]);
+    var fails = has("failures.");
+    chart(box, "failures", "Failed tests by component (suite)", "", fails.length ? fails : ["tests.failed"], fails.length ? fails.map(function (k) { return k.slice(9); }) : ["failed"]);
+    var resize = debounce(function () {
+      CHARTS.forEach(function (u) { u.setSize({ width: Math.max(240, u.root.parentNode.clientWidth), height: 220 }); });
+    }, 150);
+    window.addEventListener("resize", resize);
+  }
+
   renderFailures();
+  renderGroups();
   renderLogs();
   wireTests();
   renderTests();
@@ -283,5 +523,6 @@
   renderPerf();
   renderFindings();
   renderHistory();
+  renderCharts();
   document.body.setAttribute("data-ready", "1");
 })();
