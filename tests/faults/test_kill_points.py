@@ -8,7 +8,7 @@ SQLite and on PostgreSQL. After each kill:
   that testgate handles;
 * SIGINT and SIGTERM end the command with 130, never a traceback; the run, when its summary
   or history record exists, says ``interrupted: true``;
-* no step process is left behind.
+* no step process is left behind, after SIGKILL too (the run's watchdog ends it).
 
 The points are reached through ``testgate._faults`` (the process pauses there and says so in a
 file), so no kill depends on timing. The order and the report sizes are drawn from a seed
@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -107,11 +108,16 @@ def check(k: Killed, db: str, project: str) -> list[str]:
     if handled and s.command == "record" and runs:
         problems.append(f"recorded although interrupted: {runs}")
     pid_file = k.root / "step.pid"
-    (k.root / "stop-step").touch()  # release a step a SIGKILL orphaned (see below)
-    if s.command == "run" and handled and pid_file.exists():
+    if s.command == "run" and pid_file.exists():
+        # after SIGKILL the watchdog ends the step once testgate is gone: poll for it (the
+        # step itself would stay up to 30 s)
         pid = int(pid_file.read_text())
+        deadline = time.monotonic() + 20
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
         if alive(pid):
             problems.append(f"step process {pid} is still alive")
+    (k.root / "stop-step").touch()  # release a step that is left, whatever happened
     return problems
 
 
