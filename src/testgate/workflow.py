@@ -831,9 +831,7 @@ def persist(loaded: Loaded | None, run: Run, options: PersistOptions | None = No
         if write:
             assert target is not None
             with _signals_deferred():
-                out.summary = write_summary(run, target)
-                if options.latest and latest is not None:
-                    _update_latest(out.summary, latest)
+                _write_summaries(run, target, latest if options.latest else None, out)
         raise
     if not options.record and options.triage and loaded is not None:
         _triage_outputs(loaded, run, options, out, None)
