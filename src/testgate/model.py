@@ -16,12 +16,18 @@ from operator import countOf, itemgetter
 from pathlib import Path
 from typing import Any, Literal
 
+from testgate._faults import point as fault_point
 from testgate.errors import InputError
 from testgate.verdict import Verdict
 
 __all__ = [
     "FINDING_CATEGORIES",
+    "MAX_ID_CHARS",
     "MAX_MESSAGE_CHARS",
+    "MAX_NAME_CHARS",
+    "MAX_PATH_CHARS",
+    "MAX_PROPERTIES",
+    "MAX_PROPERTY_CHARS",
     "MAX_TRACE_CHARS",
     "SCHEMA",
     "SEVERITIES",
@@ -38,6 +44,7 @@ __all__ = [
     "TestCase",
     "VcsInfo",
     "bounded",
+    "cap_fields",
     "derive_metrics",
     "distinct_vulnerabilities",
     "make_test_id",
@@ -67,6 +74,86 @@ FINDING_CATEGORIES: tuple[str, ...] = (
 # Messages and traces are bounded so that one runaway test cannot blow up a summary.
 MAX_MESSAGE_CHARS = 4_000
 MAX_TRACE_CHARS = 16_000
+
+
+# Names, ids, class names, file paths and properties are bounded too (issue 12.3): one 200 MB
+# attribute would otherwise become a 400 MB summary and a 600 MB history. A cut field says
+# so in itself, and is cut the same way in every run (the test keeps one identity).
+MAX_NAME_CHARS = 1_000
+MAX_PATH_CHARS = 1_000
+MAX_ID_CHARS = 4_000
+MAX_PROPERTIES = 100
+MAX_PROPERTY_CHARS = 1_000
+
+
+def _cut(text: str, limit: int) -> str:
+    return f"{text[:limit]} … [{len(text) - limit} more characters cut by testgate]"
+
+
+def cap_fields(tests: Iterable[TestCase], findings: Iterable[Finding] = ()) -> int:
+    """Cut over-long names, ids, class names, suites, file paths and properties of *tests*
+    and *findings* in place, each saying how much was cut; returns how many fields were cut."""
+    n = 0
+    name_max, path_max, id_max = MAX_NAME_CHARS, MAX_PATH_CHARS, MAX_ID_CHARS
+    for t in tests:
+        if len(t.name) > name_max:
+            t.name = _cut(t.name, name_max)
+            n += 1
+        if len(t.classname) > name_max:
+            t.classname = _cut(t.classname, name_max)
+            n += 1
+        if len(t.suite) > name_max:
+            t.suite = _cut(t.suite, name_max)
+            n += 1
+        if t.file is not None and len(t.file) > path_max:
+            t.file = _cut(t.file, path_max)
+            n += 1
+        if t.test_id is not None and len(t.test_id) > id_max:
+            t.test_id = _cut(t.test_id, id_max)
+            n += 1
+        for key in ("step", "report", "category", "fingerprint"):
+            value = getattr(t, key)
+            if value is not None and len(value) > name_max:
+                setattr(t, key, _cut(value, name_max))
+                n += 1
+        if t.properties:
+            n += _cap_properties(t)
+    for f in findings:
+        for key, limit in (("rule", name_max), ("path", path_max), ("package", name_max)):
+            value = getattr(f, key)
+            if isinstance(value, str) and len(value) > limit:
+                setattr(f, key, _cut(value, limit))
+                n += 1
+        if len(f.message) > MAX_MESSAGE_CHARS:
+            f.message = _cut(f.message, MAX_MESSAGE_CHARS)
+            n += 1
+    return n
+
+
+def _cap_properties(t: TestCase) -> int:
+    props = t.properties
+    big = len(props) > MAX_PROPERTIES or any(
+        len(str(k)) > MAX_PROPERTY_CHARS or (isinstance(v, str) and len(v) > MAX_PROPERTY_CHARS)
+        for k, v in props.items()
+    )
+    if not big:
+        return 0
+    out: dict[str, Any] = {}
+    items: Iterable[tuple[object, object]] = props.items()  # a summary may hold any JSON
+    for i, (k, v) in enumerate(items):
+        if i == MAX_PROPERTIES:
+            out["testgate.cut"] = f"{len(props) - MAX_PROPERTIES} more properties cut by testgate"
+            break
+        key = str(k)
+        key = _cut(key, MAX_PROPERTY_CHARS) if len(key) > MAX_PROPERTY_CHARS else key
+        if isinstance(v, str) and len(v) > MAX_PROPERTY_CHARS:
+            v = _cut(v, MAX_PROPERTY_CHARS)
+        elif not isinstance(v, (str, int, float, bool, type(None))):
+            text = str(v)
+            v = _cut(text, MAX_PROPERTY_CHARS) if len(text) > MAX_PROPERTY_CHARS else text
+        out[key] = v
+    t.properties = out
+    return 1
 
 
 def bounded(text: str | None, limit: int) -> str | None:
@@ -667,11 +754,12 @@ class Run:
                 f"'{SCHEMA}' (upgrade testgate to read newer summaries)",
                 slug="summary-schema",
             )
+        _check_head_shape(d, source)
         try:
             r = d["run"]
             vcs = r.get("vcs") or {}
             ci = r.get("ci") or {}
-            return cls(
+            run = cls(
                 id=r["id"],
                 project=r.get("project", ""),
                 started_at=r.get("started_at"),
@@ -700,6 +788,103 @@ class Run:
                 "expected the shape described by testgate's summary JSON Schema",
                 slug="summary-schema",
             ) from exc
+        _check_tests_shape(run.tests, source)
+        cap_fields(run.tests, run.findings)
+        return run
+
+
+_NONE = type(None)
+_OPT_STR = (str, _NONE)
+_OPT_INT = (int, _NONE)
+
+
+def _shape_error(source: str, key: str, value: object, expected: str) -> InputError:
+    shown = type(value).__name__
+    return InputError(
+        f"{source}: {key}: expected {expected}, got {shown}; expected the shape described by "
+        "testgate's summary JSON Schema",
+        slug="summary-schema",
+    )
+
+
+def _check_head_shape(d: dict[str, Any], source: str) -> None:
+    """Refuse a summary whose head has a value of the wrong type (``run.id`` a list), naming
+    the key, before any of it reaches the history store or a renderer."""
+    r = d.get("run")
+    if not isinstance(r, dict):
+        raise _shape_error(source, "run", r, "an object")
+    if not isinstance(r.get("id"), str) or not r["id"]:
+        raise _shape_error(source, "run.id", r.get("id"), "a non-empty string")
+    for key, types, what in (
+        ("project", (str, _NONE), "a string"),
+        ("started_at", _OPT_STR, "a string or null"),
+        ("finished_at", _OPT_STR, "a string or null"),
+        ("vcs", (dict, _NONE), "an object"),
+        ("ci", (dict, _NONE), "an object"),
+        ("reports", (list, _NONE), "a list"),
+    ):
+        if not isinstance(r.get(key), types):
+            raise _shape_error(source, f"run.{key}", r.get(key), what)
+    for section in ("vcs", "ci"):
+        for key, value in (r.get(section) or {}).items():
+            if not isinstance(value, (str, int, float, dict, list, _NONE)) or isinstance(
+                value, bool
+            ):
+                raise _shape_error(source, f"run.{section}.{key}", value, "a string or null")
+    for key in ("commit", "branch", "base_ref"):
+        value = (r.get("vcs") or {}).get(key)
+        if not isinstance(value, _OPT_STR):
+            raise _shape_error(source, f"run.vcs.{key}", value, "a string or null")
+    for key, types, what in (
+        ("steps", (list, _NONE), "a list"),
+        ("tests", (list, _NONE), "a list"),
+        ("findings", (list, _NONE), "a list"),
+        ("metrics", (dict, _NONE), "an object of numbers"),
+        ("coverage", (dict, _NONE), "an object"),
+    ):
+        if not isinstance(d.get(key), types):
+            raise _shape_error(source, key, d.get(key), what)
+    for name, value in (d.get("metrics") or {}).items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise _shape_error(source, f"metrics.{name}", value, "a number")
+    for i, step in enumerate(d.get("steps") or []):
+        if not isinstance(step, dict):
+            raise _shape_error(source, f"steps.{i}", step, "an object")
+        for key in ("stage", "name", "status"):
+            if not isinstance(step.get(key), str):
+                raise _shape_error(source, f"steps.{i}.{key}", step.get(key), "a string")
+
+
+def _check_tests_shape(tests: list[TestCase], source: str, start: int = 0) -> None:
+    """Refuse a test whose identity or status has the wrong type, naming ``tests.N.key``."""
+    opt_str = _OPT_STR
+    for i in range(start, len(tests)):
+        t = tests[i]
+        if (
+            t.name.__class__ is str
+            and t.suite.__class__ is str
+            and t.classname.__class__ is str
+            and t.status in TEST_STATUSES
+            and isinstance(t.test_id, opt_str)
+            and isinstance(t.file, opt_str)
+            and isinstance(t.line, _OPT_INT)
+            and isinstance(t.message, opt_str)
+            and isinstance(t.trace, opt_str)
+        ):
+            continue
+        for key in ("name", "suite", "classname", "test_id", "file", "message", "trace"):
+            value = getattr(t, key)
+            if not isinstance(value, str if key in ("name", "suite", "classname") else opt_str):
+                raise _shape_error(
+                    source, f"tests.{i}.{key.replace('test_', '')}", value, "a string"
+                )
+        if not isinstance(t.line, _OPT_INT):
+            raise _shape_error(source, f"tests.{i}.line", t.line, "an integer or null")
+        raise InputError(
+            f"{source}: tests.{i}.status: expected one of {', '.join(TEST_STATUSES)}, "
+            f"got {t.status!r}",
+            slug="summary-schema",
+        )
 
 
 def _pct(num: float, den: float) -> float:
@@ -852,6 +1037,7 @@ def write_summary(run: Run, path: str | os.PathLike[str]) -> Path:
             head = dumps(_head(run), option=orjson.OPT_NON_STR_KEYS)
             fh.write(head[:-1])
             fh.write(_TESTS_MARKER)
+            fault_point("summary")
             tests = run.tests
             for start in range(0, len(tests), _CHUNK):
                 chunk = tests[start : start + _CHUNK]
@@ -894,6 +1080,8 @@ def _read_streamed(fh: Any, first: bytes, source: str) -> Run | None:
                 f"{source}:{n}: malformed test in the summary ({type(exc).__name__}: {exc})",
                 slug="summary-schema",
             ) from None
+    _check_tests_shape(tests, source)
+    cap_fields(tests)
     if line.rstrip() != b"]}" or fh.read().strip():
         raise InputError(
             f"{source}: the summary ends early or has text after its end (was it cut off "

@@ -20,11 +20,12 @@ import contextlib
 import datetime as _dt
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from testgate._faults import point as fault_point
 from testgate.errors import ConfigError, ExitCode, GateError, TestgateError, UsageError
 from testgate.model import Run, write_summary
 
@@ -329,6 +330,7 @@ def execute(
 
     from testgate.pipeline.runner import RunOptions, execute_pipeline
 
+    fault_point("plan")
     options = dataclasses.replace(options) if options is not None else RunOptions()
     scale = scale or ScaleOptions()
     hook = None
@@ -810,22 +812,69 @@ def persist(loaded: Loaded | None, run: Run, options: PersistOptions | None = No
     options = options or PersistOptions()
     out = Persisted()
     triage(loaded, run)  # a summary made elsewhere may carry no categories yet
-    if options.write and (options.summary is not None or loaded is not None):
-        target = options.summary
-        if target is None:
-            assert loaded is not None
-            target = loaded.state_dir / "runs" / run.id / "summary.json"
-        out.summary = write_summary(run, target)
-        if options.latest and loaded is not None:
-            _update_latest(out.summary, loaded.state_dir / "latest" / "summary.json")
-    if options.record:
-        _record(loaded, run, options, out)
-    elif options.triage and loaded is not None:
+    target = options.summary
+    if target is None and loaded is not None:
+        target = loaded.state_dir / "runs" / run.id / "summary.json"
+    latest = loaded.state_dir / "latest" / "summary.json" if loaded is not None else None
+    write = options.write and target is not None
+    try:
+        if write:
+            assert target is not None
+            _write_summaries(run, target, latest if options.latest else None, out)
+        if options.record:
+            _record(loaded, run, options, out)
+    except KeyboardInterrupt:
+        # SIGINT or SIGTERM while writing: the summary and latest/ are replaced atomically
+        # and the history transaction rolls back, so nothing is half-written; the run's
+        # summary is written once more, marked interrupted, and the run is not recorded
+        run.interrupted = True
+        if write:
+            assert target is not None
+            with _signals_deferred():
+                _write_summaries(run, target, latest if options.latest else None, out)
+        raise
+    if not options.record and options.triage and loaded is not None:
         _triage_outputs(loaded, run, options, out, None)
     from testgate.plugins import get_plugins
 
     get_plugins().run_finished(run)
     return out
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Ignore SIGINT and SIGTERM for a moment (the last atomic write of an interrupted run);
+    a no-op off the main thread."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _write_summaries(run: Run, target: Path, latest: Path | None, out: Persisted) -> None:
+    """The run's summary and ``latest/``; a disk that is full (or read-only, or a folder
+    that cannot be made) is one line naming the path in ``out.errors`` (exit 2), with no
+    partial file left, and the history record is still made (nothing measured is lost)."""
+    where = target
+    try:
+        out.summary = write_summary(run, target)
+        if latest is not None:
+            where = latest
+            _update_latest(out.summary, latest)
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        out.errors.append(
+            f"{where}: cannot write the run's summary ({why}); free space or fix the folder's "
+            "permissions and run again"
+        )
 
 
 def _update_latest(summary: Path, latest: Path) -> None:
@@ -838,6 +887,7 @@ def _update_latest(summary: Path, latest: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as dst, open(summary, "rb") as src:
             shutil.copyfileobj(src, dst)
+        fault_point("latest")
         os.replace(tmp, latest)
     except BaseException:
         with contextlib.suppress(OSError):

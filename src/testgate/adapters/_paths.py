@@ -87,6 +87,12 @@ CI_WORKSPACES: tuple[re.Pattern[str], ...] = tuple(
 )
 
 
+#: PATH_MAX on Linux: no longer path can name a file
+_PATH_MAX = 4096
+#: the parent look-up below recurses once per directory level
+_DEEP = 100
+
+
 def strip_ci_workspace(p: str) -> str | None:
     """*p* (clean, absolute) without a CI system's checkout prefix; ``None`` if it has none."""
     for pattern in CI_WORKSPACES:
@@ -176,8 +182,11 @@ class PathNormalizer:
         return found[0] if len(found) == 1 else None
 
     def _exists_uncached(self, rel: str) -> bool:
-        if rel == "":
-            return False
+        if rel == "" or len(rel) > _PATH_MAX:
+            return False  # longer than any path the system can open: a hostile report
+        if rel.count("/") > _DEEP:
+            # deeper than the parent cache's recursion goes: ask the file system once
+            return os.path.exists(os.path.join(self._root_str, rel))
         # a file cannot exist in a directory that does not: the (cached) parent answers for
         # every file of a missing directory with one look-up (reports read without sources)
         parent = rel.rpartition("/")[0]

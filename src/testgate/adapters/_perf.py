@@ -162,6 +162,10 @@ def load_json(path: Path, what: str) -> Any:
             f"(expected a {what})",
             slug="malformed-report",
         ) from None
+    except RecursionError:
+        raise InputError(
+            f"{path}: JSON nested too deeply to be a {what}", slug="malformed-report"
+        ) from None
 
 
 def csv_problem(path: Path, line: int, exc: Exception, what: str) -> InputError:

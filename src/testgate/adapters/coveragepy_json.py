@@ -54,6 +54,11 @@ def _load(path: Path) -> Any:
             f"{path}:{exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno})",
             slug="malformed-report",
         ) from None
+    except RecursionError:
+        raise InputError(
+            f"{path}: JSON nested too deeply to be a coverage.py JSON report",
+            slug="malformed-report",
+        ) from None
 
 
 def _ints(path: Path, fname: str, key: str, value: object) -> list[int]:

@@ -104,6 +104,11 @@ def read_gotest(path: Path) -> list[TestCase]:
                         f"{exc.colno})",
                         slug="malformed-report",
                     ) from None
+                except RecursionError:
+                    raise InputError(
+                        f"{path}:{lineno}: JSON nested too deeply to be a go test -json event",
+                        slug="malformed-report",
+                    ) from None
                 if not isinstance(ev, dict) or "Action" not in ev:
                     continue
                 seen = True

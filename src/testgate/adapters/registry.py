@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 from testgate.errors import InputError
 from testgate.masking import Masker
-from testgate.model import ReportData, ReportRef
+from testgate.model import ReportData, ReportRef, cap_fields
 
 __all__ = [
     "HEAD_BYTES",
@@ -262,7 +262,11 @@ def read_report(
     if format and not p.exists():
         raise InputError(f"{p}: no such report file", slug="missing-file")
     data = adapter.read(p, ctx)
+    # secrets masked before anything is cut: a cut through a secret would leave a piece the
+    # masker no longer recognises
     mask_report(data, ctx.masker if ctx.masker is not None else environment_masker())
+    # names, ids, paths and properties bounded as messages and traces are (each cut says so)
+    cap_fields(data.tests, data.findings)
     return data, ReportRef(path=str(p), format=adapter.name, kind=adapter.kind, step=ctx.step)
 
 

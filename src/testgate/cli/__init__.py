@@ -6,11 +6,14 @@ Only :func:`main` turns a :class:`~testgate.errors.TestgateError` into a message
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import click
@@ -119,8 +122,32 @@ def _print_error(exc: TestgateError) -> None:
         click.echo(f"testgate: error: {exc}{hint}", err=True)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends a command as SIGINT does: cleanly, with 130
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt in every phase (the pipeline routes both signals to
+    its own graceful stop while steps run), so that a CI runner's SIGTERM ends the command
+    with exit 130 and every file written atomically, never as a silent 143."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (never raises for a user error)."""
+    with _sigterm_interrupts():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         rv: Any = cli.main(args=args, prog_name="testgate", standalone_mode=False)

@@ -192,6 +192,73 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, dict[str, int], list[Problem
         return _parse_with(yaml.SafeLoader, text, file)  # raises again, with clearer words
 
 
+#: how many nodes a configuration may expand to once its aliases are followed: a real one has
+#: a few thousand; ten levels of ten aliases (a "billion laughs") would have 10**10
+MAX_EXPANDED_NODES = 100_000
+
+
+def _expanded_sizes(root: yaml.Node) -> dict[int, int]:
+    """The size of every node of *root* with each alias followed (memoised, iterative); a node
+    whose size passes :data:`MAX_EXPANDED_NODES`, or that contains itself, is capped just above
+    it, so that no bomb is ever expanded, only counted."""
+    cap = MAX_EXPANDED_NODES + 1
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        kids = _children(node)
+        if done:
+            open_.discard(key)
+            sizes[key] = min(cap, 1 + sum(sizes.get(id(k), cap) for k in kids))
+            continue
+        if key in open_:  # a node that contains itself expands forever
+            sizes[key] = cap
+            continue
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in kids if id(k) not in sizes)
+    return sizes
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _refuse_alias_bomb(node: yaml.Node, file: str) -> None:
+    """Raise :class:`InvalidConfig` when the aliases of *node* expand past the limit, naming
+    the line of the innermost node that does (where the bomb is built)."""
+    sizes = _expanded_sizes(node)
+    if sizes[id(node)] <= MAX_EXPANDED_NODES:
+        return
+    here = node
+    while True:
+        big = [k for k in _children(here) if sizes.get(id(k), 0) > MAX_EXPANDED_NODES]
+        if not big or big[0] is here:
+            break
+        here = big[0]
+    line = here.start_mark.line + 1
+    raise InvalidConfig(
+        [
+            Problem(
+                file,
+                line,
+                "",
+                f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); "
+                "expected a configuration that reuses an anchor a few times",
+            )
+        ],
+        slug="config-yaml",
+    )
+
+
 def _parse_with(loader_cls: Any, text: str, file: str) -> tuple[Any, dict[str, int], list[Problem]]:
     loader = loader_cls(text)
     try:
@@ -199,6 +266,7 @@ def _parse_with(loader_cls: Any, text: str, file: str) -> tuple[Any, dict[str, i
         lines: dict[str, int] = {"": 1}
         dups: list[tuple[str, int, int]] = []
         if node is not None:
+            _refuse_alias_bomb(node, file)
             _walk_nodes(node, "", lines, dups)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:

@@ -1022,6 +1022,12 @@ class Config(_Strict):
         "workers on this machine) or tcp://HOST:PORT (a running Dask scheduler); "
         "testgate run --executor wins. See docs/scale-out.md.",
     )
+    allow_outside_reports: bool = Field(
+        default=False,
+        description="Read reports: that lie outside the configuration's folder (a '..' path, "
+        "an absolute path elsewhere, a symlink leading out). Off by default: a step's report "
+        "is refused by name when it is not under the repository.",
+    )
     notify: NotifySpec = Field(default_factory=NotifySpec, description="Webhooks for alerts.")
     secrets: Annotated[SecretsSpec, BeforeValidator(_env_names)] = Field(
         default_factory=SecretsSpec,

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+from testgate._faults import point as fault_point
 from testgate.errors import HistoryError
 from testgate.history import schema as S
 from testgate.history.engine import DEFAULT_DB_NAME, make_engine, normalize_url, resolve_url
@@ -318,6 +319,7 @@ class HistoryStore(StoreQueries):
                 inserted = conn.execute(S.runs.insert().values(**run_row)).inserted_primary_key
                 assert inserted is not None
                 pk = int(inserted[0])
+                fault_point("record")
                 ids = self._test_ids(conn, merged)
                 self._insert_results(conn, pk, merged, ids)
                 self._insert_metrics(conn, pk, run)

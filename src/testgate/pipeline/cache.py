@@ -218,7 +218,7 @@ class CacheEntry:
                 result=doc["result"],
                 reports=[(r["path"], base64.b64decode(r["data"])) for r in doc["reports"]],
             )
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return None  # a damaged entry is a miss, never an error
 
 

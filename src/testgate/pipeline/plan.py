@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -95,6 +96,8 @@ class PlannedStep:
     every_shard: bool = False
     #: sharding: globs of the test files ``${{ shard.files }}`` splits (``shard_files:``)
     shard_files: list[str] = field(default_factory=list)
+    #: read report files outside the configuration's root (``allow_outside_reports:``)
+    allow_outside_reports: bool = False
     #: the plan testgate's pytest plugin follows in this step (``deselect``, ``order``,
     #: ``shard``; see :mod:`testgate.pytest_plugin`); the runner writes it to a file and
     #: names it in ``TESTGATE_PYTEST_PLAN``. None: the plugin stays inert.
@@ -173,6 +176,24 @@ def _expand(spec: StepSpec) -> list[tuple[str, dict[str, str]]]:
             name = f"{spec.name} ({', '.join(f'{k}={v}' for k, v in values.items())})"
         out.append((name, values))
     return out
+
+
+def _confine_reports(step: PlannedStep, loaded: LoadedConfig, key: str) -> None:
+    """Refuse a report pattern that names files outside *root* (``..`` or an absolute path
+    elsewhere): a step's reports are the repository's, unless ``allow_outside_reports: true``.
+    Symlinks that lead out are refused when the reports are read (the runner)."""
+    root = loaded.root
+    top = os.path.normpath(root)
+    for i, rp in enumerate(step.reports):
+        full = os.path.normpath(rp.pattern)
+        if full != top and not full.startswith(top.rstrip(os.sep) + os.sep):
+            dotted = f"{key}.reports.{i}"
+            raise ConfigError(
+                f"{_where(loaded, dotted)}: {dotted}: '{rp.written}' is outside the "
+                f"configuration's folder ({root}); expected a path under it, or set "
+                "allow_outside_reports: true",
+                slug="report-outside-root",
+            )
 
 
 def _resolve(root: Path, path: str) -> Path:
@@ -312,7 +333,10 @@ def build_plan(
                     every_shard=spec.every_shard,
                     shard_files=[sub(g) for g in spec.shard_files],
                     retry_on=list(spec.retry_on),
+                    allow_outside_reports=cfg.allow_outside_reports,
                 )
+                if not cfg.allow_outside_reports:
+                    _confine_reports(step, loaded, f"pipeline.stages.{si}.steps.{pi}")
                 if step.key in keys:
                     raise ConfigError(
                         f"{where}: step name '{name}' is used twice in stage '{stage.name}'; "

@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from testgate._faults import point as fault_point
 from testgate.errors import InputError, TestgateError
 from testgate.model import ReportData, ReportRef, Run, StepResult, StepStatus
 from testgate.pipeline import facts, process
@@ -158,7 +159,7 @@ def expected_durations(state_dir: Path) -> dict[str, float]:
             and s.get("duration_s") is not None
             and not s.get("cached")  # a replayed step took no time; its real run did
         }
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return {}  # no usable previous run: configuration order decides
 
 
@@ -276,6 +277,7 @@ class _StepJob:
                 return self._result("cancelled", reason=self._cancel_reason)
             handle = self.executor.start(self.request)
             self._handle = handle
+        fault_point("step")
         step_run = handle.wait()
         result = step_run.result
         if result.status in ("passed", "failed", "timed_out") and result.attempts:
@@ -336,8 +338,20 @@ class _StepJob:
                 f"{self.step.key}: stale report: {_rel(path, root)} was last written before the "
                 "step started, so it is not this run's (the step did not write it)"
             )
+        top = root.resolve()
         for f in step_run.reports:
+            fault_point("read")
+            with self._lock:
+                if self._cancel_reason is not None:
+                    break  # interrupted: the run ends now; its reports are not read
             rel = _rel(f, root)
+            if not self.step.allow_outside_reports and not f.resolve().is_relative_to(top):
+                self.errors.append(
+                    f"{self.step.key}: report {rel}: leads outside the configuration's folder "
+                    f"(to {f.resolve()}); it is not read. Expected a file under {root}, or "
+                    "set allow_outside_reports: true"
+                )
+                continue
             fmt = _format_for(f, root, formats)
             try:
                 data, ref = read_report(f, format=fmt, ctx=ctx)

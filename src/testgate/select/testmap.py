@@ -136,7 +136,7 @@ class TestMap:
     def from_json(cls, raw: bytes, *, source: str = "test map") -> TestMap:
         try:
             doc = json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise InputError(f"{source}: not a testgate test map ({exc})") from None
         schema = doc.get("schema") if isinstance(doc, dict) else None
         if schema != SCHEMA:

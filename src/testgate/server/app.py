@@ -109,7 +109,10 @@ def create_app(
             candidate = candidate or request.cookies.get(TOKEN_COOKIE, "")
             query = request.query_params.get("token")
             if query and hmac.compare_digest(query.encode(), token.encode()):
-                resp = RedirectResponse(request.url.remove_query_params("token").path, 303)
+                # keep every other parameter (?token=...&branch=main goes to /?branch=main)
+                kept = request.url.remove_query_params("token")
+                target = kept.path + (f"?{kept.query}" if kept.query else "")
+                resp = RedirectResponse(target, 303)
                 resp.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
                 return resp
             if not candidate or not hmac.compare_digest(candidate.encode(), token.encode()):

@@ -66,6 +66,11 @@ def from_test_durations(path: Path) -> Timings:
             '.test_durations: {"node id": seconds, ...}',
             slug="durations-file",
         ) from None
+    except RecursionError:
+        raise InputError(
+            f"{path}: JSON nested too deeply; expected pytest-split's .test_durations",
+            slug="durations-file",
+        ) from None
     pairs = data.items() if isinstance(data, dict) else data
     out: dict[str, float] = {}
     try:

@@ -83,7 +83,7 @@ def read_block(state_dir: Path) -> dict[str, Any] | None:
         doc = json.loads(text)
         if not isinstance(doc, dict):
             raise ValueError("not a JSON object")
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         return {"run": None, "clusters": [], "error": f"{path}: unreadable ({exc})"}
     with contextlib.suppress(Exception):
         doc["path"] = str(path)
