@@ -50,9 +50,10 @@ def test_bracketed_test_ids_and_messages_are_printed_literally(project: Project)
     out = project.run("gate").assert_code(3)
     assert hint in out.out  # `testgate gate`'s
     # the history's tables too
-    project.run("history", "show", "latest", "--all-tests").assert_success().fnmatch_lines(
-        ["*tests.test_pairs::test_x[[]a-b]*passed*", "*tests.test_pairs::test_x[[]bold]*failed*"]
-    )
+    shown = project.run("history", "show", "latest", "--all-tests").assert_success()
+    # slowest first: the two tests' order follows their durations
+    shown.fnmatch_lines(["*tests.test_pairs::test_x[[]a-b]*passed*"])
+    shown.fnmatch_lines(["*tests.test_pairs::test_x[[]bold]*failed*"])
 
 
 def _verdict_with_a_long_hint() -> tuple[object, list[str]]:

@@ -80,7 +80,7 @@ def test_critical_paths_read_every_shape_the_gates_accept() -> None:
 def test_recording_a_malformed_summary_is_a_clear_error(project: Project) -> None:
     project.write("bad.json", '{"schema": "testgate.summary/1", "run": {}}')
     out = project.run("history", "record", "bad.json", "--db", "h.db").assert_code(2)
-    assert "bad.json: malformed testgate summary" in out.err
+    assert "bad.json: run.id: expected a non-empty string, got NoneType" in out.err
     assert "Traceback" not in out.err
 
 
