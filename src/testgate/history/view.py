@@ -8,9 +8,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from testgate.history.rows import RunInfo
     from testgate.history.store import HistoryStore
 
-__all__ = ["TREND_METRICS", "HistoryView", "flaky_and_slow", "history_view"]
+__all__ = [
+    "TREND_METRICS",
+    "HistoryView",
+    "alerts_of",
+    "component_rates",
+    "flaky_and_slow",
+    "history_view",
+    "quarantine_of",
+    "run_marks",
+]
 
 #: the series a report charts
 TREND_METRICS: tuple[str, ...] = (
@@ -83,3 +93,99 @@ def history_view(
         slow=slow[:20],
         flaky_rate={**rate.to_dict(), "text": rate.describe()} if rate is not None else None,
     )
+
+
+# ---- the dashboard's views (runs as the store gives them) ----------------------------------
+
+
+def quarantine_of(info: RunInfo) -> dict[str, dict[str, Any]]:
+    """Test id -> the active quarantine entry (owner, reason, expiry) recorded with the run."""
+    out: dict[str, dict[str, Any]] = {}
+    for q in info.meta.get("quarantine") or []:
+        if isinstance(q, dict) and not q.get("expired"):
+            for tid in q.get("tests") or []:
+                out.setdefault(str(tid), {k: q.get(k) for k in ("owner", "reason", "expires")})
+    return out
+
+
+def run_marks(info: RunInfo) -> list[dict[str, str]]:
+    """What a run list shows beside a run: outage, gate bypass, quarantined failures, incidents
+    (``kind`` and a one-line ``text``)."""
+    from testgate.history.outage import outage_reason
+    from testgate.verdict import bypass_text
+
+    marks: list[dict[str, str]] = []
+    why = outage_reason(info.tests_total, info.tests_failed, info.meta)
+    if why:
+        marks.append({"kind": "outage", "text": f"outage: {why}"})
+    bypass = info.meta.get("bypass")
+    text = bypass_text(bypass) if isinstance(bypass, dict) else None
+    if text:
+        marks.append({"kind": "bypass", "text": text})
+    entries = [q for q in info.meta.get("quarantine") or [] if isinstance(q, dict)]
+    excused = sum(len(q.get("tests") or []) for q in entries if not q.get("expired"))
+    if entries:
+        active = sum(1 for q in entries if not q.get("expired"))
+        what = f"{active} quarantine entr{'y' if active == 1 else 'ies'} active"
+        marks.append(
+            {
+                "kind": "quarantine",
+                "text": what + (f", {excused} failure(s) excused" if excused else ""),
+            }
+        )
+    incidents = [i for i in info.meta.get("incidents") or [] if isinstance(i, dict)]
+    if incidents:
+        ids = ", ".join(str(i.get("id")) for i in incidents)
+        marks.append({"kind": "incident", "text": f"escaped to production: {ids}"})
+    return marks
+
+
+def alerts_of(runs: list[RunInfo]) -> list[dict[str, Any]]:
+    """The alerts each run fired when it was recorded (kept in its meta), newest run first."""
+    out: list[dict[str, Any]] = []
+    for r in runs:
+        for a in r.meta.get("alerts") or []:
+            if isinstance(a, dict) and a.get("name"):
+                out.append(
+                    {**a, "run": r.id, "branch": r.branch, "started_at": r.started_at.isoformat()}
+                )
+    return out
+
+
+def component_rates(store: HistoryStore, runs: list[RunInfo]) -> list[dict[str, Any]]:
+    """Failure rate by component (a test's suite, as its report names it) over *runs* (newest
+    first): per component, the series oldest first and the totals, worst newest rate first."""
+    per_run = store.suite_failures(runs)
+    names = sorted({s for d in per_run.values() for s in d})
+    out: list[dict[str, Any]] = []
+    for name in names:
+        series = []
+        ran = failed = 0
+        for r in reversed(runs):
+            n, bad = per_run.get(r.id, {}).get(name, (0, 0))
+            if n:
+                ran += n
+                failed += bad
+                series.append(
+                    {
+                        "run": r.id,
+                        "started_at": r.started_at.isoformat(),
+                        "tests": n,
+                        "failed": bad,
+                        "failure_rate": round(100.0 * bad / n, 2),
+                    }
+                )
+        if series:
+            out.append(
+                {
+                    "component": name,
+                    "runs": len(series),
+                    "tests_run": ran,
+                    "failed": failed,
+                    "failure_rate": round(100.0 * failed / ran, 2) if ran else 0.0,
+                    "last_failure_rate": series[-1]["failure_rate"],
+                    "series": series,
+                }
+            )
+    out.sort(key=lambda c: (-c["last_failure_rate"], -c["failure_rate"], c["component"]))
+    return out

@@ -1,0 +1,53 @@
+"""What the dashboard computes once per state of the store.
+
+Every page and API answer is a function of the store's content, so it is computed once per
+*generation* (:meth:`HistoryStore.generation`: runs recorded, the newest run, the marks on runs)
+and served from memory until the store changes. One request computes a missing value while the
+others asking for it wait for that result instead of computing it again (200 users opening the
+dashboard at once cost one flaky analysis, not 200).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+__all__ = ["Memo"]
+
+T = TypeVar("T")
+
+
+class Memo:
+    """A bounded map key -> value, emptied whenever the generation changes."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._gen: Hashable = None
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._computing: dict[Hashable, threading.Lock] = {}
+
+    def get(self, gen: Hashable, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if gen != self._gen:
+                self._values.clear()
+                self._computing.clear()
+                self._gen = gen
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]  # type: ignore[no-any-return]
+            busy = self._computing.setdefault(key, threading.Lock())
+        with busy:
+            with self._lock:
+                if gen == self._gen and key in self._values:
+                    return self._values[key]  # type: ignore[no-any-return]
+            value = compute()
+            with self._lock:
+                if gen == self._gen:
+                    self._values[key] = value
+                    self._computing.pop(key, None)
+                    while len(self._values) > self.size:
+                        self._values.popitem(last=False)
+            return value
