@@ -4,8 +4,8 @@ An incident (a bug found in production: ``testgate history incident --commit SHA
 ``POST /api/incidents`` on the dashboard) is kept in the ``meta`` of the first recorded run of the
 commit it escaped from. From them:
 
-* **defect escape rate** = incidents / (incidents + runs whose tests or gates stopped a change),
-  over the same runs: the share of defects that got past the tests (seed 004's
+* **defect escape rate** = incidents / (incidents + runs whose tests or gates stopped a change,
+  outages left out), over the same runs: the share of defects that got past the tests (seed 004's
   ``defect_escape_rate``; lower is better);
 * **mean time to detection** = the mean time from the commit's first run to the incident's report.
 """
@@ -156,6 +156,12 @@ class Effectiveness:
 
 
 def _caught(r: RunInfo) -> bool:
+    """A run that stopped a change: its tests failed or its gates said no (an outage is the
+    infrastructure failing, not a defect caught)."""
+    from testgate.history.outage import outage_reason
+
+    if outage_reason(r.tests_total, r.tests_failed, r.meta) is not None:
+        return False
     return r.status in ("failed", "error") or r.verdict == "fail"
 
 

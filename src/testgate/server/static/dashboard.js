@@ -65,7 +65,7 @@
       scales: { x: { time: true } },
       axes: [
         { stroke: "#57606a", grid: { stroke: "#eaeef2" } },
-        { stroke: "#57606a", grid: { stroke: "#eaeef2" }, size: 56,
+        { stroke: "#57606a", grid: { stroke: "#eaeef2" }, size: 64,
           values: function (u, vals) { return vals.map(function (v) { return fmt(v, chart.unit); }); } }
       ],
       series: [
