@@ -33,7 +33,8 @@ def test_incident_is_recorded_and_the_rates_follow(tmp_path: Path) -> None:
     p = tg("history", "incident", "--db", db, "--commit", commit, "--id", "BUG-1", "--json",
            "--at", "2026-01-06T22:00:00Z", cwd=tmp_path)  # fmt: skip
     doc = json.loads(p.stdout)
-    assert [i["id"] for i in doc["incidents"]] == ["BUG-1"] and doc["escape_rate"] == 0.2
+    assert [i["id"] for i in doc["incidents"]] == ["BUG-1"]
+    assert doc["escape_rate"] == 0.2
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
