@@ -65,13 +65,13 @@ def record_cmd(
         click.echo(f"run {run.id} is already recorded in {url}; nothing to do")
     else:
         click.echo(f"recorded run {run.id} ({len(run.tests)} tests) in {url}")
+        from testgate.history.alerts import alert_line, describe
+
         for r in outcome.results:
             if r.status == "not-evaluated":
-                from testgate.history.alerts import describe
-
-                click.echo(f"alert {describe(r)}")
+                click.echo(describe(r))
         for a in outcome.fired:
-            click.echo(f"ALERT {a.name} [{a.severity}]: {a.message}")
+            click.echo(alert_line(a.name, a.severity, a.message))
     for d in outcome.deliveries:
         if not d.ok:
             click.echo(
