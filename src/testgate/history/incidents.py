@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from testgate.errors import HistoryError, UsageError
+from testgate.history.rows import _iso
 
 if TYPE_CHECKING:
     from testgate.history.rows import RunInfo
@@ -149,7 +150,7 @@ class Effectiveness:
             "mttd_hours": self.mttd_hours,
             "incidents": [i.to_dict() for i in self.incidents],
             "series": [
-                {"run": r.id, "started_at": r.started_at.isoformat(), "escape_rate": v}
+                {"run": r.id, "started_at": _iso(r.started_at), "escape_rate": v}
                 for r, v in self.series
             ],
         }

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from testgate.history.rows import _iso
+
 if TYPE_CHECKING:
     from testgate.history.rows import RunInfo
     from testgate.history.store import HistoryStore
@@ -146,9 +148,7 @@ def alerts_of(runs: list[RunInfo]) -> list[dict[str, Any]]:
     for r in runs:
         for a in r.meta.get("alerts") or []:
             if isinstance(a, dict) and a.get("name"):
-                out.append(
-                    {**a, "run": r.id, "branch": r.branch, "started_at": r.started_at.isoformat()}
-                )
+                out.append({**a, "run": r.id, "branch": r.branch, "started_at": _iso(r.started_at)})
     return out
 
 
@@ -169,7 +169,7 @@ def component_rates(store: HistoryStore, runs: list[RunInfo]) -> list[dict[str, 
                 series.append(
                     {
                         "run": r.id,
-                        "started_at": r.started_at.isoformat(),
+                        "started_at": _iso(r.started_at),
                         "tests": n,
                         "failed": bad,
                         "failure_rate": round(100.0 * bad / n, 2),
