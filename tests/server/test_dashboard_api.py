@@ -144,3 +144,35 @@ def test_many_concurrent_requests_on_a_big_run_all_succeed(tmp_path: Path) -> No
     ):
         codes = list(pool.map(lambda i: c.get(paths[i % len(paths)]).status_code, range(240)))
     assert codes == [200] * 240
+
+
+def test_mutation_score_over_time_from_real_reports(tmp_path: Path) -> None:
+    """Two runs ingested by the real CLI from real mutation reports (mutmut 3 stats, then
+    Stryker.NET): the dashboard charts each run's mutation.score as the adapter computed it."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "mutation"
+    db = f"sqlite:///{tmp_path / 'history.db'}"
+    scores = []
+    for i, name in enumerate(("mutmut3__cicd-stats.json", "stryker-net__report.json")):
+        shutil.copy(fixtures / name, tmp_path / name)
+        summary = tmp_path / f"s{i}.json"
+        subprocess.run(
+            [sys.executable, "-m", "testgate", "ingest", name, "-o", str(summary),
+             "--commit", f"{i + 1:040x}", "--branch", "main"],
+            cwd=tmp_path, check=True, capture_output=True,
+        )  # fmt: skip
+        scores.append(json.loads(summary.read_text())["metrics"]["mutation.score"])
+        subprocess.run(
+            [sys.executable, "-m", "testgate", "history", "record", str(summary), "--db", db],
+            cwd=tmp_path, check=True, capture_output=True,
+        )  # fmt: skip
+    store = open_store(db)
+    with live_server(create_app(store)) as url, httpx.Client(base_url=url) as c:
+        fx = c.get("/api/effectiveness").json()
+        page = c.get("/effectiveness").text
+    assert [p["value"] for p in fx["mutation_score"]] == scores
+    assert 'data-chart="mutation.score"' in page
