@@ -51,3 +51,45 @@ class Memo:
                     while len(self._values) > self.size:
                         self._values.popitem(last=False)
             return value
+
+
+class Answers:
+    """Whole answers (status, headers, body) by ETag, at most *max_bytes* of bodies, emptied
+    whenever the generation changes: a repeated request is not rendered or encoded again."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._gen: Hashable = None
+        self._size = 0
+        self._items: OrderedDict[str, tuple[int, dict[str, str], bytes]] = OrderedDict()
+
+    def get(self, gen: Hashable, etag: str) -> tuple[int, dict[str, str], bytes] | None:
+        with self._lock:
+            if gen != self._gen:
+                return None
+            hit = self._items.get(etag)
+            if hit is not None:
+                self._items.move_to_end(etag)
+            return hit
+
+    def put(self, gen: Hashable, etag: str, answer: tuple[int, dict[str, str], bytes]) -> None:
+        size = len(answer[2])
+        if size > self.max_bytes // 4:
+            return  # one huge answer must not push every other one out
+        with self._lock:
+            if gen != self._gen:
+                self._items.clear()
+                self._size = 0
+                self._gen = gen
+            old = self._items.pop(etag, None)
+            if old is not None:
+                self._size -= len(old[2])
+            self._items[etag] = answer
+            self._size += size
+            while self._size > self.max_bytes:
+                _, dropped = self._items.popitem(last=False)
+                self._size -= len(dropped[2])
+
+
+__all__ += ["Answers"]

@@ -33,7 +33,7 @@ from markupsafe import Markup
 
 from testgate.errors import HistoryError, UsageError
 from testgate.report.html import embed_json, static_asset
-from testgate.server._memo import Memo
+from testgate.server._memo import Answers, Memo
 
 if TYPE_CHECKING:
     from testgate.history.store import HistoryStore, RunInfo
@@ -163,6 +163,8 @@ def create_app(
     small = Memo(512)
     #: whole run pages (the HTML report of a run can be tens of MB at 200k tests): a few
     big = Memo(4)
+    #: whole answers by ETag: a repeated request is neither rendered nor encoded again
+    answers = Answers(64 * 1024 * 1024)
     threads = _thread_budget(store)
     configured = threads is not None
 
@@ -196,15 +198,23 @@ def create_app(
             etag = _static(request.url.path[8:])[2] if request.url.path[8:] in _STATIC else etag
         if etag in request.headers.get("if-none-match", ""):
             return Response(status_code=304, headers={"ETag": etag})
-        resp = await call_next(request)
-        if resp.status_code == 200:
-            resp.headers["ETag"] = etag
-            resp.headers.setdefault("Cache-Control", "no-cache")
-        if head:
-            async for _ in resp.body_iterator:  # type: ignore[attr-defined]
-                pass
-            return Response(status_code=resp.status_code, headers=dict(resp.headers))
-        return resp
+        hit = answers.get(gen, etag)
+        if hit is None:
+            resp = await call_next(request)
+            if resp.status_code != 200:
+                if head:
+                    async for _ in resp.body_iterator:  # type: ignore[attr-defined]
+                        pass
+                    return Response(status_code=resp.status_code, headers=dict(resp.headers))
+                return resp
+            body = b"".join([chunk async for chunk in resp.body_iterator])  # type: ignore[attr-defined]
+            headers = dict(resp.headers)
+            headers["etag"] = etag
+            headers.setdefault("cache-control", "no-cache")
+            hit = (200, headers, body)
+            answers.put(gen, etag, hit)
+        status, headers, body = hit
+        return Response(b"" if head else body, status_code=status, headers=headers)
 
     if token:
 
