@@ -242,13 +242,19 @@ def write(
         "",
         "Goal (issue 12 item 4): no error, p95 < 500 ms, server RSS < 500 MB.",
         "",
-        "| server | requests | errors | median | p95 | max | first `/` | peak RSS | CPU |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "Errors: every answer other than 2xx, and timeouts; *of which 404* counts the pages a",
+        "version does not have (the `before` dashboard has no /components or /effectiveness).",
+        "",
+        "| server | requests | errors | of which 404 | median | p95 | max | first `/` | peak RSS | CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         agg = r["rows"].get("Aggregated", {})
+        missing = sum(
+            int(f.get("Occurrences") or 0) for f in r["failures"] if "404" in f.get("Error", "")
+        )
         lines.append(
-            f"| {r['label']} | {agg.get('requests', 0)} | {agg.get('failures', 0)} | "
+            f"| {r['label']} | {agg.get('requests', 0)} | {agg.get('failures', 0)} | {missing} | "
             f"{agg.get('p50', 0):.0f} ms | {agg.get('p95', 0):.0f} ms | {agg.get('max', 0):.0f} ms | "
             f"{r['first_s']:.2f} s | {r['rss_mb']:.0f} MB | {r['cpu_s']:.1f} s |"
         )
@@ -265,7 +271,7 @@ def write(
                 lines.append(
                     f"| `{name}` | {row['requests']} | {row['failures']} | {row['p50']:.0f} ms | {row['p95']:.0f} ms |"
                 )
-        for f in r["failures"][:5]:
+        for f in r["failures"][:8]:
             lines.append(
                 f"\nerror: `{f.get('Method')} {f.get('Name')}`: {f.get('Error', '')[:200]} ({f.get('Occurrences')}x)"
             )
