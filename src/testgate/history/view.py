@@ -124,15 +124,21 @@ def run_marks(info: RunInfo) -> list[dict[str, str]]:
     text = bypass_text(bypass) if isinstance(bypass, dict) else None
     if text:
         marks.append({"kind": "bypass", "text": text})
-    entries = [q for q in info.meta.get("quarantine") or [] if isinstance(q, dict)]
-    excused = sum(len(q.get("tests") or []) for q in entries if not q.get("expired"))
-    if entries:
-        active = sum(1 for q in entries if not q.get("expired"))
-        what = f"{active} quarantine entr{'y' if active == 1 else 'ies'} active"
+    # quarantine: only when it excused failures of this run (entries that matched nothing, or
+    # expired ones, excuse nothing)
+    active = [
+        q
+        for q in info.meta.get("quarantine") or []
+        if isinstance(q, dict) and not q.get("expired") and q.get("tests")
+    ]
+    if active:
+        excused = len({t for q in active for t in q["tests"]})
+        owners = sorted({str(q.get("owner")) for q in active if q.get("owner")})
+        text = f"quarantine excused {excused} failure(s)"
         marks.append(
             {
                 "kind": "quarantine",
-                "text": what + (f", {excused} failure(s) excused" if excused else ""),
+                "text": text + (f" (owner {', '.join(owners)})" if owners else ""),
             }
         )
     incidents = [i for i in info.meta.get("incidents") or [] if isinstance(i, dict)]

@@ -700,11 +700,19 @@ def create_app(
             effect=fx,
         )
 
+    def rebuilt(info: RunInfo) -> Any:
+        """The recorded run as a ``Run``, with what its meta keeps (the quarantine that
+        excused its failures), for the HTML report."""
+        run = store.last_run(info.id)
+        if run is not None:
+            run.quarantine = [q for q in info.meta.get("quarantine") or [] if isinstance(q, dict)]
+        return run
+
     def report_doc(gen: Any, info: RunInfo) -> dict[str, Any]:
         def compute() -> dict[str, Any]:
             from testgate.report.data import report_data
 
-            run = store.last_run(info.id)
+            run = rebuilt(info)
             if run is None:
                 raise HTTPException(404, f"no recorded run {info.id!r}")
             return report_data(run, history=view_of(gen, info.branch))
@@ -728,7 +736,7 @@ def create_app(
         def compute() -> str:
             from testgate.report.html import render_html
 
-            run = store.last_run(info.id)
+            run = rebuilt(info)
             if run is None:
                 raise HTTPException(404, f"no recorded run {run_id!r}")
             html = render_html(run, history=view_of(gen, info.branch))
