@@ -235,7 +235,9 @@ def write(
         "## Dashboard under load (`benchmarks/bench_dashboard.py`)",
         "",
         f"`testgate serve` over a SQLite history of {args.runs} runs x {args.tests:,} tests "
-        f"({args.runs * args.tests:,} results; built in {build_s:.0f} s), Locust headless "
+        f"({args.runs * args.tests:,} results; "
+        + (f"recorded in {build_s:.0f} s" if build_s else "recorded by an earlier run, --keep")
+        + "), Locust headless "
         f"with {args.users} users (1-2 s between requests) for {args.seconds} s, 127.0.0.1 only. "
         f"Shared 2-core machine, load average before the runs {load} (other sessions were "
         "working): latencies include waiting for the CPU.",
