@@ -27,6 +27,7 @@ import os
 import random
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -206,6 +207,7 @@ def run_locust(url: str, users: int, seconds: int, run_id: str, tests: list[str]
 def one(
     label: str, db: Path, pythonpath: str, args: argparse.Namespace, tests: list[str]
 ) -> dict[str, Any]:
+    load_1min = load_average().split()[0]
     proc, url = serve(db, pythonpath)
     try:
         first = first_request(url)
@@ -217,7 +219,7 @@ def one(
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-    res.update(label=label, first_s=first, rss_mb=rss, cpu_s=cpu)
+    res.update(label=label, first_s=first, rss_mb=rss, cpu_s=cpu, load=load_1min)
     return res
 
 
@@ -238,17 +240,21 @@ def write(
         f"({args.runs * args.tests:,} results; "
         + (f"recorded in {build_s:.0f} s" if build_s else "recorded by an earlier run, --keep")
         + "), Locust headless "
-        f"with {args.users} users (1-2 s between requests) for {args.seconds} s, 127.0.0.1 only. "
-        f"Shared 2-core machine, load average before the runs {load} (other sessions were "
-        "working): latencies include waiting for the CPU.",
+        f"with {args.users} users (1-2 s between requests) for {args.seconds} s, 127.0.0.1 only; "
+        f"{args.repeat} repetitions, the servers interleaved. Shared 2-core machine, the load "
+        f"average (1 min) before each measurement in the table, {load} at the start: other "
+        "sessions were working, and Locust itself runs on the same two cores, so latencies "
+        "include waiting for the CPU; *CPU/request* (the server's CPU time over its requests) "
+        "does not depend on that.",
         "",
         "Goal (issue 12 item 4): no error, p95 < 500 ms, server RSS < 500 MB.",
         "",
         "Errors: every answer other than 2xx, and timeouts; *of which 404* counts the pages a",
         "version does not have (the `before` dashboard has no /components or /effectiveness).",
         "",
-        "| server | requests | errors | of which 404 | median | p95 | max | first `/` | peak RSS | CPU |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| server | load | requests | errors | of which 404 | median | p95 | max | first `/` "
+        "| peak RSS | CPU | CPU/request |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         agg = r["rows"].get("Aggregated", {})
@@ -256,14 +262,26 @@ def write(
             int(f.get("Occurrences") or 0) for f in r["failures"] if "404" in f.get("Error", "")
         )
         lines.append(
-            f"| {r['label']} | {agg.get('requests', 0)} | {agg.get('failures', 0)} | {missing} | "
-            f"{agg.get('p50', 0):.0f} ms | {agg.get('p95', 0):.0f} ms | {agg.get('max', 0):.0f} ms | "
-            f"{r['first_s']:.2f} s | {r['rss_mb']:.0f} MB | {r['cpu_s']:.1f} s |"
+            f"| {r['label']} | {r['load']} | {agg.get('requests', 0)} | {agg.get('failures', 0)} | "
+            f"{missing} | {agg.get('p50', 0):.0f} ms | {agg.get('p95', 0):.0f} ms | "
+            f"{agg.get('max', 0):.0f} ms | {r['first_s']:.2f} s | {r['rss_mb']:.0f} MB | "
+            f"{r['cpu_s']:.1f} s | {1000 * r['cpu_s'] / max(1, agg.get('requests', 0)):.1f} ms |"
         )
-    for r in results:
+    labels = sorted({r["server"] for r in results})
+    for label in labels:
+        mine = [r for r in results if r["server"] == label]
+        p95 = statistics.median(r["rows"].get("Aggregated", {}).get("p95", 0) for r in mine)
+        rss = max(r["rss_mb"] for r in mine)
+        errs = sum(r["rows"].get("Aggregated", {}).get("failures", 0) for r in mine)
+        lines.append(
+            f"\n**{label}**: median p95 over the repetitions {p95:.0f} ms, highest peak RSS "
+            f"{rss:.0f} MB, {errs} errors in all."
+        )
+    last = {r["server"]: r for r in results}
+    for r in last.values():
         lines += [
             "",
-            f"Per request ({r['label']}):",
+            f"Per request ({r['label']}, the last repetition):",
             "",
             "| request | count | errors | median | p95 |",
             "|---|---:|---:|---:|---:|",
@@ -281,7 +299,7 @@ def write(
         "",
         "Reproduce: `.venv/bin/pip install locust && .venv/bin/python benchmarks/bench_dashboard.py"
         + (f" --before {args.before}" if args.before else "")
-        + "`.",
+        + f" --repeat {args.repeat}`.",
         "",
     ]
     (HERE / "results" / "dashboard.md").write_text("\n".join(lines))
@@ -296,9 +314,10 @@ def main() -> int:
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--before", help="also measure the dashboard of this git ref")
     ap.add_argument("--keep", type=Path, help="reuse (or keep) the history at this path")
+    ap.add_argument("--repeat", type=int, default=3, help="repetitions, servers interleaved")
     args = ap.parse_args()
     if args.quick:
-        args.runs, args.tests, args.users, args.seconds = 50, 2_000, 20, 15
+        args.runs, args.tests, args.users, args.seconds, args.repeat = 50, 2_000, 20, 15, 1
     if not (
         shutil.which("locust", path=str(Path(sys.executable).parent)) or shutil.which("locust")
     ):
@@ -313,6 +332,7 @@ def main() -> int:
         tests = [f"pkg.mod{k // 100}::test_{k}" for k in rng.sample(range(args.tests), 50)]
         load = load_average()
         results = []
+        servers = [("now", str(ROOT / "src"))]
         if args.before:
             src = Path(tmp) / "before"
             src.mkdir()
@@ -322,8 +342,12 @@ def main() -> int:
                 check=True,
             ).stdout
             subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
-            results.append(one(f"before ({args.before})", db, str(src / "src"), args, tests))
-        results.append(one("now", db, str(ROOT / "src"), args, tests))
+            servers.insert(0, (f"before ({args.before})", str(src / "src")))
+        for k in range(args.repeat):
+            for label, path in servers:
+                res = one(f"{label} #{k + 1}", db, path, args, tests)
+                res["server"] = label
+                results.append(res)
     write(results, args, build_s, load)
     print((HERE / "results" / "dashboard.md").read_text())
     return 0
