@@ -4,12 +4,13 @@ every page without a script error. Screenshots go to tests/artifacts/ (docs/imag
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from testgate.server.app import create_app
 
 from ..server._history import branched_history
 from ..server._live import live_server
-from .conftest import Watched
+from .conftest import ARTIFACTS, Watched
 
 
 def test_branch_switch_tooltip_and_test_strip(page: Watched, tmp_path: Path) -> None:
@@ -77,3 +78,22 @@ def test_every_page_renders_without_script_errors(page: Watched, tmp_path: Path)
         assert pg.locator("#dashbar").count() == 1
         page.screenshot("dashboard-v2-run.png")
         page.assert_nothing_executed()
+
+
+def test_no_page_overflows_at_390_and_1280_px(browser: Any, tmp_path: Path) -> None:
+    """Nothing is wider than the screen: wide tables scroll inside themselves."""
+    store = branched_history(tmp_path)
+    pages = ["/", "/tests?id=tests.test_cart::test_wobbly", "/components", "/flaky", "/alerts"]
+    pages.append("/effectiveness")
+    with live_server(create_app(store)) as url:
+        for width in (390, 1280):
+            ctx = browser.new_context(viewport={"width": width, "height": 900})
+            pg = ctx.new_page()
+            for path in pages:
+                pg.goto(url + path)
+                scroll = pg.evaluate("document.documentElement.scrollWidth")
+                assert scroll <= width, (width, path, scroll)
+            if width == 390:
+                pg.goto(url + "/")
+                pg.screenshot(path=str(ARTIFACTS / "dashboard-v2-index-390.png"))
+            ctx.close()
