@@ -73,6 +73,11 @@ def test_every_page_renders_without_script_errors(page: Watched, tmp_path: Path)
         page.screenshot("dashboard-v2-effectiveness.png")
         pg.goto(url + "/alerts")
         assert pg.locator("#alerts").count() == 1
+        # a test's page spans every branch: its selector leads to a branch's runs
+        pg.goto(url + "/tests?id=tests.test_cart::test_wobbly")
+        with pg.expect_navigation():
+            pg.select_option("#branch-select", "main")
+        assert pg.url == url + "/?branch=main"
         pg.goto(url + "/runs/run-07")
         # the run page is the run's HTML report, with the dashboard's bar on top
         assert pg.locator("#dashbar").count() == 1

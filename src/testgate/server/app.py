@@ -767,7 +767,15 @@ def create_app(
         doc = test_doc(gen, id, n)
         if doc is None:
             raise HTTPException(404, f"no recorded result for test {id!r}")
-        return _page("test.html.j2", doc=doc, n=n, charts=[doc["chart"]], **common(gen, None, None))
+        # a test's page spans every branch; the selector leads to a branch's runs
+        return _page(
+            "test.html.j2",
+            doc=doc,
+            n=n,
+            charts=[doc["chart"]],
+            form_action="/",
+            **common(gen, None, None),
+        )
 
     @app.get("/flaky", response_class=HTMLResponse, include_in_schema=False)
     def flaky_page(
