@@ -152,8 +152,16 @@ class StoreQueries:
                 for r in conn.execute(q)
             ]
 
-    def run_results(self, run: RunInfo, *, failures_only: bool = False) -> list[TestResult]:
-        """The tests of one run (or only its failed and flaky ones), slowest first."""
+    def run_results(
+        self,
+        run: RunInfo,
+        *,
+        failures_only: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[TestResult]:
+        """The tests of one run (or only its failed and flaky ones), slowest first; with
+        *limit*, that many from *offset* on (a page)."""
         q = (
             select(
                 S.tests.c.test_id,
@@ -168,12 +176,26 @@ class StoreQueries:
         )
         if failures_only:
             q = q.where(text("(status IN (1, 2) OR flaky)"))
-        q = q.order_by(S.results.c.duration_s.desc())
+        q = q.order_by(S.results.c.duration_s.desc(), S.results.c.id)
+        if limit is not None:
+            q = q.offset(offset).limit(limit)
         with self._read() as conn:
             return [
                 TestResult(run, tid, S.STATUS_NAMES.get(st, "failed"), d, a, bool(f), m)
                 for tid, st, d, a, f, m in conn.execute(q)
             ]
+
+    def count_results(self, run: RunInfo, *, failures_only: bool = False) -> int:
+        """How many results :meth:`run_results` gives for the same arguments, without a page."""
+        q = (
+            select(func.count())
+            .select_from(S.results)
+            .where(S.results.c.id.between(*_id_range(run.pk, run.pk)))
+        )
+        if failures_only:
+            q = q.where(text("(status IN (1, 2) OR flaky)"))
+        with self._read() as conn:
+            return int(conn.execute(q).scalar_one())
 
     def run_coverage(self, run: RunInfo) -> list[tuple[str, int, int, int, int]]:
         """Per file: (path, covered lines, lines, covered branches, branches) of one run."""
