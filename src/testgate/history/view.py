@@ -75,9 +75,18 @@ def flaky_and_slow(
 
 
 def history_view(
-    store: HistoryStore, *, branch: str | None, window: int = 50, min_runs: int = 5
+    store: HistoryStore,
+    *,
+    branch: str | None,
+    window: int = 50,
+    min_runs: int = 5,
+    analyses: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
+    rate: dict[str, Any] | None = None,
 ) -> HistoryView | None:
-    """The history of *branch* (every branch when None) for a report; None when it is empty."""
+    """The history of *branch* (every branch when None) for a report; None when it is empty.
+
+    *analyses* (what :func:`flaky_and_slow` returned) and *rate* (the ``flaky_rate`` dict),
+    when the caller has them already (the dashboard), are used instead of computing them."""
     trends: dict[str, list[tuple[str, float]]] = {}
     for metric in TREND_METRICS:
         points = store.metric_series(metric, branch=branch, limit=window)
@@ -87,14 +96,13 @@ def history_view(
         return None
     from testgate.history.flaky import flaky_rate
 
-    flaky, slow = flaky_and_slow(store, branch=branch, window=window, min_runs=min_runs)
-    rate = flaky_rate(store, branch=branch, window=window)
-    return HistoryView(
-        trends=trends,
-        flaky=flaky[:20],
-        slow=slow[:20],
-        flaky_rate={**rate.to_dict(), "text": rate.describe()} if rate is not None else None,
-    )
+    if analyses is None:
+        analyses = flaky_and_slow(store, branch=branch, window=window, min_runs=min_runs)
+    flaky, slow = analyses
+    if rate is None:
+        r = flaky_rate(store, branch=branch, window=window)
+        rate = {**r.to_dict(), "text": r.describe()} if r is not None else None
+    return HistoryView(trends=trends, flaky=flaky[:20], slow=slow[:20], flaky_rate=rate)
 
 
 # ---- the dashboard's views (runs as the store gives them) ----------------------------------

@@ -20,6 +20,7 @@ import ipaddress
 import itertools
 import os
 import re
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from functools import cache
@@ -163,6 +164,10 @@ def create_app(
     small = Memo(512)
     #: whole run pages (the HTML report of a run can be tens of MB at 200k tests): a few
     big = Memo(4)
+    #: the computations that hold a whole window or a whole run in memory run one at a time
+    #: (on two cores they would not finish sooner side by side, and memory stays at one's peak);
+    #: nothing holding it waits for anything else
+    heavy = threading.Lock()
     #: whole answers by ETag: a repeated request is neither rendered nor encoded again
     answers = Answers(64 * 1024 * 1024)
     threads = _thread_budget(store)
@@ -284,17 +289,18 @@ def create_app(
     def analyses(gen: Any, branch: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         from testgate.history.view import flaky_and_slow
 
-        return small.get(
-            gen,
-            ("analyses", branch),
-            lambda: flaky_and_slow(store, branch=branch, window=window, min_runs=min_runs),
-        )
+        def compute() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+            with heavy:
+                return flaky_and_slow(store, branch=branch, window=window, min_runs=min_runs)
+
+        return small.get(gen, ("analyses", branch), compute)
 
     def rate(gen: Any, branch: str | None) -> dict[str, Any] | None:
         def compute() -> dict[str, Any] | None:
             from testgate.history.flaky import flaky_rate
 
-            r = flaky_rate(store, branch=branch, window=window)
+            with heavy:
+                r = flaky_rate(store, branch=branch, window=window)
             return {**r.to_dict(), "text": r.describe()} if r is not None else None
 
         return small.get(gen, ("rate", branch), compute)
@@ -714,25 +720,38 @@ def create_app(
             run.quarantine = [q for q in info.meta.get("quarantine") or [] if isinstance(q, dict)]
         return run
 
+    def rebuilt_or_404(info: RunInfo) -> Any:
+        run = rebuilt(info)
+        if run is None:
+            raise HTTPException(404, f"no recorded run {info.id!r}")
+        return run
+
     def report_doc(gen: Any, info: RunInfo) -> dict[str, Any]:
         def compute() -> dict[str, Any]:
             from testgate.report.data import report_data
 
-            run = rebuilt(info)
-            if run is None:
-                raise HTTPException(404, f"no recorded run {info.id!r}")
-            return report_data(run, history=view_of(gen, info.branch))
+            view = view_of(gen, info.branch)  # before the lock: it may wait for analyses
+            with heavy:
+                return report_data(rebuilt_or_404(info), history=view)
 
         return big.get(gen, ("report-data", info.id), compute)
 
     def view_of(gen: Any, branch: str | None) -> Any:
-        from testgate.history.view import history_view
+        """What the HTML report shows of the history, from the analyses already computed."""
 
-        return small.get(
-            gen,
-            ("view", branch),
-            lambda: history_view(store, branch=branch, window=window, min_runs=min_runs),
-        )
+        def compute() -> Any:
+            from testgate.history.view import history_view
+
+            return history_view(
+                store,
+                branch=branch,
+                window=window,
+                min_runs=min_runs,
+                analyses=analyses(gen, branch),
+                rate=rate(gen, branch),
+            )
+
+        return small.get(gen, ("view", branch), compute)
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
     def run_page(request: Request, run_id: str) -> HTMLResponse:
@@ -742,22 +761,20 @@ def create_app(
         def compute() -> str:
             from testgate.report.html import render_html
 
-            run = rebuilt(info)
-            if run is None:
-                raise HTTPException(404, f"no recorded run {run_id!r}")
-            html = render_html(run, history=view_of(gen, info.branch))
+            view = view_of(gen, info.branch)  # before the lock: it may wait for analyses
+            with heavy:
+                run = rebuilt_or_404(info)
+                html = render_html(run, history=view)
+                failures = [
+                    (t.id, quote(t.id, safe=""))
+                    for t in run.tests
+                    if t.status in ("failed", "error")
+                ][:200]
+                del run
             bar = (
                 _templates()
                 .get_template("runbar.html.j2")
-                .render(
-                    run=info,
-                    marks=marks(info),
-                    failures=[
-                        (t.id, quote(t.id, safe=""))
-                        for t in run.tests
-                        if t.status in ("failed", "error")
-                    ][:200],
-                )
+                .render(run=info, marks=marks(info), failures=failures)
             )
             return html.replace("<body>", "<body>" + bar, 1)
 
