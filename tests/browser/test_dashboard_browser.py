@@ -17,16 +17,17 @@ def test_dashboard_run_failure_and_test_history(page: Watched, tmp_path: Path) -
         pg = page.page
         pg.goto(url + "/")
         assert "LAST RUN FAILED" in pg.locator("#last-verdict").inner_text()
-        assert pg.locator("svg.trend").count() >= 2
+        assert pg.locator("figure.chart canvas").count() >= 2
         page.screenshot("dashboard-index.png")
-        # click 1: the newest run
+        # click 1: the newest run: its HTML report
         pg.click("#runs tbody tr:first-child a")
         failure = pg.locator("details.failure").first
         assert XSS_NAME in failure.locator("summary").inner_text()
         page.screenshot("dashboard-run.png")
-        # click 2: that test's history
-        failure.locator("a").click()
-        assert pg.locator("#timeline span").count() == 8
+        # click 2: that test's history, from the dashboard's bar above the report
+        pg.click("#dashbar summary")
+        pg.locator("#dashbar details a", has_text=XSS_NAME).click()
+        assert pg.locator("#timeline a").count() == 8
         page.screenshot("dashboard-test.png")
         page.assert_nothing_executed()
 

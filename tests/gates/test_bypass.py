@@ -95,6 +95,11 @@ def test_run_bypass_is_recorded_everywhere(project: Project, tmp_path: Path) -> 
             assert "hotfix for INC-7 (gates: size_gate)" in body
             code, body, _ = get(f"{url}/")
             assert "pass (bypassed)" in body
+            # the run list marks it, with who and why
+            code, body, _ = get(f"{url}/api/runs?branch=")
+            (mark,) = [m for m in json.loads(body)[0]["marks"] if m["kind"] == "bypass"]
+            assert mark["text"].startswith("bypassed by ana at ")
+            assert mark["text"].endswith(": hotfix for INC-7 (gates: size_gate)")
     # the Markdown summary
     md = project.run("report", "--format", "markdown").assert_success().out
     assert "> ⚠️ **Gate bypassed by ana at " in md

@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from testgate.history import open_store
 from testgate.server.app import create_app
@@ -193,6 +194,18 @@ def test_the_dashboard_marks_it(project: Project, tmp_path: Path) -> None:
         assert info.status == "passed"
         with live_server(create_app(store)) as url:
             code, body, _ = get(f"{url}/runs/{info.id}")
+            _, runs, _ = get(f"{url}/api/runs?branch=")
+            _, test_page, _ = get(f"{url}/tests?id={quote(BAD)}")
+    # the run list marks the run, the test's page says who quarantined it until when
+    assert {"kind": "quarantine", "text": "quarantine excused 1 failure(s) (owner ana)"} in (
+        json.loads(runs)[0]["marks"]
+    )
+    assert 'id="quarantine">quarantined by ana until 2099-12-31: INC-42' in test_page
+    # the run's page is its HTML report: the quarantine section, and the failure's quarantine
+    # in the data its script renders (tests/browser checks what the browser shows)
     assert code == 200
-    assert 'class="pill quarantined">quarantined</span> <strong>' + BAD in body
-    assert "quarantined (owner ana, until 2099-12-31): INC-42: payment sandbox flakes" in body
+    assert "1 quarantined failure (they fail neither the run nor the gates)" in body
+    assert (
+        '"quarantine":{"owner":"ana","reason":"INC-42: payment sandbox flakes",'
+        '"expires":"2099-12-31"}' in body
+    )

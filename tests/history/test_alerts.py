@@ -64,7 +64,7 @@ def test_an_alert_explains_itself() -> None:
     results = evaluate_alerts(rules, {"coverage.line": 70.0}, {"coverage.line": 80.0})
     text = describe(results[0])
     assert text == (
-        "coverage_drop [high]: coverage < previous - 5%: coverage (coverage.line) = 70, "
+        "alert [high] coverage_drop: coverage < previous - 5%: coverage (coverage.line) = 70, "
         "previous coverage (coverage.line) = 80; 70 < 75 holds"
     )
     # without a duration the second one cannot be evaluated, and says why

@@ -91,13 +91,51 @@ def test_record_prints_alerts_and_sends_webhooks(project: Project, hook: dict[st
         write_summary(run, project.root / f"{run.id}.json")
     out = project.run("history", "record", "run-main-000.json").assert_success()
     out.fnmatch_lines(["recorded run run-main-000 (40 tests) in sqlite:///*/.testgate/history.db"])
-    assert "ALERT" not in out.out
+    # nothing fired; the alert that had nothing to compare with says so on the same kind of line
+    assert not [x for x in out.out.splitlines() if x.startswith("alert [") and "holds" in x]
+    assert "alert [high] coverage_drop: coverage < previous - 5% (not evaluated: " in out.out
     out = project.run("history", "record", "run-main-001.json").assert_success()
     out.fnmatch_lines(
-        ["ALERT coverage_drop [[]high]: coverage < previous - 5%: *; 17.5 < 52.5 holds"]
+        ["alert [[]high[]] coverage_drop: coverage < previous - 5%: *; 17.5 < 52.5 holds"]
     )
     assert len(hook["bodies"]) == 1
     assert hook["bodies"][0]["attachments"][0]["title"] == "coverage_drop (high)"
+
+
+def test_webhooks_link_to_the_run_and_the_alert_is_kept(
+    project: Project, hook: dict[str, Any]
+) -> None:
+    """Issue 17.8: the same alert line everywhere, webhook links to the dashboard's pages, and
+    the fired alert kept with the run (the dashboard's /alerts)."""
+    project.write(
+        "testgate.yaml",
+        CONFIG.format(url=hook["url"]) + "  dashboard_url: https://tg.example.com/\n",
+    )
+    first, second = Suite(runs=2).build()
+    second.coverage.files["src/app/core.py"].lines = dict.fromkeys(range(1, 101), 0)
+    second.finalize()
+    for run in (first, second):
+        write_summary(run, project.root / f"{run.id}.json")
+        out = project.run("history", "record", f"{run.id}.json").assert_success()
+    line = next(x for x in out.out.splitlines() if x.startswith("alert [") and "holds" in x)
+    body = hook["bodies"][0]
+    assert line in body["text"].splitlines()
+    assert body["links"] == {
+        "dashboard": "https://tg.example.com/?branch=main",
+        "run": "https://tg.example.com/runs/run-main-001",
+        "alerts": "https://tg.example.com/alerts?branch=main",
+    }
+    assert body["attachments"][0]["title_link"] == body["links"]["run"]
+    from testgate.history.store import open_store
+
+    with open_store(f"sqlite:///{project.root / '.testgate' / 'history.db'}") as store:
+        info = store.get_run("run-main-001")
+        assert info is not None
+        (kept,) = info.meta["alerts"]
+    assert kept["name"] == "coverage_drop"
+    assert line == f"alert [high] coverage_drop: {kept['message']}"
+    assert kept["delivered"] == 1
+    assert "url" not in str(kept)
     again = project.run("history", "record", "run-main-001.json", "--json").assert_success()
     assert json.loads(again.out)["recorded"] is False
     assert len(hook["bodies"]) == 1  # recording twice fires nothing twice

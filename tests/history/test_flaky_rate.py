@@ -72,7 +72,7 @@ def test_a_flip_on_one_commit_fires_the_seed_alert_and_fails_the_gate(project: P
     # 1 of the 10 tests seen flipped on one commit: 10% > 2%
     out.fnmatch_lines(
         [
-            "ALERT flaky_test_threshold [[]high]: flaky_rate > 2%: flaky_rate "
+            "alert [[]high[]] flaky_test_threshold: flaky_rate > 2%: flaky_rate "
             "(history.flaky_rate) = 10; 10 > 2 holds"
         ]
     )

@@ -55,8 +55,35 @@ def make_run(i: int, *, fail_xss: bool) -> Run:
     return run
 
 
-def recorded_history(tmp: Path, n: int = 8) -> HistoryStore:
-    store = open_store(f"sqlite:///{tmp / 'history.db'}")
+def recorded_history(tmp: Path, n: int = 8, url: str | None = None) -> HistoryStore:
+    store = open_store(url or f"sqlite:///{tmp / 'history.db'}")
     for i in range(n):
         store.record(make_run(i, fail_xss=(i == n - 1)))
+    return store
+
+
+def branched_history(tmp: Path, url: str | None = None) -> HistoryStore:
+    """Eight runs on main (two suites, a wobbly test, a quarantined one, an outage mark) and
+    three on a feature branch; an incident against main's sixth commit."""
+    from testgate.history.incidents import record_incident
+
+    store = recorded_history(tmp, url=url)
+    for i in range(3):
+        run = make_run(20 + i, fail_xss=False)
+        run.id = f"feat-{i}"
+        run.vcs.branch = "feature/x"
+        run.absorb(
+            ReportData(tests=[TestCase("ui", "tests.test_page", "test_render", status="failed")]),
+            ReportRef("ui.xml", "junit", "tests", step="ui/jest"),
+        )
+        run.finalize()
+        store.record(run)
+    store.mark_run("run-03", "outage", {"reason": "registry down"})
+    record_incident(
+        store,
+        commit=f"{5:040x}",
+        incident_id="BUG-1",
+        component="api",
+        reported_at="2026-01-07T10:00:00+00:00",
+    )
     return store

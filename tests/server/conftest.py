@@ -57,3 +57,14 @@ def prometheus_binary() -> str:
     if exe is None:
         pytest.skip("no prometheus binary (Debian package prometheus)")
     return exe
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same dashboard test over SQLite and over the real PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'history.db'}"
+    else:
+        from ..history.conftest import _pg_schema_url
+
+        yield from _pg_schema_url(request.getfixturevalue("postgres_url"))

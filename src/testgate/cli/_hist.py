@@ -103,7 +103,7 @@ def load_optional_config(config_path: str | None) -> LoadedConfig | None:
 
 
 def open_for_cli(
-    db: str | None, config_path: str | None, *, create: bool = True
+    db: str | None, config_path: str | None, *, create: bool = True, pool_size: int | None = None
 ) -> tuple[HistoryStore, LoadedConfig | None]:
     """The store the options name, and the configuration.
 
@@ -118,7 +118,7 @@ def open_for_cli(
         store = open_store("sqlite://")
         store.url = url  # messages name the store the user asked for
         return store, loaded
-    return open_store(url), loaded
+    return open_store(url, pool_size=pool_size), loaded
 
 
 def console() -> Console:

@@ -65,13 +65,13 @@ def record_cmd(
         click.echo(f"run {run.id} is already recorded in {url}; nothing to do")
     else:
         click.echo(f"recorded run {run.id} ({len(run.tests)} tests) in {url}")
+        from testgate.history.alerts import alert_line, describe
+
         for r in outcome.results:
             if r.status == "not-evaluated":
-                from testgate.history.alerts import describe
-
-                click.echo(f"alert {describe(r)}")
+                click.echo(describe(r))
         for a in outcome.fired:
-            click.echo(f"ALERT {a.name} [{a.severity}]: {a.message}")
+            click.echo(alert_line(a.name, a.severity, a.message))
     for d in outcome.deliveries:
         if not d.ok:
             click.echo(
@@ -172,6 +172,68 @@ def mark_cmd(
         info = store.mark_run(run_ref, "outage", value)
     what = f"marked as an outage: {outage}" if value else "no longer marked as an outage"
     click.echo(f"run {info.id} {what}")
+    return 0
+
+
+@command.command("incident")
+@db_options
+@click.option(
+    "--commit",
+    required=True,
+    help="The commit the defect shipped in (a full SHA or a unique prefix of 7+ characters); "
+    "a run of it must be recorded.",
+)
+@click.option("--id", "incident_id", required=True, help="The incident or bug id, such as BUG-1.")
+@click.option("--component", default=None, help="The component the defect was found in.")
+@click.option(
+    "--at",
+    "reported_at",
+    default=None,
+    help="When the incident was reported (ISO 8601, such as 2026-01-31T09:30:00Z); default now.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the incident and the rates as JSON.")
+def incident_cmd(
+    db: str | None,
+    config_path: str | None,
+    commit: str,
+    incident_id: str,
+    component: str | None,
+    reported_at: str | None,
+    as_json: bool,
+) -> int:
+    """Record a production incident (a defect that escaped the tests) against a commit.
+
+    The defect escape rate (incidents / (incidents + runs whose tests or gates stopped a
+    change)) and the mean time to detection follow from it: 'testgate serve' charts them on
+    /effectiveness. Recording the same id again updates it.
+    """
+    from testgate.history.incidents import effectiveness, record_incident
+
+    store, _ = open_for_cli(db, config_path, create=False)
+    with store:
+        incident = record_incident(
+            store,
+            commit=commit,
+            incident_id=incident_id,
+            component=component,
+            reported_at=reported_at,
+        )
+        info = store.get_run(incident.run)
+        fx = effectiveness(store.runs(branch=info.branch if info else None, limit=200))
+    if as_json:
+        click.echo(json.dumps({"incident": incident.to_dict(), **fx.to_dict()}, indent=2))
+        return 0
+    where = f" ({incident.component})" if incident.component else ""
+    click.echo(
+        f"recorded incident {incident.id}{where} against commit {incident.commit[:12]} "
+        f"(first run {incident.run})"
+    )
+    rate = f"{100 * fx.escape_rate:.1f}%" if fx.escape_rate is not None else "n/a"
+    mttd = f"{fx.mttd_hours:.1f} h" if fx.mttd_hours is not None else "n/a"
+    click.echo(
+        f"defect escape rate {rate}: {len(fx.incidents)} escaped, {fx.caught} stopped by tests "
+        f"or gates in the last {fx.runs} runs; mean time to detection {mttd}"
+    )
     return 0
 
 

@@ -311,8 +311,10 @@ def _emit(what: str, shard: str | None, shards: int | None) -> int:
 
 
 def _print_alerts(err: Console, persisted: workflow.Persisted) -> None:
+    from testgate.history.alerts import alert_line
+
     for alert in persisted.fired:
-        err.print(f"alert [{alert.severity}] {alert.name}: {alert.message}", markup=False)
+        err.print(alert_line(alert.name, alert.severity, alert.message), markup=False)
         for d in alert.deliveries:
             if not getattr(d, "ok", True):
                 why = d.error or f"HTTP {d.status}"

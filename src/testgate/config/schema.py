@@ -848,6 +848,12 @@ class NotifySpec(_Strict):
     webhooks: list[Annotated[WebhookSpec, BeforeValidator(_webhook)]] = Field(
         default_factory=list, description="Webhooks: a URL, or a mapping with url and options."
     )
+    dashboard_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="Where 'testgate serve' is reached (https://...): webhook messages link to "
+        "the run's page and the dashboard. TESTGATE_DASHBOARD_URL overrides it.",
+    )
 
 
 class SelectionSpec(_Strict):

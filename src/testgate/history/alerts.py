@@ -391,9 +391,15 @@ def explain(result: AlertResult) -> str:
     return f"{head}: {', '.join(parts)}; {numbers} {verdict}"
 
 
+def alert_line(name: str, severity: str, message: str) -> str:
+    """The one line an alert is printed as, by ``run`` and ``history record`` alike:
+    ``alert [high] coverage_drop: coverage < previous - 5%: ...; 70 < 75 holds``."""
+    return f"alert [{severity}] {name}: {message}"
+
+
 def describe(result: AlertResult) -> str:
-    """One line that explains the alert: name, severity, condition and the numbers."""
-    return f"{result.rule.name} [{result.rule.severity}]: {explain(result)}"
+    """The alert's line (:func:`alert_line`): name, severity, condition and the numbers."""
+    return alert_line(result.rule.name, result.rule.severity, explain(result))
 
 
-__all__ += ["describe", "explain"]
+__all__ += ["alert_line", "describe", "explain"]

@@ -80,7 +80,7 @@ def resolve_url(
     return f"sqlite:///{root / '.testgate' / DEFAULT_DB_NAME}"
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, pool: dict[str, Any]) -> Engine:
     memory = url in ("sqlite://", "sqlite:///:memory:")
     if not memory:
         path = Path(url[len("sqlite:///") :])
@@ -93,7 +93,7 @@ def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
-        **({"poolclass": StaticPool} if memory else {}),
+        **({"poolclass": StaticPool} if memory else pool),
     )
 
     @event.listens_for(engine, "connect")
@@ -116,10 +116,14 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for a normalised URL; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE."""
+def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
+    """An engine for a normalised URL; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE.
+
+    *pool_size* (the dashboard: as many connections as it has worker threads) replaces
+    SQLAlchemy's default pool of 5 (+10 overflow), so that no request waits for a connection."""
+    pool: dict[str, Any] = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": 0}
     if url.startswith("sqlite"):
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, pool)
     if url.startswith("postgresql+psycopg"):
         require_extra("postgres", "a PostgreSQL history store", "psycopg")
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)

@@ -9,6 +9,7 @@
           timeout: 5s             # per attempt
           retries: 2              # after the first attempt
           backoff: 0.5s           # doubled after each failed attempt
+      dashboard_url: https://testgate.example.com   # links to the run and the dashboard
 
 A webhook that fails (after its retries) never fails the run: its delivery says what went
 wrong and the command prints it.
@@ -23,7 +24,16 @@ from typing import Any
 from testgate.errors import ConfigError
 from testgate.history.alerts import SEVERITIES, AlertFired
 
-__all__ = ["Delivery", "WebhookSpec", "deliver", "notify", "parse_webhooks", "slack_payload"]
+__all__ = [
+    "Delivery",
+    "WebhookSpec",
+    "dashboard_url",
+    "deliver",
+    "notify",
+    "parse_webhooks",
+    "run_links",
+    "slack_payload",
+]
 
 _COLORS = {
     "critical": "#8b0000",
@@ -117,6 +127,30 @@ def parse_webhooks(
     return specs
 
 
+def dashboard_url(notify_cfg: dict[str, Any]) -> str | None:
+    """Where ``testgate serve`` is reached: ``TESTGATE_DASHBOARD_URL``, else
+    ``notify.dashboard_url``; None when neither is set (webhooks then carry no links)."""
+    import os
+
+    url = os.environ.get("TESTGATE_DASHBOARD_URL") or notify_cfg.get("dashboard_url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return None
+    return url.rstrip("/")
+
+
+def run_links(base: str | None, run: str | None, branch: str | None) -> dict[str, str]:
+    """The dashboard pages of a run: its page and the branch's overview."""
+    if not base:
+        return {}
+    from urllib.parse import quote
+
+    links = {"dashboard": f"{base}/" + (f"?branch={quote(branch, safe='')}" if branch else "")}
+    if run:
+        links["run"] = f"{base}/runs/{quote(run, safe='')}"
+    links["alerts"] = f"{base}/alerts" + (f"?branch={quote(branch, safe='')}" if branch else "")
+    return links
+
+
 def slack_payload(
     fired: list[AlertFired],
     *,
@@ -124,8 +158,10 @@ def slack_payload(
     run: str | None = None,
     commit: str | None = None,
     branch: str | None = None,
+    dashboard_url: str | None = None,
 ) -> dict[str, Any]:
-    """A message Slack's incoming webhooks (and Mattermost, Teams' Slack mode...) accept."""
+    """A message Slack's incoming webhooks (and Mattermost, Teams' Slack mode...) accept; with
+    *dashboard_url*, links to the run's page and the dashboard (``links``, and in the text)."""
     where = " ".join(
         x
         for x in (project, f"on {branch}" if branch else "", f"at {commit[:12]}" if commit else "")
@@ -134,8 +170,15 @@ def slack_payload(
     title = f"testgate: {len(fired)} alert{'s' if len(fired) != 1 else ''} fired" + (
         f" ({where})" if where else ""
     )
+    from testgate.history.alerts import alert_line
+
+    links = run_links(dashboard_url, run, branch)
+    text = title + "\n" + "\n".join(alert_line(a.name, a.severity, a.message) for a in fired)
+    if links:
+        text += "\n" + " · ".join(f"<{url}|{what}>" for what, url in links.items())
     return {
-        "text": title + "\n" + "\n".join(f"• [{a.severity}] {a.name}: {a.message}" for a in fired),
+        "text": text,
+        "links": links,
         "attachments": [
             {
                 "color": _COLORS.get(a.severity, "#999999"),
@@ -145,6 +188,7 @@ def slack_payload(
                     {"title": k, "value": f"{v:g}", "short": True} for k, v in a.values.items()
                 ],
                 "footer": f"run {run}" if run else "testgate",
+                **({"title_link": links["run"]} if "run" in links else {}),
             }
             for a in fired
         ],
@@ -187,6 +231,7 @@ def notify(
     run: str | None = None,
     commit: str | None = None,
     branch: str | None = None,
+    dashboard_url: str | None = None,
 ) -> list[Delivery]:
     """Send each webhook the alerts at or above its ``min_severity``."""
     out: list[Delivery] = []
@@ -195,7 +240,15 @@ def notify(
         if not mine:
             continue
         d = deliver(
-            spec, slack_payload(mine, project=project, run=run, commit=commit, branch=branch)
+            spec,
+            slack_payload(
+                mine,
+                project=project,
+                run=run,
+                commit=commit,
+                branch=branch,
+                dashboard_url=dashboard_url,
+            ),
         )
         for a in mine:
             a.deliveries.append(d)

@@ -156,8 +156,16 @@ class StoreQueries:
                 for r in conn.execute(q)
             ]
 
-    def run_results(self, run: RunInfo, *, failures_only: bool = False) -> list[TestResult]:
-        """The tests of one run (or only its failed and flaky ones), slowest first."""
+    def run_results(
+        self,
+        run: RunInfo,
+        *,
+        failures_only: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[TestResult]:
+        """The tests of one run (or only its failed and flaky ones), slowest first; with
+        *limit*, that many from *offset* on (a page)."""
         q = (
             select(
                 S.tests.c.test_id,
@@ -172,12 +180,26 @@ class StoreQueries:
         )
         if failures_only:
             q = q.where(text("(status IN (1, 2) OR flaky)"))
-        q = q.order_by(S.results.c.duration_s.desc())
+        q = q.order_by(S.results.c.duration_s.desc(), S.results.c.id)
+        if limit is not None:
+            q = q.offset(offset).limit(limit)
         with self._read() as conn:
             return [
                 TestResult(run, tid, S.STATUS_NAMES.get(st, "failed"), d, a, bool(f), m)
                 for tid, st, d, a, f, m in conn.execute(q)
             ]
+
+    def count_results(self, run: RunInfo, *, failures_only: bool = False) -> int:
+        """How many results :meth:`run_results` gives for the same arguments, without a page."""
+        q = (
+            select(func.count())
+            .select_from(S.results)
+            .where(S.results.c.id.between(*_id_range(run.pk, run.pk)))
+        )
+        if failures_only:
+            q = q.where(text("(status IN (1, 2) OR flaky)"))
+        with self._read() as conn:
+            return int(conn.execute(q).scalar_one())
 
     def run_coverage(self, run: RunInfo) -> list[tuple[str, int, int, int, int]]:
         """Per file: (path, covered lines, lines, covered branches, branches) of one run."""
@@ -584,3 +606,54 @@ class StoreQueries:
                     q = q.where(S.runs.c.id < pk)
             row = conn.execute(q.order_by(S.runs.c.id.desc()).limit(1)).first()
         return None if row is None else _run_info(row)
+
+    # ---- the dashboard's reads -------------------------------------------------------------
+
+    def generation(self) -> tuple[int, int, int]:
+        """What changes whenever anything a page shows changes: the number of runs, the newest
+        run's key and the total size of the runs' ``meta`` (marks, incidents, verdicts set after
+        the fact). The dashboard caches its analyses and ETags under it; one cheap query."""
+        from sqlalchemy import Text, cast
+
+        q = select(
+            func.count(S.runs.c.id),
+            func.coalesce(func.max(S.runs.c.id), 0),
+            func.coalesce(func.sum(func.length(cast(S.runs.c.meta, Text))), 0),
+        )
+        with self._read() as conn:
+            n, top, size = conn.execute(q).one()
+        return int(n), int(top), int(size)
+
+    def suite_failures(self, runs: Sequence[RunInfo]) -> dict[str, dict[str, tuple[int, int]]]:
+        """For each run of *runs* (by id): suite -> (tests that ran, tests failed or errored);
+        skipped tests do not count as run."""
+        by_pk = {r.pk: r.id for r in runs}
+        out: dict[str, dict[str, tuple[int, int]]] = {r.id: {} for r in runs}
+        from sqlalchemy import case
+
+        bad_codes = (S.STATUS_CODES["failed"], S.STATUS_CODES["error"])
+        failed = func.sum(case((S.results.c.status.in_(bad_codes), 1), else_=0))
+        for chunk in _chunks(list(by_pk)):
+            q = (
+                select(S.results.c.run_id, S.tests.c.suite, func.count(), failed)
+                .join(S.tests, S.tests.c.id == S.results.c.test)
+                .where(S.results.c.run_id.in_(chunk))
+                .where(S.results.c.status != S.STATUS_CODES["skipped"])
+                .group_by(S.results.c.run_id, S.tests.c.suite)
+            )
+            with self._read() as conn:
+                for pk, suite, n, bad in conn.execute(q):
+                    out[by_pk[pk]][str(suite or "")] = (int(n), int(bad or 0))
+        return out
+
+    def runs_of_commit(self, commit: str) -> list[RunInfo]:
+        """The runs of *commit* (a full SHA or a prefix of at least 7 characters), oldest first."""
+        q = select(*_RUN_COLUMNS)
+        if len(commit) >= 40:
+            q = q.where(S.runs.c.commit == commit)
+        else:
+            like = commit.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            q = q.where(S.runs.c.commit.like(like, escape="\\"))
+        q = q.order_by(S.runs.c.started_at, S.runs.c.id)
+        with self._read() as conn:
+            return self._with_metrics(conn, [_run_info(r) for r in conn.execute(q)])

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from testgate.history.alerts import AlertFired, AlertResult, evaluate_alerts, explain, parse_alerts
 from testgate.history.flaky import flaky_rate
-from testgate.history.notify import Delivery, notify, parse_webhooks
+from testgate.history.notify import Delivery, dashboard_url, notify, parse_webhooks
 from testgate.history.outage import outage_reason
 from testgate.history.store import HistoryStore, RunInfo, open_store, resolve_url
 
@@ -78,13 +78,6 @@ def record_and_alert(
         for r in results
         if r.status == "fired"
     ]
-    if fired:
-        # kept with the run: the report's charts mark the runs that fired an alert
-        store.mark_run(
-            run.id,
-            "alerts",
-            [{"name": f.name, "severity": f.severity, "text": f.message} for f in fired],
-        )
     deliveries: list[Delivery] = []
     if fired and hooks and send:
         deliveries = notify(
@@ -94,6 +87,27 @@ def record_and_alert(
             run=run.id,
             commit=run.vcs.commit,
             branch=run.vcs.branch,
+            dashboard_url=dashboard_url(cfg.section("notify") if cfg is not None else {}),
+        )
+    if fired:
+        # kept with the run, for the dashboard's alerts page and the report's chart markers
+        # (webhook URLs carry secrets: only
+        # how many deliveries succeeded is kept)
+        store.mark_run(
+            run.id,
+            "alerts",
+            [
+                {
+                    "name": a.name,
+                    "severity": a.severity,
+                    "condition": a.condition,
+                    "message": a.message,
+                    "values": a.values,
+                    "delivered": sum(1 for d in a.deliveries if d.ok),
+                    "deliveries": len(a.deliveries),
+                }
+                for a in fired
+            ],
         )
     return RecordOutcome(True, fired, results, deliveries, previous)
 

@@ -461,11 +461,12 @@ class HistoryStore(StoreQueries):
             conn.execute(table.insert(), [dict(zip(cols, r, strict=False)) for r in rows])
 
 
-def open_store(url: str) -> HistoryStore:
-    """Open (and migrate) the store at *url*: ``sqlite:///path``, ``sqlite://`` or PostgreSQL."""
+def open_store(url: str, *, pool_size: int | None = None) -> HistoryStore:
+    """Open (and migrate) the store at *url*: ``sqlite:///path``, ``sqlite://`` or PostgreSQL;
+    *pool_size* connections at most (default: SQLAlchemy's pool)."""
     url = normalize_url(url)
     try:
-        engine = make_engine(url)
+        engine = make_engine(url, pool_size=pool_size)
     except ImportError as exc:
         raise HistoryError(
             f"{url.split('://', 1)[0]}: database driver missing ({exc})", slug="history-url"

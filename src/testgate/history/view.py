@@ -18,8 +18,12 @@ __all__ = [
     "CHART_METRICS",
     "TREND_METRICS",
     "HistoryView",
+    "alerts_of",
+    "component_rates",
     "flaky_and_slow",
     "history_view",
+    "quarantine_of",
+    "run_list_marks",
     "run_marks",
 ]
 
@@ -233,11 +237,15 @@ def history_view(
     window: int = 50,
     min_runs: int = 5,
     run: Run | None = None,
+    analyses: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
+    rate: dict[str, Any] | None = None,
 ) -> HistoryView | None:
     """The history of *branch* (every branch when None) for a report; None when it is empty.
 
     With *run*, each of its failed tests gets its history mark, and the tests it fixed, its
-    base run and its new tests are looked up (the PR summary leads with them)."""
+    base run and its new tests are looked up (the PR summary leads with them). *analyses*
+    (what :func:`flaky_and_slow` returned) and *rate* (the ``flaky_rate`` dict), when the
+    caller has them already (the dashboard), are used instead of computing them."""
     trends: dict[str, list[tuple[str, float]]] = {}
     series: dict[str, list[list[Any]]] = {}
     for metric in TREND_METRICS + CHART_METRICS:
@@ -250,13 +258,19 @@ def history_view(
         return None
     from testgate.history.flaky import flaky_rate
 
-    flaky, slow, reports = _analyses(store, branch=branch, window=window, min_runs=min_runs)
-    rate = flaky_rate(store, branch=branch, window=window)
+    reports: tuple[Any, Any] | None = None
+    if analyses is None:
+        flaky, slow, reports = _analyses(store, branch=branch, window=window, min_runs=min_runs)
+    else:
+        flaky, slow = analyses
+    if rate is None:
+        r = flaky_rate(store, branch=branch, window=window)
+        rate = {**r.to_dict(), "text": r.describe()} if r is not None else None
     view = HistoryView(
         trends=trends,
         flaky=flaky[:20],
         slow=slow[:20],
-        flaky_rate={**rate.to_dict(), "text": rate.describe()} if rate is not None else None,
+        flaky_rate=rate,
         series={**series, **run_series(store, store.window_runs(branch, window))},
         alerts=_alerts(store, branch, window),
         insights=_insights(store, branch, window, reports),
@@ -269,7 +283,7 @@ def history_view(
 
 
 def _insights(
-    store: HistoryStore, branch: str | None, window: int, reports: tuple[Any, Any]
+    store: HistoryStore, branch: str | None, window: int, reports: tuple[Any, Any] | None
 ) -> dict[str, Any]:
     from testgate.history.insights import build_insights
 
@@ -317,4 +331,104 @@ def _alerts(store: HistoryStore, branch: str | None, window: int) -> list[list[A
             else:
                 text = str(a)
             out.append([_ts(info.started_at), info.id, text])
+    return out
+
+
+# ---- the dashboard's views (runs as the store gives them) ----------------------------------
+
+
+def quarantine_of(info: RunInfo) -> dict[str, dict[str, Any]]:
+    """Test id -> the active quarantine entry (owner, reason, expiry) recorded with the run."""
+    out: dict[str, dict[str, Any]] = {}
+    for q in info.meta.get("quarantine") or []:
+        if isinstance(q, dict) and not q.get("expired"):
+            for tid in q.get("tests") or []:
+                out.setdefault(str(tid), {k: q.get(k) for k in ("owner", "reason", "expires")})
+    return out
+
+
+def run_list_marks(info: RunInfo) -> list[dict[str, str]]:
+    """What a run list shows beside a run: outage, gate bypass, quarantined failures, incidents
+    (``kind`` and a one-line ``text``)."""
+    from testgate.history.outage import outage_reason
+    from testgate.verdict import bypass_text
+
+    marks: list[dict[str, str]] = []
+    why = outage_reason(info.tests_total, info.tests_failed, info.meta)
+    if why:
+        marks.append({"kind": "outage", "text": f"outage: {why}"})
+    bypass = info.meta.get("bypass")
+    text = bypass_text(bypass) if isinstance(bypass, dict) else None
+    if text:
+        marks.append({"kind": "bypass", "text": text})
+    # quarantine: only when it excused failures of this run (entries that matched nothing, or
+    # expired ones, excuse nothing)
+    active = [
+        q
+        for q in info.meta.get("quarantine") or []
+        if isinstance(q, dict) and not q.get("expired") and q.get("tests")
+    ]
+    if active:
+        excused = len({t for q in active for t in q["tests"]})
+        owners = sorted({str(q.get("owner")) for q in active if q.get("owner")})
+        text = f"quarantine excused {excused} failure(s)"
+        marks.append(
+            {
+                "kind": "quarantine",
+                "text": text + (f" (owner {', '.join(owners)})" if owners else ""),
+            }
+        )
+    incidents = [i for i in info.meta.get("incidents") or [] if isinstance(i, dict)]
+    if incidents:
+        ids = ", ".join(str(i.get("id")) for i in incidents)
+        marks.append({"kind": "incident", "text": f"escaped to production: {ids}"})
+    return marks
+
+
+def alerts_of(runs: list[RunInfo]) -> list[dict[str, Any]]:
+    """The alerts each run fired when it was recorded (kept in its meta), newest run first."""
+    out: list[dict[str, Any]] = []
+    for r in runs:
+        for a in r.meta.get("alerts") or []:
+            if isinstance(a, dict) and a.get("name"):
+                out.append({**a, "run": r.id, "branch": r.branch, "started_at": _iso(r.started_at)})
+    return out
+
+
+def component_rates(store: HistoryStore, runs: list[RunInfo]) -> list[dict[str, Any]]:
+    """Failure rate by component (a test's suite, as its report names it) over *runs* (newest
+    first): per component, the series oldest first and the totals, worst newest rate first."""
+    per_run = store.suite_failures(runs)
+    names = sorted({s for d in per_run.values() for s in d})
+    out: list[dict[str, Any]] = []
+    for name in names:
+        series = []
+        ran = failed = 0
+        for r in reversed(runs):
+            n, bad = per_run.get(r.id, {}).get(name, (0, 0))
+            if n:
+                ran += n
+                failed += bad
+                series.append(
+                    {
+                        "run": r.id,
+                        "started_at": _iso(r.started_at),
+                        "tests": n,
+                        "failed": bad,
+                        "failure_rate": round(100.0 * bad / n, 2),
+                    }
+                )
+        if series:
+            out.append(
+                {
+                    "component": name,
+                    "runs": len(series),
+                    "tests_run": ran,
+                    "failed": failed,
+                    "failure_rate": round(100.0 * failed / ran, 2) if ran else 0.0,
+                    "last_failure_rate": series[-1]["failure_rate"],
+                    "series": series,
+                }
+            )
+    out.sort(key=lambda c: (-c["last_failure_rate"], -c["failure_rate"], c["component"]))
     return out
