@@ -784,7 +784,7 @@ def create_app(
         html = big.get(gen, ("run-page", info.id), compute)
         m = _META_CSP.search(html)
         return HTMLResponse(
-            html, headers={"Content-Security-Policy": m.group(1) if m else PAGE_CSP}
+            html, headers={"Content-Security-Policy": m.group(1).strip() if m else PAGE_CSP}
         )
 
     @app.get("/tests", response_class=HTMLResponse, include_in_schema=False)
