@@ -11,7 +11,7 @@ import pytest
 from lxml import html as lxml_html
 
 from testgate.history.store import open_store
-from testgate.model import Run, write_summary
+from testgate.model import Run, read_summary, write_summary
 from testgate.testing import Project
 
 from ..history._runs import BROKEN, BROKEN_AT, FLAKY, HEALTHY, Suite, case, commit_of, make_run, tid
@@ -89,6 +89,43 @@ def test_every_failure_carries_its_mark_in_html_markdown_and_annotations(
         "title=testgate%3A failed test "
         f"(broken since commit {commit_of(BROKEN_AT)[:10]} (2026-03-01))" in lines[0]
     )
+
+
+def test_the_merged_junit_carries_the_marks_where_gitlab_shows_them(
+    project: Project, recorded: tuple[str, Run, list[str]]
+) -> None:
+    """GitLab's merge request test report (and Jenkins') shows a failed case's system-out:
+    the merged JUnit carries each failure's history mark there and as a property."""
+    from lxml import etree
+
+    url, run, _ = recorded
+    write_summary(run, project.root / "summary.json")
+    args = ("report", "--summary", "summary.json", "-f", "junit", "-o", "merged.xml")
+    project.run(*args, "--db", url).assert_success()
+    doc = etree.parse(str(project.root / "merged.xml"))
+
+    def shown(name: str) -> tuple[str | None, str | None]:
+        (case_el,) = doc.xpath("//testcase[@name=$n]", n=name)
+        out = case_el.findtext("system-out")
+        prop = case_el.xpath("properties/property[@name='testgate.history']/@value")
+        return out, prop[0] if prop else None
+
+    out, prop = shown(BROKEN)
+    assert out == f"testgate history: broken since commit {commit_of(BROKEN_AT)[:10]} (2026-03-01)"
+    assert prop == out.removeprefix("testgate history: ")
+    assert (
+        shown(HEALTHY[0])[0] == "testgate history: new: first failure in the last 30 recorded runs"
+    )
+    assert (shown(FLAKY[0])[0] or "").startswith("testgate history: known flaky (score ")
+    assert shown(HEALTHY[1]) == (None, None)  # a passing test carries nothing
+    # the merged file still reads back as the same tests
+    project.run("ingest", "merged.xml", "-o", "again.json").assert_success()
+    again = read_summary(project.root / "again.json")
+    assert [t.id for t in again.tests if t.status == "failed"] == [
+        t.id for t in run.tests if t.status == "failed"
+    ]
+    project.run(*args, "--no-history", "--db", url).assert_success()
+    assert b"testgate history" not in (project.root / "merged.xml").read_bytes()
 
 
 def test_without_history_no_mark_is_invented(

@@ -92,7 +92,8 @@ def history_for(
     "--no-history",
     is_flag=True,
     help="Leave the history out: the HTML report's trends, the history marks of failed tests "
-    "(new, broken since, flaky, fixed) in HTML, Markdown and GitHub annotations.",
+    "(new, broken since, flaky, fixed) in HTML, Markdown, GitHub annotations and the merged "
+    "JUnit that GitLab and Jenkins show.",
 )
 @click.option(
     "--dashboard-url",
@@ -138,7 +139,7 @@ def command(
         config=load_optional_config(config_path),
         dashboard_url=dashboard_url,
     )
-    if (fmt in ("html", "markdown", "github") or step_summary) and not no_history:
+    if (fmt in ("html", "markdown", "github", "junit") or step_summary) and not no_history:
         ctx.history = history_for(db, config_path, run.vcs.branch, run)
     written = workflow.render(run, [(fmt, Path(output) if output else None)], ctx)
     for p in written:

@@ -69,14 +69,17 @@ class JUnitRenderer:
     def write(self, run: Run, output: Path | None, ctx: RenderContext) -> list[Path]:
         import tempfile
 
+        from testgate.report.data import history_marks
         from testgate.report.junit import write_junit
 
         name = run.project or "testgate"
+        # each failed test's history mark, where GitLab's and Jenkins' test views show it
+        marks = history_marks(run, ctx.history) if ctx.history is not None else None
         if output is not None and str(output) != "-":
             output.parent.mkdir(parents=True, exist_ok=True)
-            return [write_junit(run.tests, output, name=name)]
+            return [write_junit(run.tests, output, name=name, marks=marks)]
         with tempfile.TemporaryDirectory() as tmp:
-            path = write_junit(run.tests, Path(tmp) / "junit.xml", name=name)
+            path = write_junit(run.tests, Path(tmp) / "junit.xml", name=name, marks=marks)
             return write_text(path.read_text(encoding="utf-8"), None)
 
 

@@ -8,7 +8,7 @@ attempts gets ``<rerunFailure>``/``<rerunError>`` elements.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,23 @@ __all__ = ["write_junit"]
 # Writing: used by the round-trip property tests and by the JUnit renderer of a run.
 
 
-def write_junit(tests: Iterable[TestCase], path: str | Path, *, name: str = "testgate") -> Path:
+def write_junit(
+    tests: Iterable[TestCase],
+    path: str | Path,
+    *,
+    name: str = "testgate",
+    marks: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Path:
     """Write *tests* as one JUnit XML file, streaming, readable back by :func:`read_junit`.
 
     Consecutive tests of the same suite share a ``<testsuite>``. A flaky test is written as
     Surefire writes it (passed, with one ``<flakyFailure>`` per failed attempt); a failed test
     with several attempts gets ``<rerunFailure>``/``<rerunError>`` elements.
+
+    *marks* (test id -> its history mark, see ``report.data.history_marks``) put each failed
+    test's history (new, broken since, known flaky, quarantined) where CI's test views show it:
+    a ``testgate.history`` property and a line of ``<system-out>``, which GitLab's merge
+    request test report and Jenkins show beside the failure.
     """
     from lxml import etree
 
@@ -45,7 +56,8 @@ def write_junit(tests: Iterable[TestCase], path: str | Path, *, name: str = "tes
                 group = items[start:end]
                 with xf.element("testsuite", {"name": _xml_safe(suite), **_counts(group)}):
                     for tc in group:
-                        xf.write(_case_element(tc, etree))
+                        mark = marks.get(tc.id) if marks else None
+                        xf.write(_case_element(tc, etree, mark.get("text") if mark else None))
                 start = end
     return target
 
@@ -74,7 +86,7 @@ def _xml_safe(text: str) -> str:
     return _ILLEGAL_XML.sub("\ufffd", text)
 
 
-def _case_element(tc: TestCase, etree: Any) -> Any:
+def _case_element(tc: TestCase, etree: Any, history: str | None = None) -> Any:
     attrs = {"name": _xml_safe(tc.name), "classname": _xml_safe(tc.classname)}
     attrs["time"] = repr(tc.duration_s)
     if tc.file is not None:
@@ -101,8 +113,14 @@ def _case_element(tc: TestCase, etree: Any) -> Any:
             )
             if trace and i == 0:
                 etree.SubElement(flaky, "stackTrace").text = trace
-    if tc.properties:
+    shown = history if history and tc.status in ("failed", "error") else None
+    if tc.properties or shown:
         props = etree.SubElement(el, "properties")
         for k, v in tc.properties.items():
             etree.SubElement(props, "property", {"name": _xml_safe(k), "value": _xml_safe(v)})
+        if shown:
+            attrs = {"name": "testgate.history", "value": _xml_safe(shown)}
+            etree.SubElement(props, "property", attrs)
+    if shown:
+        etree.SubElement(el, "system-out").text = f"testgate history: {_xml_safe(shown)}"
     return el
