@@ -38,3 +38,22 @@ def test_token_redirect_keeps_the_other_query_parameters(tmp_path: Path) -> None
         assert resp.getheader("location") == "/"
         # a wrong token is no redirect at all
         assert _get_no_redirect(f"{url}/?token=nope&branch=main").status == 401
+
+
+def test_health_answers_a_probe_without_the_token_and_tells_it_nothing_more(
+    tmp_path: Path,
+) -> None:
+    """Load balancers and Kubernetes probes carry no token: /health answers them, with the
+    status only; every other page still wants the token."""
+    import json
+
+    store = recorded_history(tmp_path, n=2)
+    with live_server(create_app(store, token="s3cret")) as url:
+        parts = urllib.parse.urlsplit(url)
+        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
+        conn.request("GET", "/health")
+        resp = conn.getresponse()
+        assert resp.status == 200
+        assert json.loads(resp.read()) == {"status": "ok"}
+        conn.close()
+        assert _get_no_redirect(f"{url}/api/runs").status == 401

@@ -227,6 +227,10 @@ def create_app(
         async def _auth(
             request: Request, call_next: Callable[[Request], Awaitable[Response]]
         ) -> Response:
+            if request.url.path == "/health":
+                # a load balancer's or Kubernetes' probe carries no token; the answer without
+                # one says only whether the store can be read
+                return await call_next(request)
             given = request.headers.get("authorization", "")
             candidate = given[7:] if given.lower().startswith("bearer ") else ""
             candidate = candidate or request.cookies.get(TOKEN_COOKIE, "")
@@ -446,14 +450,17 @@ def create_app(
             n, _, _ = store.generation()
         except HistoryError as exc:
             return JSONResponse(
-                {"status": "error", "detail": str(exc)},
+                {
+                    "status": "error",
+                    "detail": "the history store cannot be read" if token else str(exc),
+                },
                 status_code=503,
                 headers={"Cache-Control": "no-store"},
             )
-        return JSONResponse(
-            {"status": "ok", "runs": n, "store": store.safe_url},
-            headers={"Cache-Control": "no-store"},
-        )
+        body: dict[str, Any] = {"status": "ok"}
+        if not token:  # with a token, /health is open to probes: it tells them nothing more
+            body.update(runs=n, store=store.safe_url)
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> Response:
