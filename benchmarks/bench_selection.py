@@ -135,8 +135,9 @@ def prepare(project: Path | None) -> tuple[Path, Path]:
             "pytest",
             "pytest-cov",
             "pytest-testmon>=2,<3",
-            str(REPO),
         )
+    # testgate as it is now, on every run (a venv kept from an earlier run holds older code)
+    sh(str(py), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(REPO))
     return project, py
 
 
