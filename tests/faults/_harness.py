@@ -78,9 +78,21 @@ class Killed:
     err: str
 
 
-def kill_at(scenario: Scenario, root: Path, args: list[str], timeout: float = 60) -> Killed:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def kill_at(
+    scenario: Scenario,
+    root: Path,
+    args: list[str],
+    timeout: float = 60,
+    *,
+    sigint_ignored: bool = False,
+) -> Killed:
     """Start ``testgate ARGS`` in *root*, wait until it pauses at the scenario's point (a file
-    it writes), send the signal, let it go on, and wait for it to end."""
+    it writes), send the signal, let it go on, and wait for it to end. *sigint_ignored*: start
+    it with SIGINT ignored, as a shell starts a background job."""
     mark = root / f".fault-{os.getpid()}-{time.monotonic_ns()}"
     env = {**os.environ, ENV: scenario.point, MARK_ENV: str(mark)}
     env.pop("TESTGATE_DB", None)
@@ -90,6 +102,7 @@ def kill_at(scenario: Scenario, root: Path, args: list[str], timeout: float = 60
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
     deadline = time.monotonic() + timeout
     reached = False

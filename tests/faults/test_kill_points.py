@@ -152,3 +152,15 @@ def test_kill_points_sqlite(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_kill_points_postgres(tmp_path: Path, postgres_url: str) -> None:
     _sweep(tmp_path, lambda root: postgres_url)
+
+
+@pytest.mark.parametrize("point", ["plan", "summary", "record"])
+def test_sigint_is_honoured_when_inherited_as_ignored(tmp_path: Path, point: str) -> None:
+    """A shell starts background jobs with SIGINT ignored (CI runners do too); the steps
+    always honoured it, and so does every other phase: exit 130, nothing half-written."""
+    s = Scenario("run", point, signal.SIGINT, 5)
+    project = f"faults-{uuid.uuid4().hex[:12]}"
+    db = f"sqlite:///{tmp_path / 'history.db'}"
+    write_project(tmp_path, s.tests, db, project)
+    k = kill_at(s, tmp_path, ["run"], sigint_ignored=True)
+    assert check(k, db, project) == []

@@ -128,17 +128,21 @@ def _terminate(signum: int, frame: object) -> None:
 
 @contextlib.contextmanager
 def _sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt in every phase (the pipeline routes both signals to
-    its own graceful stop while steps run), so that a CI runner's SIGTERM ends the command
-    with exit 130 and every file written atomically, never as a silent 143."""
+    """SIGTERM and SIGINT raise KeyboardInterrupt in every phase (the pipeline routes both
+    signals to its own graceful stop while steps run), so that a CI runner's SIGTERM ends the
+    command with exit 130 and every file written atomically, never as a silent 143. SIGINT is
+    honoured even when inherited as ignored (a shell starts background jobs so): the steps
+    already honour it, and the other phases must not differ."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = signal.signal(signal.SIGTERM, _terminate)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
