@@ -64,6 +64,7 @@ __all__ = [
     "parse_metric_condition",
     "parse_metric_expression",
     "parse_threshold",
+    "translate_glob",
 ]
 
 #: the values a ``when`` expression computes with
@@ -593,8 +594,10 @@ def _text(v: Value) -> str:
     return v
 
 
-@functools.lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
+def translate_glob(pattern: str) -> str:
+    """*pattern* as the body of a regular expression (no anchors): ``*`` and ``?`` stay within
+    one directory, ``**`` crosses directories, ``[...]`` (``[!...]`` negated) is a class.
+    The one glob dialect of testgate (``changed()``, scopes, the selection's rules)."""
     out: list[str] = []
     i, n = 0, len(pattern)
     while i < n:
@@ -625,7 +628,12 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(c))
             i += 1
-    return re.compile("".join(out) + r"\Z")
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=512)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(translate_glob(pattern) + r"\Z")
 
 
 def glob_match(pattern: str, path: str) -> bool:

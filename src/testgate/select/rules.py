@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
+from testgate.config.expr import translate_glob
+
 __all__ = ["FULL_RUN_FILES", "LOCKFILES", "glob_match", "matches_any", "owner_depth"]
 
 #: lockfiles: a change to the dependencies can break anything
@@ -63,37 +65,7 @@ def _compile(pattern: str) -> re.Pattern[str]:
     if pat.startswith("./"):
         pat = pat[2:]
     anchored = "/" in pat.rstrip("/")
-    out = []
-    i = 0
-    while i < len(pat):
-        c = pat[i]
-        if pat.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pat.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif c == "*":
-            out.append("[^/]*")
-            i += 1
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "[":
-            j = pat.find("]", i + 1)
-            if j < 0:
-                out.append(re.escape(c))
-                i += 1
-            else:
-                body = pat[i + 1 : j].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
-                i = j + 1
-        else:
-            out.append(re.escape(c))
-            i += 1
-    body = "".join(out)
+    body = translate_glob(pat)
     if pat.endswith("/"):
         body += ".*"
     prefix = "" if anchored else "(?:.*/)?"
