@@ -14,7 +14,7 @@ import pytest
 from testgate.model import write_summary
 from testgate.testing import Project
 
-from ._runs import BROKEN, BROKEN_AT, FLAKY, Suite, commit_of, tid
+from ._runs import BROKEN, BROKEN_AT, FLAKY, HEALTHY, Suite, case, commit_of, make_run, tid
 
 CONFIG = """
 project: demo
@@ -290,3 +290,22 @@ def test_history_on_postgresql_via_the_cli(project: Project, pg_url: str) -> Non
     doc = json.loads(project.run("flaky", "--json", "--db", pg_url).assert_success().out)
     assert sorted(f["test"] for f in doc["flaky"]) == sorted(tid(n) for n in FLAKY)
     assert doc["broken"][0]["since_commit"] == commit_of(BROKEN_AT)
+
+
+def test_insights_do_not_say_revert_for_a_test_that_never_passed(project: Project) -> None:
+    """A test failing since it was first recorded was broken by no change: the plan says so
+    instead of asking to revert one."""
+    for i in range(12):
+        tests = [case(n) for n in HEALTHY[:5]] + [case("test_never_worked", "failed")]
+        run = make_run(i, tests)
+        write_summary(run, project.root / "runs" / f"{run.id}.json")
+        project.run("history", "record", "--db", "h.db", f"runs/{run.id}.json").assert_success()
+    doc = json.loads(project.run("insights", "--db", "h.db", "--json").assert_success().out)
+    (rel,) = [i for i in doc["improvements"] if i["type"] == "reliability"]
+    (broken,) = rel["tests"]
+    assert broken["test"] == tid("test_never_worked")
+    assert broken["evidence"]["passed_before"] is False
+    text = broken["recommendation"]
+    assert "never passed" in text
+    assert f"commit {commit_of(0)}" in text
+    assert "revert" not in text

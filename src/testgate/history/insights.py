@@ -136,6 +136,11 @@ def build_insights(
                 "recommendation": (
                     f"failing in every run since commit {v.since_commit} ({v.streak} runs): "
                     "fix it or revert that change; it is not flaky"
+                    if v.passed_before
+                    # no change broke it: it has failed since it was first recorded
+                    else f"has failed in all {v.streak} runs since it was first recorded "
+                    f"(commit {v.since_commit}) and never passed: fix it, or remove it if "
+                    "what it tests is gone; it is not flaky"
                 ),
             }
         )

@@ -123,11 +123,6 @@ def recommendations(insights: dict[str, Any] | None) -> list[dict[str, str]]:
                 continue
             if problem == "slowing" and float(ev.get("recent_p50_s") or 0) < SLOW_WORTH_S / 5:
                 continue
-            if problem == "broken" and ev.get("passed_before") is False:
-                text = (
-                    f"has failed in all {ev.get('runs')} runs of the window and never passed: "
-                    "fix it, or remove it if what it tests is gone"
-                )
             out.append({"kind": str(problem), "what": str(item.get("test")), "text": text})
         for area in imp.get("areas", []):
             out.append(
