@@ -277,6 +277,33 @@ def test_escalation_errors_name_the_key() -> None:
     assert "escalation.webhooks[0].url: expected an http:// or https:// URL" in text
 
 
+def test_escalation_and_notify_webhooks_are_read_alike() -> None:
+    """One webhook entry means the same in ``notify.webhooks`` and ``escalation.webhooks``
+    (triage adds ``format``): the same defaults, durations and the same errors."""
+    from testgate.history.notify import parse_webhooks
+
+    entry = {"url": "https://h.example/x", "min_severity": "HIGH", "timeout": "2s", "retries": 1}
+    (alerts,) = parse_webhooks({"webhooks": [entry]})
+    (triage,) = parse_escalation({"webhooks": [{**entry, "format": "json"}]}).webhooks
+    assert triage.spec == alerts
+    assert (alerts.min_severity, alerts.timeout, alerts.retries) == ("high", 2.0, 1)
+    assert triage.format == "json"
+    bad = {"url": "https://h.example/x", "headers": ["not", "a", "mapping"], "colour": "red"}
+    with pytest.raises(ConfigError) as a:
+        parse_webhooks({"webhooks": [bad]})
+    with pytest.raises(ConfigError) as t:
+        parse_escalation({"webhooks": [bad]})
+    assert a.value.problems == [
+        "testgate.yaml: notify.webhooks[0]: unknown key(s) colour; expected url, min_severity, "
+        "timeout, retries, backoff, headers",
+        "testgate.yaml: notify.webhooks[0].headers: expected a mapping of header names to values",
+    ]
+    assert t.value.problems[0].startswith("escalation.webhooks[0]: unknown key(s) colour;")
+    assert t.value.problems[1] == (
+        "escalation.webhooks[0].headers: expected a mapping of header names to values"
+    )
+
+
 def test_sla_words() -> None:
     assert parse_sla("1h30m") == 5400.0
     assert parse_sla("2 days") == 172800.0

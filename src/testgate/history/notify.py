@@ -18,11 +18,12 @@ wrong and the command prints it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from testgate.config.webhooks import WebhookSpec, parse_webhook
 from testgate.errors import ConfigError
-from testgate.history.alerts import SEVERITIES, AlertFired
+from testgate.history.alerts import AlertFired
 
 __all__ = [
     "Delivery",
@@ -42,21 +43,6 @@ _COLORS = {
     "low": "#2f7ed8",
     "info": "#999999",
 }
-_KEYS = ("url", "min_severity", "timeout", "retries", "backoff", "headers")
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookSpec:
-    url: str
-    min_severity: str = "info"
-    timeout: float = 5.0
-    retries: int = 2
-    backoff: float = 0.5
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def wants(self, severity: str) -> bool:
-        rank = {s: i for i, s in enumerate(SEVERITIES)}
-        return rank.get(severity, len(SEVERITIES)) <= rank[self.min_severity]
 
 
 @dataclass(slots=True)
@@ -81,50 +67,19 @@ def parse_webhooks(
     notify_cfg: dict[str, Any], *, source: str = "testgate.yaml"
 ) -> list[WebhookSpec]:
     """Validate ``notify.webhooks``; every problem is reported at once."""
-    from testgate.config.schema import parse_duration
-
     hooks = notify_cfg.get("webhooks") or []
-    problems: list[str] = []
-    specs: list[WebhookSpec] = []
     if not isinstance(hooks, list):
         raise ConfigError(
             f"{source}: notify.webhooks: expected a list of {{url, min_severity}}",
             slug="config-invalid",
         )
-    for i, h in enumerate(hooks):
-        where = f"{source}: notify.webhooks[{i}]"
-        if isinstance(h, str):
-            h = {"url": h}
-        if not isinstance(h, dict):
-            problems.append(f"{where}: expected a mapping with url and min_severity")
-            continue
-        unknown = sorted(set(h) - set(_KEYS))
-        if unknown:
-            problems.append(
-                f"{where}: unknown key(s) {', '.join(unknown)}; expected {', '.join(_KEYS)}"
-            )
-        url = h.get("url")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            problems.append(f"{where}.url: expected an http:// or https:// URL, got {url!r}")
-            continue
-        sev = str(h.get("min_severity", "info")).lower()
-        if sev not in SEVERITIES:
-            problems.append(f"{where}.min_severity: {sev!r} is not one of {', '.join(SEVERITIES)}")
-            continue
-        try:
-            timeout = parse_duration(h.get("timeout", 5.0))
-            backoff = parse_duration(h.get("backoff", 0.5))
-            retries = int(h.get("retries", 2))
-            if not 0 <= retries <= 10:
-                raise ValueError(f"retries must lie between 0 and 10, got {retries}")
-        except (TypeError, ValueError) as exc:
-            problems.append(f"{where}: {exc}")
-            continue
-        headers = {str(k): str(v) for k, v in (h.get("headers") or {}).items()}
-        specs.append(WebhookSpec(url, sev, timeout, retries, backoff, headers))
+    problems: list[str] = []
+    parsed = [
+        parse_webhook(h, f"{source}: notify.webhooks[{i}]", problems) for i, h in enumerate(hooks)
+    ]
     if problems:
         raise ConfigError(problems[0], problems=problems, slug="config-invalid")
-    return specs
+    return [p[0] for p in parsed if p is not None]
 
 
 def dashboard_url(notify_cfg: dict[str, Any]) -> str | None:

@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from testgate.config.webhooks import WebhookSpec, parse_webhook
 from testgate.errors import ConfigError
 from testgate.model import SEVERITIES
 
@@ -148,15 +149,11 @@ class EscalationEntry:
 
 @dataclass(frozen=True, slots=True)
 class TriageWebhook:
-    """A webhook the triage of a red run is sent to."""
+    """A webhook the triage of a red run is sent to: where and when (``spec``, the same entry
+    as ``notify.webhooks``) and the payload's ``format``."""
 
-    url: str
+    spec: WebhookSpec
     format: str = "slack"  # slack | json
-    min_severity: str = "info"
-    timeout: float = 5.0
-    retries: int = 2
-    backoff: float = 0.5
-    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -303,49 +300,21 @@ def _parse_entry(name: str, raw: Any, at: str, problems: list[str]) -> Escalatio
 
 
 def _parse_webhooks(raw: Any, at: str, problems: list[str]) -> list[TriageWebhook]:
-    from testgate.config.schema import parse_duration
-
     if not isinstance(raw, list):
         problems.append(f"{at}: expected a list of {{url, format, min_severity}}")
         return []
     out: list[TriageWebhook] = []
-    keys = ("url", "format", "min_severity", "timeout", "retries", "backoff", "headers")
     for i, h in enumerate(raw):
         where = f"{at}[{i}]"
-        if isinstance(h, str):
-            h = {"url": h}
-        if not isinstance(h, Mapping):
-            problems.append(f"{where}: expected a mapping with url and format")
+        parsed = parse_webhook(h, where, problems, extra=("format",))
+        if parsed is None:
             continue
-        unknown = sorted(str(k) for k in h if k not in keys)
-        if unknown:
-            problems.append(
-                f"{where}: unknown key(s) {', '.join(unknown)}; expected {', '.join(keys)}"
-            )
-            continue
-        url = h.get("url")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            problems.append(f"{where}.url: expected an http:// or https:// URL, got {url!r}")
-            continue
-        fmt = str(h.get("format", "slack")).lower()
+        spec, entry = parsed
+        fmt = str(entry.get("format", "slack")).lower()
         if fmt not in _FORMATS:
             problems.append(f"{where}.format: {fmt!r} is not one of {', '.join(_FORMATS)}")
             continue
-        sev = str(h.get("min_severity", "info")).lower()
-        if sev not in SEVERITIES:
-            problems.append(f"{where}.min_severity: {sev!r} is not one of {', '.join(SEVERITIES)}")
-            continue
-        try:
-            timeout = parse_duration(h.get("timeout", 5.0))
-            backoff = parse_duration(h.get("backoff", 0.5))
-            retries = int(h.get("retries", 2))
-            if not 0 <= retries <= 10:
-                raise ValueError(f"retries must lie between 0 and 10, got {retries}")
-        except (TypeError, ValueError) as exc:
-            problems.append(f"{where}: {exc}")
-            continue
-        headers = tuple((str(k), str(v)) for k, v in (h.get("headers") or {}).items())
-        out.append(TriageWebhook(url, fmt, sev, timeout, retries, backoff, headers))
+        out.append(TriageWebhook(spec, fmt))
     return out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from testgate.history.notify import Delivery, WebhookSpec, deliver
+from testgate.history.notify import Delivery, deliver
 from testgate.triage.clusters import Cluster, Triage
 from testgate.triage.escalation import TriageWebhook, severity_rank
 
@@ -82,7 +82,7 @@ def notify_triage(t: Triage, hooks: list[TriageWebhook], *, project: str = "") -
     """Send each webhook the clusters that ask to be notified at or above its severity."""
     out: list[Delivery] = []
     for hook in hooks:
-        floor = severity_rank(hook.min_severity)
+        floor = severity_rank(hook.spec.min_severity)
         mine = [
             c for c in t.clusters if "notify" in c.actions and severity_rank(c.severity) <= floor
         ]
@@ -93,13 +93,5 @@ def notify_triage(t: Triage, hooks: list[TriageWebhook], *, project: str = "") -
             if hook.format == "slack"
             else json_payload(t, mine, project=project)
         )
-        spec = WebhookSpec(
-            hook.url,
-            hook.min_severity,
-            hook.timeout,
-            hook.retries,
-            hook.backoff,
-            dict(hook.headers),
-        )
-        out.append(deliver(spec, payload))
+        out.append(deliver(hook.spec, payload))
     return out
