@@ -210,19 +210,21 @@ def test_the_commands_migrate_an_older_store_and_refuse_a_newer_one(
 
 
 def test_a_store_that_cannot_be_read_is_one_message(tmp_path: Path, db: Path) -> None:
-    """The driver's error becomes the store's one message (no traceback), naming the store."""
+    """The driver's error becomes the store's one message (no traceback), naming the store, on
+    the reader and on the SQLAlchemy store alike (both read through the driver's cursor)."""
     copy = tmp_path / "broken.db"
     copy.write_bytes(db.read_bytes())
-    reader = open_reader(f"sqlite:///{copy}")
+    url = f"sqlite:///{copy}"
+    reader = open_reader(url)
     assert reader is not None
-    with reader:
+    with reader, open_store(url) as store:
         with sqlite3.connect(copy) as other:
             other.execute("DROP TABLE metrics")
-        with pytest.raises(
-            HistoryError, match=r"broken\.db: cannot use the history store: no such table: metrics"
-        ):
-            reader.runs()
-        assert reader.branch_counts() == {"main": 31, "feature": 6}  # the transaction ended
+        for which in (reader, store):
+            with pytest.raises(HistoryError) as err:
+                which.runs()
+            assert str(err.value) == f"{url}: cannot use the history store: no such table: metrics"
+            assert which.branch_counts() == {"main": 31, "feature": 6}  # the transaction ended
 
 
 @pytest.mark.parametrize(

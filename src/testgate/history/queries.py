@@ -1,6 +1,9 @@
-"""The store's read side: runs, one run's parts, series and the analyses' windows.
+"""The store's read side: one run's parts, series, triage and the dashboard's reads.
 
 A mixin of :class:`~testgate.history.store.HistoryStore`, split out to keep each module to one job.
+The analyses' reads (runs, windows, durations) are SQL text in :mod:`testgate.history.reads`,
+shared with the plain-sqlite3 reader; here they run on the driver's cursor of the store's
+SQLAlchemy connection.
 """
 
 from __future__ import annotations
@@ -93,6 +96,9 @@ class StoreQueries(ReadQueries):
     def _read(self) -> contextlib.AbstractContextManager[Connection]:
         raise NotImplementedError
 
+    def _driver_error(self, exc: BaseException) -> HistoryError:
+        raise NotImplementedError
+
     def _conn(self, conn: Connection) -> ReadConn:
         """The :class:`~testgate.history.reads.ReadConn` of an open SQLAlchemy connection: its
         driver's own cursor (sqlite3, psycopg), where SQLAlchemy's rows would cost more than
@@ -100,9 +106,15 @@ class StoreQueries(ReadQueries):
         raw = conn.connection.driver_connection
         if raw is None or self.dialect not in ("sqlite", "postgresql"):
             return _TextConn(conn)
+        # the driver's own errors, which SQLAlchemy does not wrap here, get the store's message
+        fail = self._driver_error
         if self.dialect == "sqlite":
-            return DriverConn(raw, "named")
-        return DriverConn(raw, "pyformat")
+            import sqlite3
+
+            return DriverConn(raw, "named", (sqlite3.OperationalError,), fail)
+        import psycopg
+
+        return DriverConn(raw, "pyformat", (psycopg.OperationalError,), fail)
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[ReadConn]:

@@ -409,7 +409,9 @@ class SqliteReader(ReadQueries):
             yield DriverConn(self._db, "named", (sqlite3.OperationalError,), self._fail)
             ok = True
         finally:
-            self._db.execute("COMMIT" if ok else "ROLLBACK")
+            # some errors (disk full, I/O) have rolled the transaction back already
+            if self._db.in_transaction:
+                self._db.execute("COMMIT" if ok else "ROLLBACK")
 
     def schema_revision(self) -> str | None:
         """The schema's alembic revision (None: no schema yet)."""

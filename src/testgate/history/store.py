@@ -144,6 +144,10 @@ class HistoryStore(StoreQueries):
     def _db_error(self, exc: OperationalError) -> HistoryError:
         return db_error(self.safe_url, str(exc.orig), str(exc))
 
+    def _driver_error(self, exc: BaseException) -> HistoryError:
+        """:meth:`_db_error` for an error of the driver's own cursor (the analyses' reads)."""
+        return db_error(self.safe_url, str(exc), str(exc))
+
     @property
     def safe_url(self) -> str:
         """The URL with any password hidden, for messages."""
