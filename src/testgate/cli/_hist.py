@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from testgate.config.loader import LoadedConfig
     from testgate.history.branches import BranchChoice
+    from testgate.history.reads import ReadQueries, SqliteReader
     from testgate.history.store import HistoryStore
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,6 +27,7 @@ __all__ = [
     "db_options",
     "load_optional_config",
     "open_for_cli",
+    "open_reader_for_cli",
     "print_table",
     "table",
     "window_options",
@@ -69,7 +71,7 @@ def window_options(f: F) -> F:
 
 
 def analysed_branch(
-    store: HistoryStore, loaded: LoadedConfig | None, branch: str | None, all_branches: bool
+    store: ReadQueries, loaded: LoadedConfig | None, branch: str | None, all_branches: bool
 ) -> BranchChoice:
     """The branch an analysis command looks at (see :mod:`testgate.history.branches`)."""
     from testgate.errors import UsageError
@@ -110,15 +112,38 @@ def open_for_cli(
     With ``create=False`` (commands that only read), a SQLite file that does not exist yet is
     not created: the command sees an empty in-memory store under the file's name.
     """
+    loaded = load_optional_config(config_path)
+    return _open(db, loaded, create=create, pool_size=pool_size), loaded
+
+
+def _open(
+    db: str | None, loaded: LoadedConfig | None, *, create: bool, pool_size: int | None
+) -> HistoryStore:
     from testgate.history.store import open_store, resolve_url
 
-    loaded = load_optional_config(config_path)
     url = resolve_url(db, loaded, cwd=Path.cwd())
     if not create and url.startswith("sqlite:///") and not Path(url[10:]).exists():
         store = open_store("sqlite://")
         store.url = url  # messages name the store the user asked for
-        return store, loaded
-    return open_store(url, pool_size=pool_size), loaded
+        return store
+    return open_store(url, pool_size=pool_size)
+
+
+def open_reader_for_cli(
+    db: str | None, config_path: str | None
+) -> tuple[SqliteReader | HistoryStore, LoadedConfig | None]:
+    """For the commands that only run the analyses' reads (``history list``, ``flaky``,
+    ``slow``): a SQLite store at the current schema is read with :mod:`sqlite3` alone, without
+    importing SQLAlchemy; any other store is opened as :func:`open_for_cli` opens it (created
+    empty in memory when missing, migrated when older, PostgreSQL through SQLAlchemy)."""
+    from testgate.history.engine import resolve_url
+    from testgate.history.reads import open_reader
+
+    loaded = load_optional_config(config_path)
+    reader = open_reader(resolve_url(db, loaded, cwd=Path.cwd()))
+    if reader is not None:
+        return reader, loaded
+    return _open(db, loaded, create=False, pool_size=None), loaded
 
 
 def console() -> Console:

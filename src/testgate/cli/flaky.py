@@ -10,7 +10,7 @@ from testgate.cli._hist import (
     analysed_branch,
     db_options,
     fmt_time,
-    open_for_cli,
+    open_reader_for_cli,
     print_table,
     table,
     window_options,
@@ -56,7 +56,7 @@ def command(
     from testgate.history.flaky import FlakyParams, find_flaky
     from testgate.history.flaky import suggest as make_suggestion
 
-    store, loaded = open_for_cli(db, config_path, create=False)
+    store, loaded = open_reader_for_cli(db, config_path)
     hist = loaded.config.history if loaded is not None else None
     params = FlakyParams(
         window=window or (hist.window if hist else 50),

@@ -7,7 +7,15 @@ from typing import Any
 
 import click
 
-from testgate.cli._hist import db_options, fmt_num, fmt_time, open_for_cli, print_table, table
+from testgate.cli._hist import (
+    db_options,
+    fmt_num,
+    fmt_time,
+    open_for_cli,
+    open_reader_for_cli,
+    print_table,
+    table,
+)
 
 __all__ = ["command"]
 
@@ -93,7 +101,7 @@ def list_cmd(
     db: str | None, config_path: str | None, branch: str | None, limit: int, as_json: bool
 ) -> int:
     """List the recorded runs, newest first."""
-    store, _ = open_for_cli(db, config_path, create=False)
+    store, _ = open_reader_for_cli(db, config_path)
     with store:
         runs = store.runs(branch, limit)
     if as_json:

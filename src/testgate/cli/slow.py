@@ -9,7 +9,7 @@ import click
 from testgate.cli._hist import (
     analysed_branch,
     db_options,
-    open_for_cli,
+    open_reader_for_cli,
     print_table,
     table,
     window_options,
@@ -51,7 +51,7 @@ def command(
     tests that got slower by more than --factor (recent median against earlier median)."""
     from testgate.history.slow import SlowParams, find_slow
 
-    store, loaded = open_for_cli(db, config_path, create=False)
+    store, loaded = open_reader_for_cli(db, config_path)
     hist = loaded.config.history if loaded is not None else None
     params = SlowParams(window=window or (hist.window if hist else 50), top=top, factor=factor)
     with store:

@@ -12,12 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from testgate.history.store import HistoryStore, RunInfo, open_store, resolve_url
-
 if TYPE_CHECKING:
     from testgate.config.loader import LoadedConfig
     from testgate.history.alerts import AlertFired
     from testgate.history.recording import record_run
+    from testgate.history.rows import RunInfo
+    from testgate.history.store import HistoryStore, open_store, resolve_url
     from testgate.model import Run
 
 __all__ = [
@@ -32,8 +32,17 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # recording (alerts, their expression language, webhooks) is imported when first used:
-    # the commands that only read the history (flaky, slow, history list) start without it
+    # the store (SQLAlchemy) and recording (alerts, their expression language, webhooks) are
+    # imported when first used: the commands that only read a SQLite history (flaky, slow,
+    # history list) start without them (testgate.history.reads)
+    if name in ("HistoryStore", "open_store", "resolve_url"):
+        from testgate.history import store
+
+        return getattr(store, name)
+    if name == "RunInfo":
+        from testgate.history.rows import RunInfo
+
+        return RunInfo
     if name == "record_run":
         from testgate.history.recording import record_run
 
@@ -53,6 +62,8 @@ def last_run(
 
     None when there is no such run, or no store yet: asking never creates a database.
     """
+    from testgate.history.store import open_store, resolve_url
+
     url = resolve_url(db_url, config)
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
         return None

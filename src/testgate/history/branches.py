@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from testgate.history.store import HistoryStore
+    from testgate.history.reads import ReadQueries
 
 __all__ = ["BranchChoice", "default_branch", "git_default_branch"]
 
@@ -50,7 +50,7 @@ def git_default_branch(root: Path) -> str | None:
 
 
 def default_branch(
-    store: HistoryStore,
+    store: ReadQueries,
     *,
     branch: str | None = None,
     all_branches: bool = False,

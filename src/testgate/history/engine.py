@@ -6,12 +6,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.pool import StaticPool
-
 from testgate.errors import HistoryError, require_extra
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
     from testgate.config.loader import LoadedConfig
 
 __all__ = [
@@ -20,6 +19,7 @@ __all__ = [
     "make_engine",
     "normalize_url",
     "resolve_url",
+    "sqlite_pragmas",
 ]
 
 DEFAULT_DB_NAME = "history.db"
@@ -80,7 +80,23 @@ def resolve_url(
     return f"sqlite:///{root / '.testgate' / DEFAULT_DB_NAME}"
 
 
+def sqlite_pragmas(*, memory: bool) -> list[str]:
+    """How every connection to a SQLite store is set up (the engine's and the plain sqlite3
+    reader's alike)."""
+    return [
+        f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}",
+        *([] if memory else ["PRAGMA journal_mode = WAL"]),
+        "PRAGMA synchronous = NORMAL",
+        "PRAGMA cache_size = -65536",  # 64 MiB: the results index stays hot
+    ]
+
+
 def _sqlite_engine(url: str, pool: dict[str, Any]) -> Engine:
+    # SQLAlchemy is imported when an engine is made: the commands that only read a SQLite store
+    # (testgate.history.reads) use this module's URL functions without it
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import StaticPool
+
     memory = url in ("sqlite://", "sqlite:///:memory:")
     if not memory:
         path = Path(url[len("sqlite:///") :])
@@ -101,11 +117,8 @@ def _sqlite_engine(url: str, pool: dict[str, Any]) -> Engine:
         # the driver must not open transactions itself: we emit BEGIN (IMMEDIATE) below
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-        if not memory:
-            cur.execute("PRAGMA journal_mode = WAL")
-        cur.execute("PRAGMA synchronous = NORMAL")
-        cur.execute("PRAGMA cache_size = -65536")  # 64 MiB: the results index stays hot
+        for pragma in sqlite_pragmas(memory=memory):
+            cur.execute(pragma)
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -126,4 +139,6 @@ def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
         return _sqlite_engine(url, pool)
     if url.startswith("postgresql+psycopg"):
         require_extra("postgres", "a PostgreSQL history store", "psycopg")
+    from sqlalchemy import create_engine
+
     return create_engine(url, pool_pre_ping=True, **pool)

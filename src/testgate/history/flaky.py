@@ -33,10 +33,10 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from testgate.history.outage import OUTAGE_FRACTION, OUTAGE_MIN_TESTS
-from testgate.history.store import ResultsWindow, RunInfo
+from testgate.history.rows import ResultsWindow, RunInfo
 
 if TYPE_CHECKING:
-    from testgate.history.store import HistoryStore
+    from testgate.history.reads import ReadQueries
 
 __all__ = [
     "FlakyParams",
@@ -320,7 +320,7 @@ def _commits(runs: Sequence[RunInfo], obs: Sequence[tuple[int, int, bool, int]])
 
 
 def find_flaky(
-    store: HistoryStore, params: FlakyParams | None = None, *, branch: str | None = None
+    store: ReadQueries, params: FlakyParams | None = None, *, branch: str | None = None
 ) -> FlakyReport:
     """Fetch the window from *store* and classify it; name the commit a test broke at even
     when that lies before the window."""
@@ -355,7 +355,7 @@ def find_flaky(
 
 
 def _drop_partial_outages(
-    store: HistoryStore, window: ResultsWindow, skip: set[int]
+    store: ReadQueries, window: ResultsWindow, skip: set[int]
 ) -> list[dict[str, Any]]:
     """Leave out of *window* the failures of partial outages (many tests of one run failing
     with one fingerprint): one infrastructure cause is not a flaky test each."""
@@ -487,7 +487,7 @@ def flipped_on_one_commit(window: ResultsWindow, skip: set[int]) -> list[str]:
 
 
 def flaky_rate(
-    store: HistoryStore, *, branch: str | None, window: int = 50, params: FlakyParams | None = None
+    store: ReadQueries, *, branch: str | None, window: int = 50, params: FlakyParams | None = None
 ) -> FlakyRate | None:
     """``history.flaky_rate`` over the last *window* recorded runs of *branch* (None: no run)."""
     params = params or FlakyParams(window=max(window, 2))

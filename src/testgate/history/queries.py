@@ -1,22 +1,23 @@
-"""The store's read side: runs, one run's parts, series and the analyses' windows.
+"""The store's read side: one run's parts, series, triage and the dashboard's reads.
 
 A mixin of :class:`~testgate.history.store.HistoryStore`, split out to keep each module to one job.
+The analyses' reads (runs, windows, durations) are SQL text in :mod:`testgate.history.reads`,
+shared with the plain-sqlite3 reader; here they run on the driver's cursor of the store's
+SQLAlchemy connection.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, and_, func, or_, select, text
 
 from testgate.errors import HistoryError
 from testgate.history import schema as S
+from testgate.history.reads import DriverConn, ReadConn, ReadQueries, param_names
 from testgate.history.rows import (
-    _RUN_COLUMNS,
-    ResultsWindow,
     RunInfo,
     TestResult,
     _chunks,
@@ -31,6 +32,25 @@ if TYPE_CHECKING:
 from testgate.verdict import Verdict
 
 __all__ = ["StoreQueries"]
+
+#: the columns :func:`~testgate.history.rows._run_info` reads, in its order
+_RUN_COLUMNS = (
+    S.runs.c.id,
+    S.runs.c.uid,
+    S.runs.c.project,
+    S.runs.c.branch,
+    S.runs.c.commit,
+    S.runs.c.base_ref,
+    S.runs.c.started_at,
+    S.runs.c.finished_at,
+    S.runs.c.duration_s,
+    S.runs.c.status,
+    S.runs.c.verdict,
+    S.runs.c.interrupted,
+    S.runs.c.tests_total,
+    S.runs.c.tests_failed,
+    S.runs.c.meta,
+)
 
 
 def _verdict_of(data: Any) -> Verdict | None:
@@ -54,44 +74,52 @@ def _reports_of(data: Any) -> list[ReportRef]:
     return out
 
 
-class StoreQueries:
-    """Read queries over the tables; needs ``_read()`` and ``dialect`` from the store."""
+class _TextConn:
+    """A :class:`~testgate.history.reads.ReadConn` through SQLAlchemy's ``text()``, for a
+    dialect whose driver testgate does not drive itself."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        names = set(param_names(sql))
+        used = {k: v for k, v in (params or {}).items() if k in names}
+        return [tuple(r) for r in self._conn.execute(text(sql), used)]
+
+
+class StoreQueries(ReadQueries):
+    """Read queries over the tables; needs ``_read()`` and ``dialect`` from the store. The
+    analyses' reads are SQL text in :class:`~testgate.history.reads.ReadQueries`."""
 
     dialect: str
 
     def _read(self) -> contextlib.AbstractContextManager[Connection]:
         raise NotImplementedError
 
-    def _with_metrics(self, conn: Connection, infos: list[RunInfo]) -> list[RunInfo]:
-        by_pk = {r.pk: r for r in infos}
-        for chunk in _chunks(list(by_pk)):
-            q = select(S.metrics.c.run_id, S.metrics.c.name, S.metrics.c.value).where(
-                S.metrics.c.run_id.in_(chunk)
-            )
-            for pk, name, value in conn.execute(q):
-                by_pk[pk].metrics[name] = value
-        return infos
+    def _driver_error(self, exc: BaseException) -> HistoryError:
+        raise NotImplementedError
 
-    def runs(self, branch: str | None = None, limit: int = 20) -> list[RunInfo]:
-        """The last *limit* runs (on *branch*, or on every branch), newest first, with metrics."""
-        q = select(*_RUN_COLUMNS)
-        if branch is not None:
-            q = q.where(S.runs.c.branch == branch)
-        q = q.order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc()).limit(limit)
+    def _conn(self, conn: Connection) -> ReadConn:
+        """The :class:`~testgate.history.reads.ReadConn` of an open SQLAlchemy connection: its
+        driver's own cursor (sqlite3, psycopg), where SQLAlchemy's rows would cost more than
+        the query on the large windows."""
+        raw = conn.connection.driver_connection
+        if raw is None or self.dialect not in ("sqlite", "postgresql"):
+            return _TextConn(conn)
+        # the driver's own errors, which SQLAlchemy does not wrap here, get the store's message
+        fail = self._driver_error
+        if self.dialect == "sqlite":
+            import sqlite3
+
+            return DriverConn(raw, "named", (sqlite3.OperationalError,), fail)
+        import psycopg
+
+        return DriverConn(raw, "pyformat", (psycopg.OperationalError,), fail)
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[ReadConn]:
         with self._read() as conn:
-            return self._with_metrics(conn, [_run_info(r) for r in conn.execute(q)])
-
-    def branch_counts(self) -> dict[str, int]:
-        """Recorded runs per branch (runs without a branch are left out)."""
-        from sqlalchemy import func
-
-        q = (
-            select(S.runs.c.branch, func.count())
-            .where(S.runs.c.branch.is_not(None))
-            .group_by(S.runs.c.branch)
-        )
-        with self._read() as conn:
-            return {str(b): int(n) for b, n in conn.execute(q)}
+            yield self._conn(conn)
 
     def run_metas(self) -> Iterator[dict[str, Any]]:
         """The ``meta`` document of every recorded run, oldest first, and nothing else (the
@@ -139,7 +167,7 @@ class StoreQueries:
                         )
             if not rows:
                 return None
-            return self._with_metrics(conn, [_run_info(rows[0])])[0]
+            return self._with_metrics(self._conn(conn), [_run_info(rows[0])])[0]
 
     def run_steps(self, run: RunInfo) -> list[StepResult]:
         q = select(S.steps).where(S.steps.c.run_id == run.pk).order_by(S.steps.c.seq)
@@ -230,7 +258,7 @@ class StoreQueries:
             row = conn.execute(q).first()
             if row is None:
                 return None
-            info = self._with_metrics(conn, [_run_info(row)])[0]
+            info = self._with_metrics(self._conn(conn), [_run_info(row)])[0]
         ci = info.meta.get("ci") or {}
         run = Run(
             id=info.id,
@@ -291,13 +319,17 @@ class StoreQueries:
             q = q.order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc())
             if not skip_outages:
                 row = conn.execute(q.limit(1)).first()
-                return None if row is None else self._with_metrics(conn, [_run_info(row)])[0]
+                return (
+                    None
+                    if row is None
+                    else self._with_metrics(self._conn(conn), [_run_info(row)])[0]
+                )
             from testgate.history.outage import is_outage
 
             for row in conn.execute(q.limit(200)):
                 info = _run_info(row)
                 if not is_outage(info.tests_total, info.tests_failed, info.meta):
-                    return self._with_metrics(conn, [info])[0]
+                    return self._with_metrics(self._conn(conn), [info])[0]
             return None
 
     # ------------------------------------------------------------------ series and windows
@@ -352,192 +384,6 @@ class StoreQueries:
         rows.reverse()
         return rows
 
-    def distinct_tests(self, runs: Sequence[RunInfo]) -> int:
-        """How many different tests have a result in *runs* (skipped ones included)."""
-        pks = [r.pk for r in runs]
-        if not pks:
-            return 0
-        seen: set[int] = set()
-        with self._read() as conn:
-            for chunk in _chunks(pks):
-                q = select(S.results.c.test).distinct().where(S.results.c.run_id.in_(chunk))
-                seen.update(conn.execute(q).scalars())
-        return len(seen)
-
-    def window_runs(self, branch: str | None = None, window: int = 50) -> list[RunInfo]:
-        """The last *window* runs (on *branch*, or all), oldest first, without metrics."""
-        q = select(*_RUN_COLUMNS)
-        if branch is not None:
-            q = q.where(S.runs.c.branch == branch)
-        q = q.order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc()).limit(window)
-        with self._read() as conn:
-            rows = [_run_info(r) for r in conn.execute(q)]
-        rows.reverse()
-        return rows
-
-    def results_window(
-        self,
-        branch: str | None = None,
-        window: int = 50,
-        *,
-        runs: list[RunInfo] | None = None,
-        outcomes: bool = True,
-        unhealthy_only: bool = False,
-        exclude_runs: Iterable[int] = (),
-        durations: bool = False,
-    ) -> ResultsWindow:
-        """The results of the last *window* runs, shaped for the analyses.
-
-        With ``unhealthy_only``, outcomes are fetched only for tests that failed or were flaky
-        in at least one run of the window outside *exclude_runs* (e.g. outages): a test that
-        always passed can be neither flaky nor broken, and skipping it keeps the query's cost
-        proportional to the failures, not to the size of the suite.
-        """
-        runs = self.window_runs(branch, window) if runs is None else runs
-        out = ResultsWindow(runs=runs)
-        if not runs:
-            return out
-        index = {r.pk: i for i, r in enumerate(runs)}
-        pks = list(index)
-        r = S.results.c
-        with self._read() as conn:
-            names: dict[int, str] = {}
-
-            def name_of(keys: Iterable[int]) -> None:
-                want = [k for k in keys if k not in names]
-                for chunk in _chunks(want):
-                    q = select(S.tests.c.id, S.tests.c.test_id).where(S.tests.c.id.in_(chunk))
-                    names.update((k, v) for k, v in conn.execute(q))
-
-            lo, hi = _id_range(min(pks), max(pks))
-            if outcomes:
-                if unhealthy_only:
-                    skip = set(exclude_runs)
-                    scan = [pk for pk in pks if pk not in skip]
-                    cand: set[int] = set()
-                    for chunk in _chunks(scan):
-                        # the literal predicate matches the partial index ix_results_unhealthy
-                        q = (
-                            select(r.test)
-                            .distinct()
-                            .where(r.run_id.in_(chunk))
-                            .where(text("(status IN (1, 2) OR flaky)"))
-                        )
-                        cand.update(conn.execute(q).scalars())
-                    rows: list[Any] = []
-                    for tchunk in _chunks(sorted(cand)):
-                        q = (
-                            select(r.test, r.run_id, r.status, r.flaky, r.attempts)
-                            .where(r.test.in_(tchunk))
-                            .where(r.run_id.between(min(pks), max(pks)))
-                        )
-                        rows.extend(conn.execute(q))
-                else:
-                    rows = self._raw(
-                        conn,
-                        "SELECT test, run_id, status, flaky, attempts FROM results "
-                        "WHERE id BETWEEN {} AND {}",
-                        (lo, hi),
-                    )
-                name_of({row[0] for row in rows})
-                acc: dict[str, list[tuple[int, int, bool, int]]] = {}
-                for test, run_pk, status, flaky, attempts in rows:
-                    i = index.get(run_pk)
-                    if i is not None:
-                        acc.setdefault(names[test], []).append((i, status, bool(flaky), attempts))
-                for seq in acc.values():
-                    seq.sort()
-                out.outcomes = acc
-            if durations:
-                dacc: dict[int, list[tuple[int, float]]] = defaultdict(list)
-                # one range scan per run, oldest first: each test's list is built in run order
-                # (no sort), runs outside the window (other branches) are never read, and the
-                # loop needs no per-row lookup of the run
-                for i, run_pk in enumerate(pks):
-                    for test, d in self._raw(
-                        conn,
-                        "SELECT test, duration_s FROM results "
-                        "WHERE id BETWEEN {} AND {} AND status <> 3",
-                        _id_range(run_pk, run_pk),
-                    ):
-                        dacc[test].append((i, d))
-                name_of(dacc)
-                out.durations = {names[k]: v for k, v in dacc.items()}
-        return out
-
-    def _raw(self, conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
-        """Run *sql* (``{}`` for each parameter) on the driver's cursor; rows as tuples.
-
-        For the few queries that return hundreds of thousands of rows, where building
-        SQLAlchemy rows would cost more than the query.
-        """
-        raw = conn.connection.driver_connection
-        mark = "?" if self.dialect == "sqlite" else "%s"
-        sql = sql.format(*([mark] * len(params)))
-        if raw is None:
-            return list(conn.exec_driver_sql(sql, params))
-        cur = raw.cursor()
-        try:
-            cur.execute(sql, params)
-            return list(cur.fetchall())
-        finally:
-            cur.close()
-
-    def test_infos(self, test_ids: Sequence[str]) -> dict[str, tuple[str, str, str, str | None]]:
-        """test id -> (suite, class name, name, file) for the tests the store knows."""
-        t = S.tests.c
-        out: dict[str, tuple[str, str, str, str | None]] = {}
-        with self._read() as conn:
-            for chunk in _chunks(list(test_ids)):
-                q = select(t.test_id, t.suite, t.classname, t.name, t.file).where(
-                    t.test_id.in_(chunk)
-                )
-                for tid, suite, cls, name, file in conn.execute(q):
-                    out[tid] = (suite, cls, name, file)
-        return out
-
-    def last_pass_before(
-        self, test_id: str, run: RunInfo, branch: str | None
-    ) -> tuple[RunInfo | None, RunInfo | None]:
-        """For a test failing since before *run*: (its last passing run, the next run of it).
-
-        Used to name the commit a test broke at when that lies before the analysis window.
-        """
-        base = (
-            select(*_RUN_COLUMNS)
-            .join(S.results, S.results.c.run_id == S.runs.c.id)
-            .join(S.tests, S.tests.c.id == S.results.c.test)
-            .where(S.tests.c.test_id == test_id)
-            .where(
-                or_(
-                    S.runs.c.started_at < run.started_at,
-                    and_(S.runs.c.started_at == run.started_at, S.runs.c.id < run.pk),
-                )
-            )
-        )
-        if branch is not None:
-            base = base.where(S.runs.c.branch == branch)
-        with self._read() as conn:
-            passed = conn.execute(
-                base.where(S.results.c.status == S.STATUS_CODES["passed"])
-                .order_by(S.runs.c.started_at.desc(), S.runs.c.id.desc())
-                .limit(1)
-            ).first()
-            after = base.where(S.results.c.status.in_([1, 2]))
-            if passed is not None:
-                p = _run_info(passed)
-                after = after.where(
-                    or_(
-                        S.runs.c.started_at > p.started_at,
-                        and_(S.runs.c.started_at == p.started_at, S.runs.c.id > p.pk),
-                    )
-                )
-            first = conn.execute(after.order_by(S.runs.c.started_at, S.runs.c.id).limit(1)).first()
-        return (
-            None if passed is None else _run_info(passed),
-            None if first is None else _run_info(first),
-        )
-
     # ------------------------------------------------------------------ triage
 
     def first_seen(self, fingerprints: Sequence[str]) -> dict[str, RunInfo]:
@@ -561,30 +407,6 @@ class StoreQueries:
                 q2 = select(*_RUN_COLUMNS).where(S.runs.c.id.in_(chunk))
                 infos.update((row[0], _run_info(row)) for row in conn.execute(q2))
         return {fp: infos[pk] for fp, pk in firsts.items() if pk in infos}
-
-    def failure_clusters(
-        self, run_pks: Sequence[int], min_size: int
-    ) -> dict[int, dict[str, list[str]]]:
-        """run key -> fingerprint -> the ids of the tests that failed with it in that run, for
-        the fingerprints at least *min_size* tests of one run share (partial outages)."""
-        r = S.results.c
-        groups: dict[tuple[int, str], list[int]] = {}
-        with self._read() as conn:
-            for chunk in _chunks(list(run_pks)):
-                q = select(r.run_id, r.fingerprint, r.test).where(
-                    r.run_id.in_(chunk), r.fingerprint.is_not(None)
-                )
-                for run_pk, fp, test in conn.execute(q):
-                    groups.setdefault((int(run_pk), str(fp)), []).append(int(test))
-            big = {k: v for k, v in groups.items() if len(v) >= min_size}
-            names: dict[int, str] = {}
-            for tchunk in _chunks(sorted({t for v in big.values() for t in v})):
-                q2 = select(S.tests.c.id, S.tests.c.test_id).where(S.tests.c.id.in_(tchunk))
-                names.update((int(k), str(v)) for k, v in conn.execute(q2))
-        out: dict[int, dict[str, list[str]]] = {}
-        for (run_pk, fp), tests in big.items():
-            out.setdefault(run_pk, {})[fp] = sorted(names[t] for t in tests if t in names)
-        return out
 
     def runs_after(self, run: RunInfo, branch: str | None = None) -> int:
         """How many runs were recorded after *run* (on *branch*, or on any branch)."""
@@ -656,4 +478,4 @@ class StoreQueries:
             q = q.where(S.runs.c.commit.like(like, escape="\\"))
         q = q.order_by(S.runs.c.started_at, S.runs.c.id)
         with self._read() as conn:
-            return self._with_metrics(conn, [_run_info(r) for r in conn.execute(q)])
+            return self._with_metrics(self._conn(conn), [_run_info(r) for r in conn.execute(q)])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from testgate.history import schema as S
+from testgate.history.constants import RESULT_ID_BITS
 
 __all__ = ["ResultsWindow", "RunInfo", "TestResult"]
 
@@ -44,7 +45,7 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
 
 def _id_range(first_pk: int, last_pk: int) -> tuple[int, int]:
     """The ``results.id`` range holding the results of runs *first_pk* .. *last_pk*."""
-    return first_pk << S.RESULT_ID_BITS, ((last_pk + 1) << S.RESULT_ID_BITS) - 1
+    return first_pk << RESULT_ID_BITS, ((last_pk + 1) << RESULT_ID_BITS) - 1
 
 
 def _first_line(message: str | None) -> str | None:
@@ -138,26 +139,26 @@ class ResultsWindow:
     durations: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
 
 
-_RUN_COLUMNS = (
-    S.runs.c.id,
-    S.runs.c.uid,
-    S.runs.c.project,
-    S.runs.c.branch,
-    S.runs.c.commit,
-    S.runs.c.base_ref,
-    S.runs.c.started_at,
-    S.runs.c.finished_at,
-    S.runs.c.duration_s,
-    S.runs.c.status,
-    S.runs.c.verdict,
-    S.runs.c.interrupted,
-    S.runs.c.tests_total,
-    S.runs.c.tests_failed,
-    S.runs.c.meta,
+#: the columns :func:`_run_info` reads, in its order, as SQL text (for :mod:`.reads`)
+RUN_COLUMNS_SQL = (
+    'runs.id, runs.uid, runs.project, runs.branch, runs."commit", runs.base_ref, '
+    "runs.started_at, runs.finished_at, runs.duration_s, runs.status, runs.verdict, "
+    "runs.interrupted, runs.tests_total, runs.tests_failed, runs.meta"
 )
 
 
+def _datetime(value: Any) -> Any:
+    """A stored timestamp as a datetime: the drivers' own cursors give SQLite's text
+    (``2026-01-01 00:00:00.000000``, how SQLAlchemy stores a DateTime) as a string."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _run_info(row: Any) -> RunInfo:
+    """A :class:`RunInfo` from a row of :data:`RUN_COLUMNS_SQL`, as SQLAlchemy gives it or as a
+    driver's cursor does (SQLite: timestamps and ``meta`` as text, booleans as integers)."""
+    meta = row[14]
+    if isinstance(meta, str | bytes):
+        meta = json.loads(meta)
     return RunInfo(
         pk=row[0],
         id=row[1],
@@ -165,13 +166,13 @@ def _run_info(row: Any) -> RunInfo:
         branch=row[3],
         commit=row[4],
         base_ref=row[5],
-        started_at=row[6],
-        finished_at=row[7],
+        started_at=_datetime(row[6]),
+        finished_at=_datetime(row[7]),
         duration_s=row[8],
         status=row[9],
         verdict=row[10],
         interrupted=bool(row[11]),
         tests_total=row[12],
         tests_failed=row[13],
-        meta=dict(row[14] or {}),
+        meta=dict(meta or {}),
     )

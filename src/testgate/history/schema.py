@@ -6,7 +6,8 @@ Results are the big table (a thousand runs of ten thousand tests is ten million 
 its rows are kept narrow: integer keys, a small integer status code, a float duration.
 
 Migrations live in ``migrations/versions``; this module is the current shape and is what
-queries are written against. Change both together, and bump :data:`SCHEMA_VERSION`.
+queries are written against. Change both together, and bump :data:`SCHEMA_VERSION` (kept, with
+the head revision and the status codes, in :mod:`testgate.history.constants`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ from sqlalchemy import (
     text,
 )
 
+from testgate.history.constants import (
+    HEAD_REVISION,
+    RESULT_ID_BITS,
+    SCHEMA_VERSION,
+    STATUS_CODES,
+    STATUS_NAMES,
+)
+
 __all__ = [
     "HEAD_REVISION",
     "RESULT_ID_BITS",
@@ -46,18 +55,6 @@ __all__ = [
     "testmaps",
     "tests",
 ]
-
-# SCHEMA_VERSION history (one Alembic revision per bump, forward-only):
-#   1: runs, tests, results, metrics, steps, coverage_files (revision "0001").
-#   2: results.category and results.fingerprint of failures, set by triage (revision "0002").
-#   3: testmaps (per-test coverage maps for selection), step_cache (revision "0003").
-SCHEMA_VERSION = 3
-#: the Alembic revision that matches this module; checked against the scripts by a test
-HEAD_REVISION = "0003"
-
-#: test status -> the small integer stored in ``results.status``
-STATUS_CODES: dict[str, int] = {"passed": 0, "failed": 1, "error": 2, "skipped": 3}
-STATUS_NAMES: dict[int, str] = {v: k for k, v in STATUS_CODES.items()}
 
 metadata = MetaData()
 
@@ -100,9 +97,6 @@ tests = Table(
     Column("name", Text, nullable=False),
     Column("file", Text, nullable=True),
 )
-
-#: results.id = run key << RESULT_ID_BITS | position in the run; a run's results are one id range
-RESULT_ID_BITS = 24
 
 results = Table(
     "results",

@@ -10,16 +10,25 @@ Skipped results are left out; the analysis is a pure function of a
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from testgate.history.store import ResultsWindow
+from testgate.history.rows import ResultsWindow
 
 if TYPE_CHECKING:
-    from testgate.history.store import HistoryStore
+    from testgate.history.reads import ReadQueries
 
-__all__ = ["SlowParams", "SlowReport", "TestTiming", "analyze", "find_slow", "percentile"]
+__all__ = [
+    "SlowParams",
+    "SlowReport",
+    "TestTiming",
+    "analyze",
+    "analyze_series",
+    "find_slow",
+    "percentile",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,34 +118,84 @@ def _median(values: Sequence[float]) -> float:
 
 def analyze(window: ResultsWindow, params: SlowParams) -> SlowReport:
     """Timings of every test in *window* (pure)."""
-    timings: list[TestTiming] = []
+    series = {test: [d for _, d in obs] for test, obs in window.durations.items()}
+    return analyze_series(series, len(window.runs), params)
+
+
+def _timing(test: str, values: list[float], params: SlowParams) -> TestTiming:
+    """One test's timing (its share of the total is set by the caller)."""
+    ordered = sorted(values)
+    t = TestTiming(
+        test=test,
+        runs=len(values),
+        p50_s=percentile(ordered, 50.0),
+        p95_s=percentile(ordered, 95.0),
+        total_s=sum(values),
+        last_s=values[-1],
+    )
+    if len(values) >= params.min_runs:
+        k = max(3, len(values) // 4)
+        recent, earlier = values[-k:], values[:-k]
+        t.recent_p50_s, t.earlier_p50_s = _median(recent), _median(earlier)
+        if t.earlier_p50_s > 0:
+            t.ratio = t.recent_p50_s / t.earlier_p50_s
+    return t
+
+
+#: slack for the rounding of an interpolated median against the bounds it lies between
+_SLACK = 1e-9
+
+
+def _cannot_rise(values: list[float], params: SlowParams) -> bool:
+    """Whether the test cannot be slowing, from bounds alone: a median lies between the
+    smallest and the largest of its values, so the recent median is at most the largest recent
+    value and the earlier one at least the smallest earlier value. Errs on "may rise" (NaN,
+    infinities and empty halves compare false), so that :func:`_timing` decides exactly."""
+    k = max(3, len(values) // 4)
+    earlier = values[:-k]
+    if not earlier:
+        return False
+    high, low = max(values[-k:]), min(earlier)
+    slack = _SLACK * (abs(high) + abs(low))
+    if high - low < params.min_delta_s - slack:
+        return True  # the medians cannot differ by min_delta_s
+    return low > 0 and high < params.factor * low * (1 - _SLACK)  # nor by the factor
+
+
+def analyze_series(
+    series: dict[str, list[float]], runs_analysed: int, params: SlowParams
+) -> SlowReport:
+    """Timings of every test of *series* (test id -> its durations in run order, skipped
+    results left out; see :meth:`~testgate.history.reads.ReadQueries.duration_series`) over
+    *runs_analysed* runs (pure).
+
+    Every test's total is summed; percentiles and medians, which sort, are computed only for
+    the tests the report shows (the top by total time, and those whose bounds allow a rise)."""
     grand = 0.0
-    for test, obs in window.durations.items():
-        values = [d for _, d in obs]
-        ordered = sorted(values)
+    totals: dict[str, float] = {}
+    maybe_rising: list[str] = []
+    for test, values in series.items():
+        if not values:
+            _timing(test, values, params)  # raises, as a test without a result always did
         total = sum(values)
         grand += total
-        t = TestTiming(
-            test=test,
-            runs=len(values),
-            p50_s=percentile(ordered, 50.0),
-            p95_s=percentile(ordered, 95.0),
-            total_s=total,
-            last_s=values[-1],
-        )
-        if len(values) >= params.min_runs:
-            k = max(3, len(values) // 4)
-            recent, earlier = values[-k:], values[:-k]
-            t.recent_p50_s, t.earlier_p50_s = _median(recent), _median(earlier)
-            if t.earlier_p50_s > 0:
-                t.ratio = t.recent_p50_s / t.earlier_p50_s
-        timings.append(t)
-    for t in timings:
-        t.share = t.total_s / grand if grand else 0.0
-    top = sorted(timings, key=lambda t: (-t.total_s, t.test))[: params.top]
+        totals[test] = total
+        if len(values) >= params.min_runs and not _cannot_rise(values, params):
+            maybe_rising.append(test)
+    timings: dict[str, TestTiming] = {}
+
+    def timing(test: str) -> TestTiming:
+        t = timings.get(test)
+        if t is None:
+            t = timings[test] = _timing(test, series[test], params)
+            t.share = t.total_s / grand if grand else 0.0
+        return t
+
+    # equal to sorted(...)[:top] (heapq documents it); test ids are unique, so no ties remain
+    top = [timing(x) for x in heapq.nsmallest(params.top, totals, key=lambda x: (-totals[x], x))]
     rising = [
         t
-        for t in timings
+        for t in map(timing, maybe_rising)
         if t.ratio is not None
         and t.recent_p50_s is not None
         and t.earlier_p50_s is not None
@@ -147,16 +206,16 @@ def analyze(window: ResultsWindow, params: SlowParams) -> SlowReport:
     return SlowReport(
         top=top,
         rising=rising,
-        runs_analysed=len(window.runs),
-        tests_analysed=len(timings),
+        runs_analysed=runs_analysed,
+        tests_analysed=len(totals),
         total_s=grand,
         params=params,
     )
 
 
 def find_slow(
-    store: HistoryStore, params: SlowParams | None = None, *, branch: str | None = None
+    store: ReadQueries, params: SlowParams | None = None, *, branch: str | None = None
 ) -> SlowReport:
     params = params or SlowParams()
-    window = store.results_window(branch, params.window, outcomes=False, durations=True)
-    return analyze(window, params)
+    runs = store.window_runs(branch, params.window)
+    return analyze_series(store.duration_series(runs), len(runs), params)

@@ -31,6 +31,7 @@ from testgate.errors import HistoryError
 from testgate.history import schema as S
 from testgate.history.engine import DEFAULT_DB_NAME, make_engine, normalize_url, resolve_url
 from testgate.history.queries import StoreQueries
+from testgate.history.reads import db_error
 from testgate.history.rows import (
     ResultsWindow,
     RunInfo,
@@ -141,10 +142,11 @@ class HistoryStore(StoreQueries):
             raise self._db_error(exc) from exc
 
     def _db_error(self, exc: OperationalError) -> HistoryError:
-        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else str(exc)
-        return HistoryError(
-            f"{self.safe_url}: cannot use the history store: {reason}", slug="history-db"
-        )
+        return db_error(self.safe_url, str(exc.orig), str(exc))
+
+    def _driver_error(self, exc: BaseException) -> HistoryError:
+        """:meth:`_db_error` for an error of the driver's own cursor (the analyses' reads)."""
+        return db_error(self.safe_url, str(exc), str(exc))
 
     @property
     def safe_url(self) -> str:
