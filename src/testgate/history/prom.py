@@ -9,6 +9,7 @@ recorded run, so counters are cumulative over the store and ``rate()`` works acr
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from testgate.model import Run
@@ -97,30 +98,44 @@ class Aggregate:
 
 
 def _bucket_index(value: float, bounds: tuple[float, ...]) -> int:
-    for i, b in enumerate(bounds):
-        if value <= b:
-            return i
-    return len(bounds)
+    """The first bucket whose upper bound holds *value* (``le`` in Prometheus' terms); the last
+    (``+Inf``) for a value above every bound, and for NaN."""
+    if value != value:  # NaN
+        return len(bounds)
+    return bisect_left(bounds, value)
 
 
 def aggregate_run(run: Run) -> Aggregate:
     """One run's contribution to the cumulative metrics."""
     # a test's step is "stage/name"; the stage is its test_type (unit, integration, e2e...)
     stage_of = {f"{s.stage}/{s.name}": s.stage for s in run.steps}
+    type_of: dict[str, str] = {}  # step -> test type, worked out once per step
     agg = Aggregate()
     nb = len(DURATION_BUCKETS) + 1
+    buckets_of: dict[tuple[str, str], list[int]] = {}
+    totals: dict[tuple[str, str], float] = {}
+    executions = agg.executions
     for t in run.tests:
         step = t.step or ""
-        ttype = stage_of.get(step) or (step.split("/", 1)[0] if "/" in step else "") or "tests"
+        ttype = type_of.get(step)
+        if ttype is None:
+            ttype = type_of[step] = (
+                stage_of.get(step) or (step.split("/", 1)[0] if "/" in step else "") or "tests"
+            )
         key = (ttype, t.suite or "")
-        buckets, total = agg.durations.get(key) or ([0] * nb, 0.0)
-        buckets[_bucket_index(t.duration_s, DURATION_BUCKETS)] += 1
-        agg.durations[key] = (buckets, total + t.duration_s)
+        buckets = buckets_of.get(key)
+        if buckets is None:
+            buckets = buckets_of[key] = [0] * nb
+            totals[key] = 0.0
+        d = t.duration_s
+        buckets[_bucket_index(d, DURATION_BUCKETS)] += 1
+        totals[key] += d
         ek = (ttype, t.status)
-        agg.executions[ek] = agg.executions.get(ek, 0) + 1
+        executions[ek] = executions.get(ek, 0) + 1
         if t.status in ("failed", "error"):
             fk = (ttype, error_type(t.status, t.message))
             agg.failures[fk] = agg.failures.get(fk, 0) + 1
+    agg.durations = {key: (buckets, totals[key]) for key, buckets in buckets_of.items()}
     nc = len(COVERAGE_BUCKETS) + 1
     for ctype, metric in (("lines", "coverage.line"), ("branches", "coverage.branch")):
         if metric in run.metrics:
