@@ -1,7 +1,7 @@
 """Recording one run of 10,000 tests into SQLite, against SQLAlchemy Core ``executemany`` of
 the same result rows, and against the database's own floor.
 
-Usage: .venv/bin/python benchmarks/bench_recording.py [--tests N] [--repeat N]
+Usage: .venv/bin/python benchmarks/bench_recording.py [--quick] [--tests N] [--repeat N]
 
 Every side starts from a copy of the same store, which already holds one run of the same tests
 (so the test dimension is filled, as in every run after a project's first), and writes one new
@@ -169,10 +169,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--tests", type=int, default=10_000)
-    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--tests", type=int, default=None, help="tests in the run [10,000]")
+    ap.add_argument("--repeat", type=int, default=None, help="repetitions [7]")
+    ap.add_argument("--quick", action="store_true", help="2,000 tests, 3 repetitions")
     ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args()
+    args.tests = args.tests or (2_000 if args.quick else 10_000)
+    args.repeat = args.repeat or (3 if args.quick else 7)
     tmp = Path(tempfile.mkdtemp(prefix="tg-bench-recording-"))
     load_before = os.getloadavg()
     base, summary, rows_file = prepare(tmp, args.tests)
