@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _bytecode import compile_sources  # noqa: E402
+
 RESULTS = HERE / "results" / "coverage.md"
 
 # --- input generation --------------------------------------------------------------------------
@@ -204,6 +207,7 @@ def _goal(speedups: dict[str, float], key: str, target: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    compile_sources()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="1k files only, one repetition")
     args = ap.parse_args(argv)

@@ -42,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(HERE))
-
+from _bytecode import compile_sources  # noqa: E402
 from bench_history import make_run, make_truth  # noqa: E402
 
 from testgate.history import open_store  # noqa: E402
@@ -358,6 +358,7 @@ def main() -> int:
         help="issue 12's case instead: 2 runs of 200,000 tests (results/dashboard-200k.md)",
     )
     args = ap.parse_args()
+    compile_sources()
     if args.big:
         args.runs, args.tests = 2, 200_000
     if args.quick:

@@ -22,6 +22,9 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _bytecode import compile_sources  # noqa: E402
+
 PY = sys.executable
 REFUSED: set[str] = set()
 
@@ -61,6 +64,7 @@ def main() -> int:
     ap.add_argument("--mb", type=int, default=None)
     ap.add_argument("--reps", type=int, default=None)
     args = ap.parse_args()
+    compile_sources()
     mb = args.mb or (20 if args.quick else 200)
     reps = args.reps or (1 if args.quick else 3)
     testgate = [PY, "-m", "testgate"]

@@ -29,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "floors.md"
 sys.path.insert(0, str(HERE))
-
+from _bytecode import compile_sources  # noqa: E402
 from bench_coverage import generate as generate_coverage  # noqa: E402
 from bench_junit import generate as generate_junit  # noqa: E402
 
@@ -149,6 +149,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="smaller inputs, 3 repetitions")
     ap.add_argument("--reps", type=int, default=0, help="repetitions per side (default 5)")
     args = ap.parse_args()
+    compile_sources()
     reps = args.reps or (3 if args.quick else 5)
     junit_sizes = (100_000,) if args.quick else (100_000, 1_000_000)
     cov_files = (2_000,) if args.quick else (10_000,)

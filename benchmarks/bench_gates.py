@@ -29,6 +29,9 @@ from testgate.gates.spec import parse_gates
 from testgate.model import FileCoverage, Finding, Run, TestCase, write_summary
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _bytecode import compile_sources  # noqa: E402
+
 BIN = Path(sys.executable).parent
 
 
@@ -266,6 +269,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="smaller inputs, fewer repeats")
     args = ap.parse_args()
+    compile_sources()
     if args.quick:
         v = bench_verdict(100_000, 1_000, 3)
         n = bench_newcode(300, 200, 2)

@@ -32,6 +32,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _bytecode import compile_sources  # noqa: E402
+
 sys.path.insert(0, str(HERE.parent / "src"))
 
 from testgate.history import open_store  # noqa: E402
@@ -168,6 +171,7 @@ def main() -> int:
     ap.add_argument("--pg", default=os.environ.get("TESTGATE_TEST_POSTGRES_URL"))
     ap.add_argument("--out", default=str(HERE / "results" / "history.md"))
     args = ap.parse_args()
+    compile_sources()
     runs = args.runs or (200 if args.quick else 1000)
     n = args.tests or (2000 if args.quick else 10_000)
     rec_n, rec_count = (2000, 5) if args.quick else (10_000, 10)

@@ -27,6 +27,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _bytecode import baseline_cmd, compile_sources  # noqa: E402
+
 RESULTS = HERE / "results" / "history_cli.md"
 TESTGATE = str(Path(sys.executable).with_name("testgate"))
 
@@ -70,18 +73,6 @@ def measure(argv: list[str], cwd: Path) -> tuple[float, float, float]:
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def baseline_cmd(rev: str, work: Path) -> list[str]:
-    """A command running testgate's CLI from the sources at git revision *rev*."""
-    src = work / "baseline"
-    src.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(HERE.parent), "archive", rev, "src"], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
-    code = f"import sys; sys.path.insert(0, {str(src / 'src')!r}); from testgate.cli import main; sys.exit(main())"
-    return [sys.executable, "-c", code]
-
-
 def stats(values: list[float]) -> str:
     return f"{min(values):.3f} / {statistics.median(values):.3f} / {max(values):.3f}"
 
@@ -103,6 +94,7 @@ def main() -> int:
         "interpreter and packages), interleaved: the before/after of a change",
     )
     args = ap.parse_args()
+    compile_sources()
     runs = args.runs or (50 if args.quick else 200)
     tests = args.tests or (2_000 if args.quick else 10_000)
     repeat = args.repeat or (3 if args.quick else 5)

@@ -23,6 +23,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _bytecode import baseline_cmd, compile_sources  # noqa: E402
+
 RESULTS = HERE / "results" / "ingest.md"
 TESTGATE = str(Path(sys.executable).with_name("testgate"))
 
@@ -89,21 +92,6 @@ def measure(argv: list[str], cwd: Path) -> tuple[float, float, float]:
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def baseline_cmd(rev: str, work: Path) -> list[str]:
-    """A command running testgate's CLI from the sources at git revision *rev*."""
-    src = work / "baseline"
-    src.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(HERE.parent), "archive", rev, "src"], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
-    code = (
-        f"import sys; sys.path.insert(0, {str(src / 'src')!r}); "
-        "from testgate.cli import main; sys.exit(main())"
-    )
-    return [sys.executable, "-c", code]
-
-
 def stats(values: list[float]) -> str:
     return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}"
 
@@ -121,6 +109,7 @@ def main() -> int:
         "interpreter and packages), interleaved: the before/after of a change",
     )
     args = ap.parse_args()
+    compile_sources()
     sizes = (
         [int(x) for x in args.sizes.split(",")]
         if args.sizes

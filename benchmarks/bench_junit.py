@@ -24,6 +24,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _bytecode import compile_sources  # noqa: E402
+
 RESULTS = HERE / "results" / "junit.md"
 
 READERS: dict[str, str] = {
@@ -142,6 +145,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="10k and 100k cases only, one run each")
     args = ap.parse_args()
+    compile_sources()
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
     repeat = 1 if args.quick else 3
     rows: list[str] = []

@@ -30,7 +30,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-
+from _bytecode import compile_sources  # noqa: E402
 from bench_ingest import generate, measure, stats  # noqa: E402
 
 RESULTS = HERE / "results" / "masking.md"
@@ -60,6 +60,7 @@ def main() -> int:
     ap.add_argument("--lines", type=int, default=500_000)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
+    compile_sources()
     load = os.getloadavg()
     py = sys.executable
     rows: list[str] = []

@@ -26,6 +26,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _bytecode import compile_sources  # noqa: E402
+
 RESULTS = HERE / "results" / "perf.md"
 
 HEADER = (
@@ -120,6 +123,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="100k and 500k samples instead")
     ap.add_argument("--repeat", type=int, default=2, help="runs per cell; the best time counts")
     args = ap.parse_args()
+    compile_sources()
     sizes = (100_000, 500_000) if args.quick else (1_000_000, 5_000_000)
     lines = [
         "# Reading JMeter JTL CSV (bench_perf.py)",

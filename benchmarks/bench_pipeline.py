@@ -26,6 +26,9 @@ from pathlib import Path
 import yaml
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _bytecode import compile_sources  # noqa: E402
+
 TESTGATE = [sys.executable, "-m", "testgate"]
 
 
@@ -148,6 +151,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="fewer steps and repeats")
     args = ap.parse_args()
+    compile_sources()
     steps, repeats, dag_steps, workers = (100, 1, 60, 4) if args.quick else (500, 3, 200, 4)
     out = [
         "## Pipeline (issue 2)\n",

@@ -38,6 +38,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from _bytecode import compile_sources  # noqa: E402
+
 RESULTS = HERE / "results" / "recording.md"
 TESTGATE = str(Path(sys.executable).with_name("testgate"))
 
@@ -174,6 +176,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="2,000 tests, 3 repetitions")
     ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args()
+    compile_sources()
     args.tests = args.tests or (2_000 if args.quick else 10_000)
     args.repeat = args.repeat or (3 if args.quick else 7)
     tmp = Path(tempfile.mkdtemp(prefix="tg-bench-recording-"))

@@ -35,6 +35,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _bytecode import compile_sources  # noqa: E402
+
 WORK = HERE / ".work"
 ALLURE = WORK / "allure" / "node_modules" / ".bin" / "allure"
 CHROMIUM = "/usr/bin/chromium"
@@ -220,6 +223,7 @@ def main() -> None:
     )
     ap.add_argument("--reps", type=int, default=5, help="repetitions of --interactions")
     args = ap.parse_args()
+    compile_sources()
     if args.interactions:
         main_interactions(args.reps)
         return

@@ -25,6 +25,8 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _bytecode import compile_sources  # noqa: E402
 
 MEASURE = r"""
 import json, sys, time
@@ -105,6 +107,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="only 10k and 100k results")
     args = ap.parse_args()
+    compile_sources()
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 300_000]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

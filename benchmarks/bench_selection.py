@@ -46,6 +46,9 @@ import textwrap
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _bytecode import compile_sources  # noqa: E402
+
 REPO = HERE.parent
 WORK = HERE / ".work" / "selection"
 RESULTS = HERE / "results" / "selection.md"
@@ -272,6 +275,7 @@ def main() -> int:
     ap.add_argument("--project", type=Path, default=None)
     ap.add_argument("--quick", action="store_true", help="5 mutants, 1 repetition")
     args = ap.parse_args()
+    compile_sources()
     if args.quick:
         args.mutants, args.reps = 5, 1
     src, py = prepare(args.project)

@@ -38,6 +38,9 @@ from types import SimpleNamespace
 from testgate.shard.balance import balance, lower_bound
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _bytecode import compile_sources  # noqa: E402
+
 PY = sys.executable
 
 
@@ -317,6 +320,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = ap.parse_args()
+    compile_sources()
     reps = 1 if args.quick else 3
     load = os.getloadavg()
     weights = heavy_tailed(5000)

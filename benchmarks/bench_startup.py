@@ -22,6 +22,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _bytecode import compile_sources  # noqa: E402
+
 REPO = HERE.parent
 REPORT = REPO / "tests" / "fixtures" / "junit" / "ant__error-at-suite-level.xml"
 
@@ -46,6 +49,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="5 repetitions instead of 20")
     ap.add_argument("--venv", type=Path, default=REPO / ".venv-wheel")
     args = ap.parse_args()
+    compile_sources()
     bin_ = args.venv.resolve() / "bin"
     if not (bin_ / "testgate").exists():
         print(f"no testgate in {bin_}: run `make installed` first", file=sys.stderr)

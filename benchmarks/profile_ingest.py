@@ -18,6 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from _bytecode import compile_sources  # noqa: E402
 
 
 def _cpu() -> float:
@@ -26,6 +27,7 @@ def _cpu() -> float:
 
 
 def main() -> int:
+    compile_sources()
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     from bench_ingest import generate
 
