@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from testgate.errors import InputError
 from testgate.model import (
@@ -157,3 +159,39 @@ def test_summaries_in_other_layouts_are_read_whole(tmp_path: Path) -> None:
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(InputError, match="not valid JSON"):
         read_summary(tmp_path / "deep.json")
+
+
+_CAPPED = {
+    "name": 1_000,
+    "classname": 1_000,
+    "suite": 1_000,
+    "file": 1_000,
+    "test_id": 4_000,
+    "step": 1_000,
+    "report": 1_000,
+    "category": 1_000,
+    "fingerprint": 1_000,
+}
+
+
+@settings(max_examples=200)
+@given(st.dictionaries(st.sampled_from(sorted(_CAPPED)), st.integers(-2, 2), max_size=9))
+def test_field_caps_cut_exactly_the_fields_that_are_too_long(offsets: dict[str, int]) -> None:
+    """Whatever mix of fields sits just under, at or just over its limit: those over it are
+    cut and say so, the others are left as they were, and the count says how many."""
+    from testgate.model import TestCase, cap_fields
+
+    tc = TestCase("s", "c", "n", "passed")
+    for field, off in offsets.items():
+        setattr(tc, field, "x" * (_CAPPED[field] + off))
+    before = {f: getattr(tc, f) for f in _CAPPED}
+    n = cap_fields([tc])
+    over = {f for f, off in offsets.items() if off > 0}
+    assert n == len(over)
+    for f in _CAPPED:
+        value = getattr(tc, f)
+        if f in over:
+            assert value.startswith("x" * _CAPPED[f] + " … [")
+            assert value.endswith(" more characters cut by testgate]")
+        else:
+            assert value == before[f]
