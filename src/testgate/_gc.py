@@ -13,23 +13,24 @@ find what is known here: they are all alive.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 __all__ = ["paused"]
 
 
 @contextmanager
-def paused(*, age: bool = False) -> Iterator[None]:
+def paused(*, age: bool | Callable[[], bool] = False) -> Iterator[None]:
     """The cyclic collector off inside the block (reference counting still frees everything
     without a cycle); back as it was on the way out, even on an exception. *age*: see the
-    module docstring; skipped if the process froze objects itself (unfreeze would thaw them)."""
+    module docstring (a callable decides on the way out, e.g. from how many objects the block
+    made); skipped if the process froze objects itself (unfreeze would thaw them)."""
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if age and gc.get_freeze_count() == 0:
+        if (age() if callable(age) else age) and gc.get_freeze_count() == 0:
             gc.freeze()
             gc.unfreeze()
         if was:

@@ -37,15 +37,16 @@ coverage's package-relative paths need.
 
 from __future__ import annotations
 
-import gc
 import os
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from functools import lru_cache
 from pathlib import Path
+
+from testgate._gc import paused
 
 __all__ = [
     "CI_WORKSPACES",
@@ -259,18 +260,11 @@ def normalize_path(
     return PathNormalizer(root, sources, tails=tails)(raw)
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
+def gc_paused() -> AbstractContextManager[None]:
     """Pause the cyclic garbage collector while a coverage reader builds its result.
 
     A report of 10k files makes a million ints and hundreds of thousands of branch tuples and
     dicts; every few hundred allocations trigger a collection that walks the tracked objects made
     so far (measured: about a tenth of an lcov read). The readers make no reference cycles.
     """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
+    return paused()

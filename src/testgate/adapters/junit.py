@@ -12,16 +12,14 @@ test cases costs one :class:`~testgate.model.TestCase` each and never a whole tr
 
 from __future__ import annotations
 
-import gc
 import math
 import operator
 import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from testgate._gc import paused
 from testgate.adapters._attempts import merge_attempt
 from testgate.adapters._paths import PathNormalizer
 from testgate.adapters._text import strip_ansi
@@ -785,36 +783,8 @@ def _status_attr(st: str | None) -> TestStatus:
     return "passed"
 
 
-#: cases read at once from which the new objects are aged in one step (see _gc_paused)
+#: cases read at once from which the new objects are aged in one step (see testgate._gc)
 _AGE_AT = 50_000
-
-
-@contextmanager
-def _gc_paused(made: list[int]) -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large list of new objects is built.
-
-    Building a million TestCases triggers hundreds of full collections that each walk every
-    object made so far (measured on a million cases: up to a third of the read time); the
-    reader makes no reference cycles.
-
-    When the caller reports (in ``made[0]``) that it built many objects, they are moved on the
-    way out straight to the oldest generation (freeze then unfreeze: two list splices, no
-    traversal). Otherwise the first allocation after the collector is re-enabled walks every
-    one of them as "young" (0.17 s of a 2.8 s read of a million cases, measured), to conclude
-    what is known here: they are all alive. The few other young objects of the process age
-    with them (collected at the next full collection instead of a young one). Skipped if the
-    process froze objects itself (unfreeze would thaw them).
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if made[0] >= _AGE_AT and gc.get_freeze_count() == 0:
-            gc.freeze()
-            gc.unfreeze()
-        if was:
-            gc.enable()
 
 
 def read_junit(path: Path, root: Path | None = None) -> list[TestCase]:
@@ -827,7 +797,9 @@ def read_junit(path: Path, root: Path | None = None) -> list[TestCase]:
     """
     target = _Target(path)
     made = [0]
-    with _gc_paused(made):
+    # a million TestCases and no reference cycle among them: without the pause, hundreds of
+    # full collections walk every case made so far (up to a third of the read, measured)
+    with paused(age=lambda: made[0] >= _AGE_AT):
         tests: list[TestCase] = parse_with_target(path, target, chunk_size=1 << 18)
         made[0] = len(tests)
     if not target.seen:
