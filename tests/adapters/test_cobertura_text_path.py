@@ -119,6 +119,8 @@ SHAPED = (
         ),
         (SHAPED.replace("</lines></class>", "</lines><![CDATA[<line>]]></class>", 1), False),
         (SHAPED.replace('hits="0"', 'hits="0.0"', 1), False),
+        (SHAPED.replace("<class ", "<class\n"), False),  # no class the text path knows
+        (SHAPED.replace('name="a2" ', 'name="a2" x="1>2" '), False),  # '>' in a value
     ],
 )
 def test_same_result_whichever_path(classes: str, text_path: bool, tmp_path: Path) -> None:

@@ -301,6 +301,8 @@ _FILENAME = re.compile(r'\sfilename="([^"]*)"')
 _NAME = re.compile(r'\sname="([^"]*)"')
 _ENCODING = re.compile(r"""<\?xml[^>]*\bencoding\s*=\s*["']([^"']*)""")
 _TEXT_CHUNK = 4 * 1024 * 1024
+#: producers write a few hundred bytes before the first class; past this, not coverage.py
+_HEAD_MAX = 1024 * 1024
 #: a line's text after ``<line number="`` -> ((number, hits), condition-coverage, missing-branches)
 _Parsed = tuple[tuple[int, int], str, str]
 _PAIR, _CCS, _MBS = itemgetter(0), itemgetter(1), itemgetter(2)
@@ -385,8 +387,10 @@ def _read_text(
                 if sources is None:  # the head: everything before the first class
                     first = buf.find("<class ")
                     if first < 0:
-                        if not block:
-                            return None  # no class at all: the parser target says what it is
+                        if not block or len(buf) > _HEAD_MAX:
+                            # no class at all (the parser target says what it is), or one
+                            # written another way: the text is not held any longer
+                            return None
                         rest = buf
                         continue
                     head = buf[:first]
