@@ -29,6 +29,7 @@ from pathlib import Path
 from testgate.gates.evaluate import evaluate
 from testgate.gates.spec import parse_gates
 from testgate.model import FileCoverage, Finding, Run, TestCase
+from testgate.plugins import get_plugins
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -114,6 +115,7 @@ def bench_verdict(n_tests: int, n_files: int, repeats: int) -> dict[str, object]
     run = build_run(n_tests, n_files, 100)
     base = build_run(1000, n_files // 10 or 1, 100, seed=2)
     build_s = time.perf_counter() - t0
+    get_plugins()  # the criteria registry is filled by the plugin manager, as in a command
     spec = parse_gates(
         gate_config(200),
         None,
