@@ -23,6 +23,7 @@ from json.scanner import make_scanner
 from pathlib import Path
 from typing import Any, cast
 
+from testgate.adapters._memo import Memo as _Memo
 from testgate.adapters._paths import PathNormalizer, gc_paused
 from testgate.adapters.registry import ReadContext
 from testgate.errors import InputError
@@ -124,9 +125,6 @@ def _plain_ints(rec: str, tag: str, per_record: int, *, dash: bool = False) -> l
 
 
 _DA_PAIR = re.compile(r"([0-9]+),([0-9]+)")
-#: past this many distinct texts a memo starts afresh (bounded memory)
-_MEMO_MAX = 1 << 17
-_WARM_UP = 1 << 12
 
 
 def _parse_da(text: str) -> tuple[int, int]:
@@ -134,35 +132,6 @@ def _parse_da(text: str) -> tuple[int, int]:
     if m is None:
         raise KeyError(text)
     return int(m[1]), int(m[2])
-
-
-class _Memo(dict[str, Any]):
-    """A record text (``"12,3"`` of ``DA:12,3``) -> its parsed value, parsed once per text.
-
-    A tracefile repeats the same few thousand DA texts a million times, so one look-up per line
-    (and a C-level ``dict()`` over the pairs) beats parsing two numbers per line. Only
-    plain texts are taken (``KeyError`` otherwise: the caller then reads the record the general
-    way); ``misses`` and ``seen`` tell the caller when the texts are too varied to pay.
-    """
-
-    def __init__(self, parse: Callable[[str], Any]) -> None:
-        super().__init__()
-        self.parse = parse
-        self.misses = 0
-        self.seen = 0
-
-    def __missing__(self, text: str) -> Any:
-        value = self.parse(text)
-        self.misses += 1
-        if len(self) >= _MEMO_MAX:
-            self.clear()
-        self[text] = value
-        return value
-
-    def worth_it(self) -> bool:
-        # a miss costs a few look-ups; past a warm-up, a quarter of misses is the limit: then
-        # the caller parses numbers instead
-        return self.misses * 4 <= self.seen + _WARM_UP
 
 
 def _memo_lines(rec: str, memo: _Memo) -> tuple[_Lines, int] | None:

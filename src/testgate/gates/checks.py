@@ -173,9 +173,12 @@ def _node(data: Any, key: str) -> Any:
 
 
 def _check_alerts(data: dict[str, Any], sources: list[Source], out: Checked) -> None:
+    alerts = _list(data.get("alerts"))
+    if not alerts:
+        return  # (importing the alerts imports the history store and SQLAlchemy: 0.3 s)
     from testgate.history.alerts import ALIASES, parse_condition
 
-    for i, item in enumerate(_list(data.get("alerts"))):
+    for i, item in enumerate(alerts):
         cond = _dict(item).get("condition")
         if not isinstance(cond, str):
             continue

@@ -16,6 +16,7 @@ the pure :func:`testgate.gates.facts.new_code_coverage`.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -87,30 +88,62 @@ def _unquote(path: str) -> str:
     return out.decode("utf-8", errors="replace")
 
 
-def parse_diff(text: str) -> dict[str, frozenset[int]]:
-    """Added or modified line numbers (in the new file) per path, from a unified diff."""
-    from unidiff.errors import UnidiffParseError
-    from unidiff.patch import PatchSet
+#: a hunk header of a zero-context diff: ``@@ -old[,count] +new[,count] @@``
+_HUNK = re.compile(r"@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
-    try:
-        patch = PatchSet(text)
-    except UnidiffParseError as exc:
-        raise GateError(f"cannot read the git diff: {exc}") from None
+
+def parse_diff(text: str) -> dict[str, frozenset[int]]:
+    """Added or modified line numbers (in the new file) per path, from git's ``-U0`` diff.
+
+    Without context lines, a hunk's new range is exactly its added lines, so the hunk headers
+    say everything; the bodies are only stepped over, counted against the headers (a line
+    added as ``++x`` shows as ``+++x``, which must not be read as a file header). A diff with
+    context lines, or a body shorter or longer than its header says, is refused.
+    """
     out: dict[str, frozenset[int]] = {}
-    for pf in patch:
-        if pf.is_removed_file:
-            continue
-        path = _unquote(pf.target_file)
-        if path.startswith("b/"):
-            path = path[2:]
-        added = frozenset(
-            line.target_line_no
-            for hunk in pf
-            for line in hunk
-            if line.is_added and line.target_line_no is not None
-        )
-        if added:
-            out[path] = added
+    lines = text.split("\n")
+    path: str | None = None
+    added: list[int] = []
+
+    def done() -> None:
+        if path is not None and added:
+            out[path] = frozenset(added)
+
+    i, end = 0, len(lines)
+    while i < end:
+        line = lines[i]
+        i += 1
+        if line.startswith("@@"):
+            m = _HUNK.match(line)
+            if m is None:
+                raise GateError(f"cannot read the git diff: bad hunk header {line[:80]!r}")
+            old = 1 if m[1] is None else int(m[1])
+            start = int(m[2])
+            new = 1 if m[3] is None else int(m[3])
+            added.extend(range(start, start + new))
+            while old or new:  # the body: old '-' lines and new '+' lines, in any order
+                body = lines[i][:1] if i < end else ""
+                i += 1
+                if body == "-" and old:
+                    old -= 1
+                elif body == "+" and new:
+                    new -= 1
+                elif body != "\\":  # "\ No newline at end of file"
+                    raise GateError(
+                        f"cannot read the git diff: the hunk {line[:60]!r} does not match its "
+                        "header (expected a diff without context lines)"
+                    )
+        elif line.startswith("diff --git "):
+            done()
+            path, added = None, []
+        elif line.startswith("+++ "):
+            target = line[4:].split("\t", 1)[0]
+            if target == "/dev/null":  # a deleted file
+                path = None
+            else:
+                target = _unquote(target)
+                path = target[2:] if target.startswith("b/") else target
+    done()
     return out
 
 
