@@ -1,6 +1,6 @@
 """Recording one 10,000-test run into SQLite: testgate against SQLAlchemy Core executemany.
 
-Usage: .venv/bin/python benchmarks/bench_record.py [--quick] [--repeat N] [--tests N]
+Usage: .venv/bin/python benchmarks/bench_record.py [--quick] [--repeat N] [--tests N] [--baseline REV]
 
 Two comparisons, both on a SQLite file in WAL mode with ``synchronous = NORMAL`` on both sides
 (the durability testgate promises: a committed run survives a kill -9), both interleaved
@@ -11,15 +11,23 @@ Two comparisons, both on a SQLite file in WAL mode with ``synchronous = NORMAL``
   and Prometheus aggregate, the test-id lookup, the results, the metrics, the commit) against
   the peer: a run row, then the same number of result rows (built beforehand, as plain dicts,
   outside the timing) through SQLAlchemy Core ``conn.execute(results.insert(), rows)``, then
-  the commit. Both write into the same store, one after the other.
+  the commit. Both write into the same store, one after the other. A third side, the floor,
+  inserts the same rows as ready tuples with testgate's own bulk insert (run row, results,
+  commit; no lookup, no row building): no recorder doing the peer's SQLite work goes below it,
+  so peer / floor bounds the ratio any recorder can reach. Batches run in child processes,
+  so that ``--baseline REV`` runs the same batches with testgate's sources at REV, interleaved.
 * **Whole process**: ``testgate history record summary.json --db ... --no-notify`` against
-  ``python bench_record.py --peer summary.json db``: a process that imports SQLAlchemy, reads
-  the same summary.json with ``json.load``, and in one transaction inserts the run row, looks
-  the test ids up and adds the new ones, inserts the result rows and the metrics, each with
-  Core executemany of dicts, and commits. Each measurement starts from its own copy of the
-  same store (10 runs of the same tests already recorded, so the test ids are known, as in
-  CI). testgate also does what the peer does not: it validates the summary into the model,
-  evaluates the alerts and stores ``history.flaky_rate`` over the last 50 runs.
+  ``python bench_record.py --peer summary.json db``: a process that imports SQLAlchemy and
+  testgate's table definitions (``history/schema.py`` loaded from its file, none of testgate's
+  package), reads the same summary.json with ``json.load``, and in one transaction inserts
+  the run row, looks the test ids up (adding the new ones), inserts the result rows and the
+  metrics, each with Core executemany of dicts, and commits. It does not merge duplicate test
+  ids (there are none in the input), keep meta (CI facts, reports, the Prometheus aggregate),
+  steps or coverage files (the input has none). Each measurement starts from its own copy of
+  the same store (10 runs of the same tests recorded, so the test ids are known, as in CI).
+  testgate also does what the peer does not: it validates the summary into the model, runs
+  triage over the failures, evaluates the alerts and stores ``history.flaky_rate`` over the
+  last 50 runs.
 
 Writes benchmarks/results/record.md.
 """
@@ -27,6 +35,7 @@ Writes benchmarks/results/record.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -37,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,13 +56,20 @@ TESTGATE = str(Path(sys.executable).with_name("testgate"))
 
 def _peer(summary: str, db: str) -> None:
     """The whole-process peer: SQLAlchemy Core executemany of dicts, nothing of testgate."""
+    import importlib.util
     from datetime import datetime, timezone
 
     from sqlalchemy import create_engine, event, select
 
-    sys.path.insert(0, str(HERE.parent / "src"))
-    # the tables only (a module of Table objects, no testgate logic), so both write one schema
-    from testgate.history import schema as S
+    # the tables only: testgate's schema module (Table objects over SQLAlchemy, nothing else)
+    # loaded from its file, so that the peer pays none of testgate's package imports
+    spec = importlib.util.spec_from_file_location(
+        "tables", HERE.parent / "src" / "testgate" / "history" / "schema.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    S = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(S)
 
     with open(summary, encoding="utf-8") as fh:
         doc = json.load(fh)
@@ -156,8 +173,9 @@ def stats(values: list[float], scale: float = 1.0) -> str:
     return f"{min(v):.1f} / {statistics.median(v):.1f} / {max(v):.1f}"
 
 
-def in_process(url: str, n: int, repeat: int) -> tuple[list[float], list[float]]:
-    """CPU seconds per run: testgate's record, the peer's Core executemany (interleaved)."""
+def in_process(url: str, n: int, repeat: int) -> tuple[list[float], list[float], list[float]]:
+    """CPU seconds per run: testgate's record, the peer's Core executemany and the floor
+    (testgate's own bulk insert of the same rows, prepared beforehand), interleaved."""
     from bench_history import make_run, make_truth
 
     from testgate.history import open_store
@@ -168,6 +186,7 @@ def in_process(url: str, n: int, repeat: int) -> tuple[list[float], list[float]]
     runs = [make_run(i, n, rng, truth, 100) for i in range(2 * repeat + 2)]
     ours: list[float] = []
     peer: list[float] = []
+    floor: list[float] = []
     with open_store(url) as store:
         store.record(runs[0])  # the first run fills the test dimension
         store.record(runs[1])
@@ -194,27 +213,59 @@ def in_process(url: str, n: int, repeat: int) -> tuple[list[float], list[float]]
                 }
                 for k, tc in enumerate(runs[2 + repeat + j].tests)
             ]
-            with store.engine.connect() as conn:
-                conn = conn.execution_options(testgate_write=True)
-                t = time.process_time()
-                with conn.begin():
-                    conn.execute(
-                        S.runs.insert().values(
-                            id=pk,
-                            uid=f"peer-{j:05d}",
-                            project="bench",
-                            started_at=_naive(run.started_at),
-                            recorded_at=_naive(run.started_at),
-                            status="passed",
-                            interrupted=False,
-                            tests_total=n,
-                            tests_failed=0,
-                            meta={},
-                        )
-                    )
-                    conn.execute(S.results.insert(), rows)
-                peer.append(time.process_time() - t)
-    return ours, peer
+            t = time.process_time()
+            with _run_row(store, pk, f"peer-{j:05d}", run.started_at, n) as conn:
+                conn.execute(S.results.insert(), rows)
+            peer.append(time.process_time() - t)
+            # the floor: the same rows as ready tuples through testgate's own bulk insert (no
+            # row building, no test-id lookup, no meta): what no recorder can go below
+            floor_pk = pk + 1
+            tuples = [
+                (
+                    (floor_pk << S.RESULT_ID_BITS) + (r["id"] - base),
+                    floor_pk,
+                    r["test"],
+                    r["status"],
+                    r["duration_s"],
+                    1,
+                    False,
+                    None,
+                    None,
+                    None,
+                )
+                for r in rows
+            ]
+            t = time.process_time()
+            with _run_row(store, floor_pk, f"floor-{j:05d}", run.started_at, n) as conn:
+                store._bulk(conn, S.results, tuples)
+            floor.append(time.process_time() - t)
+    return ours, peer, floor
+
+
+@contextlib.contextmanager
+def _run_row(store: Any, pk: int, uid: str, started: str | None, n: int) -> Iterator[Any]:
+    """A write transaction holding a new run row *pk* (the peer's and the floor's), committed
+    when the block ends."""
+    from testgate.history import schema as S
+
+    with store.engine.connect() as conn:
+        conn = conn.execution_options(testgate_write=True)
+        with conn.begin():
+            conn.execute(
+                S.runs.insert().values(
+                    id=pk,
+                    uid=uid,
+                    project="bench",
+                    started_at=_naive(started),
+                    recorded_at=_naive(started),
+                    status="passed",
+                    interrupted=False,
+                    tests_total=n,
+                    tests_failed=0,
+                    meta={},
+                )
+            )
+            yield conn
 
 
 def _naive(iso: str | None) -> Any:
@@ -274,6 +325,13 @@ def main() -> int:
     if sys.argv[1:2] == ["--peer"]:
         _peer(sys.argv[2], sys.argv[3])
         return 0
+    if sys.argv[1:2] == ["--in-process"]:  # SRC URL N REPEAT: one batch, with testgate from SRC
+        sys.path[:0] = [sys.argv[2], str(HERE)]
+        import testgate.history  # from SRC, before bench_history puts this tree's src first
+
+        print(f"testgate from {testgate.history.__file__}", file=sys.stderr)
+        print(json.dumps(in_process(sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))))
+        return 0
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -294,11 +352,32 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="tg-bench-record-"))
     load0 = os.getloadavg()
     try:
-        ours, peer = in_process(f"sqlite:///{tmp / 'inproc.db'}", n, repeat)
         # the same helper as the history commands' benchmark: the CLI from a git revision
         from bench_history_cli import baseline_cmd
 
         base = baseline_cmd(args.baseline, tmp) if args.baseline else None
+        # in-process batches in child processes, so that the revision before this change
+        # (when asked) runs the same batches, interleaved with them
+        srcs = {"now": str(HERE.parent / "src")}
+        if base is not None:
+            srcs["before"] = str(tmp / "baseline" / "src")
+        inproc: dict[str, list[list[float]]] = {k: [[], [], []] for k in srcs}
+        for b in range(3):
+            for side, src in srcs.items():
+                url = f"sqlite:///{tmp / f'inproc-{side}-{b}.db'}"
+                argv = [
+                    sys.executable,
+                    __file__,
+                    "--in-process",
+                    src,
+                    url,
+                    str(n),
+                    str(repeat // 3),
+                ]
+                got = json.loads(subprocess.run(argv, check=True, capture_output=True).stdout)
+                for acc, values in zip(inproc[side], got, strict=True):
+                    acc.extend(values)
+        ours, peer, floor = inproc["now"]
         whole = whole_process(tmp, n, repeat, base)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -329,6 +408,13 @@ def main() -> int:
         f"{stats(whole['testgate'], 1000)} | {stats(whole['peer'], 1000)} | "
         f"{ratio_whole:.2f}x | >= 2x |",
     ]
+    if "before" in inproc:
+        before, peer_b = inproc["before"][0], inproc["before"][1]
+        lines.append(
+            f"| in-process, testgate at {args.baseline} (before; its own interleaved peer) | "
+            f"{stats(before, 1000)} | {stats(peer_b, 1000)} | "
+            f"{med(peer_b) / med(before):.2f}x | |"
+        )
     if "baseline" in whole:
         lines.append(
             f"| whole process, testgate at {args.baseline} (before) | "
@@ -336,6 +422,9 @@ def main() -> int:
             f"{med(whole['peer']) / med(whole['baseline']):.2f}x | |"
         )
     lines += [
+        f"| in-process floor: the same result rows as ready tuples through testgate's own bulk "
+        f"insert (run row + results, no lookup, no row building) | {stats(floor, 1000)} | "
+        f"{stats(peer, 1000)} | {med(peer) / med(floor):.2f}x | (the ceiling) |",
         "",
         f"In-process throughput (median): testgate {n / med(ours):,.0f} results/s, peer "
         f"{n / med(peer):,.0f} rows/s.",
