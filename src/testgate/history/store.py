@@ -12,8 +12,9 @@ Two properties matter more than anything else here:
   write lock up front (a deferred transaction that reads first and then writes can fail at
   once with "database is locked", whatever the busy timeout says).
 
-Results go in with one prepared ``executemany`` (SQLite) or ``COPY`` (PostgreSQL); the
-test-id dimension is filled in bulk too, so recording costs about a microsecond per result.
+Results go in with multi-row INSERTs ``executemany``'d (SQLite) or ``COPY`` (PostgreSQL); the
+test-id dimension is filled in bulk too, so recording costs about five microseconds of CPU per
+result (`benchmarks/bench_record.py`).
 """
 
 from __future__ import annotations
@@ -458,7 +459,7 @@ class HistoryStore(StoreQueries):
         quote = conn.dialect.identifier_preparer.quote
         names = ", ".join(quote(c) for c in cols)
         if self.dialect == "sqlite":
-            # multi-row VALUES, executemany'd by the driver with flat parameter lists: one
+            # multi-row VALUES, executemany'd by the driver with flat parameter tuples: one
             # sqlite3_step per _SQLITE_VARS parameters instead of one per row costs a quarter
             # less than a row-per-statement executemany (10,000 results: 25 ms instead of 34)
             head = f"INSERT INTO {quote(table.name)} ({names}) VALUES "
