@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from testgate.history.alerts import evaluate, parse_expression
 from testgate.history.flaky import FlakyParams, classify, ew_flip_rate, flip_count
-from testgate.history.prom import DURATION_BUCKETS, _bucket_index
 from testgate.history.store import ResultsWindow, RunInfo
 
 outcomes = st.lists(st.booleans(), min_size=0, max_size=60)
@@ -77,10 +76,3 @@ def test_arithmetic_agrees_with_python(text: str) -> None:
     expected = eval(text)  # only digits, parentheses and + - * generated here
     assert evaluate(parse_expression(text), {}, None) == expected
 
-
-@given(st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from(DURATION_BUCKETS))
-def test_a_duration_falls_in_the_first_bucket_that_holds_it(value: float) -> None:
-    """Prometheus' ``le`` buckets: the first upper bound at or above the value, else +Inf
-    (NaN too); the bisection agrees with the definition on bounds, infinities and NaN."""
-    defined = next((i for i, b in enumerate(DURATION_BUCKETS) if value <= b), len(DURATION_BUCKETS))
-    assert _bucket_index(value, DURATION_BUCKETS) == defined
