@@ -75,4 +75,3 @@ def arithmetic(draw: st.DrawFn, depth: int = 3) -> str:
 def test_arithmetic_agrees_with_python(text: str) -> None:
     expected = eval(text)  # only digits, parentheses and + - * generated here
     assert evaluate(parse_expression(text), {}, None) == expected
-
