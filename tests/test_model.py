@@ -195,3 +195,45 @@ def test_field_caps_cut_exactly_the_fields_that_are_too_long(offsets: dict[str, 
             assert value.endswith(" more characters cut by testgate]")
         else:
             assert value == before[f]
+
+
+def test_every_capped_field_of_a_test_is_cut_alone() -> None:
+    """cap_fields cuts each over-long field (step, report, category, fingerprint included),
+    says by how much, and leaves fields at the limit as they are."""
+    from testgate.model import MAX_NAME_CHARS, cap_fields
+
+    long = "x" * (MAX_NAME_CHARS + 7)
+    at_limit = "y" * MAX_NAME_CHARS
+    marker = "x … [7 more characters cut by testgate]"
+    t = TestCase("s", "c", "n", step=long, report=long, category=long, fingerprint=long)
+    ok = TestCase("s", "c", "n", step=at_limit, report=at_limit, category=None, fingerprint=None)
+    assert cap_fields([t, ok]) == 4
+    for value in (t.step, t.report, t.category, t.fingerprint):
+        assert value is not None
+        assert value.endswith(marker)
+        assert len(value) == MAX_NAME_CHARS + len(marker) - 1
+    assert (ok.step, ok.report, ok.category, ok.fingerprint) == (at_limit, at_limit, None, None)
+
+
+def test_a_test_dict_has_its_keys_in_order_and_only_those_set() -> None:
+    bare = TestCase("suite", "", "name", file="a/b.py")
+    assert bare.to_dict() == {
+        "id": "a/b.py::name",
+        "suite": "suite",
+        "classname": "",
+        "name": "name",
+        "status": "passed",
+        "duration_s": 0.0,
+        "file": "a/b.py",
+    }
+    full = TestCase(
+        "s", "C", "n", "failed", 1.5, "f.py", 3, "m", "t", 2, True, {"k": "v"}, "st", "r.xml",
+        "my-id", "assertion", "0123456789abcdef", "td",
+    )  # fmt: skip
+    d = full.to_dict()
+    assert list(d) == [
+        "id", "suite", "classname", "name", "status", "duration_s", "file", "line", "message",
+        "trace", "attempts", "flaky", "properties", "step", "report", "category", "fingerprint",
+        "teardown_error",
+    ]  # fmt: skip
+    assert (d["id"], d["attempts"], d["flaky"]) == ("my-id", 2, True)

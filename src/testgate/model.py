@@ -111,11 +111,19 @@ def cap_fields(tests: Iterable[TestCase], findings: Iterable[Finding] = ()) -> i
         if t.test_id is not None and len(t.test_id) > id_max:
             t.test_id = _cut(t.test_id, id_max)
             n += 1
-        for key in ("step", "report", "category", "fingerprint"):
-            value = getattr(t, key)
-            if value is not None and len(value) > name_max:
-                setattr(t, key, _cut(value, name_max))
-                n += 1
+        # each field named, not getattr in a loop: this runs for every one of a million tests
+        if (v := t.step) is not None and len(v) > name_max:
+            t.step = _cut(v, name_max)
+            n += 1
+        if (v := t.report) is not None and len(v) > name_max:
+            t.report = _cut(v, name_max)
+            n += 1
+        if (v := t.category) is not None and len(v) > name_max:
+            t.category = _cut(v, name_max)
+            n += 1
+        if (v := t.fingerprint) is not None and len(v) > name_max:
+            t.fingerprint = _cut(v, name_max)
+            n += 1
         if t.properties:
             n += _cap_properties(t)
     for f in findings:
@@ -217,39 +225,41 @@ class TestCase:
         return self.test_id or make_test_id(self.suite, self.classname, self.name, self.file)
 
     def to_dict(self) -> dict[str, Any]:
+        # a million of these make a big summary: each field is read once, the identity is
+        # derived in place (what ``id`` does), optional keys only when set keep it small
+        tid = self.test_id or make_test_id(self.suite, self.classname, self.name, self.file)
         d: dict[str, Any] = {
-            "id": self.id,
+            "id": tid,
             "suite": self.suite,
             "classname": self.classname,
             "name": self.name,
             "status": self.status,
             "duration_s": self.duration_s,
         }
-        # optional keys only when set keeps a million-test summary small
-        if self.file is not None:
-            d["file"] = self.file
-        if self.line is not None:
-            d["line"] = self.line
-        if self.message is not None:
-            d["message"] = self.message
-        if self.trace is not None:
-            d["trace"] = self.trace
+        if (v := self.file) is not None:
+            d["file"] = v
+        if (line := self.line) is not None:
+            d["line"] = line
+        if (v := self.message) is not None:
+            d["message"] = v
+        if (v := self.trace) is not None:
+            d["trace"] = v
         if self.attempts != 1:
             d["attempts"] = self.attempts
         if self.flaky:
             d["flaky"] = True
         if self.properties:
             d["properties"] = self.properties
-        if self.step is not None:
-            d["step"] = self.step
-        if self.report is not None:
-            d["report"] = self.report
-        if self.category is not None:
-            d["category"] = self.category
-        if self.fingerprint is not None:
-            d["fingerprint"] = self.fingerprint
-        if self.teardown_error is not None:
-            d["teardown_error"] = self.teardown_error
+        if (v := self.step) is not None:
+            d["step"] = v
+        if (v := self.report) is not None:
+            d["report"] = v
+        if (v := self.category) is not None:
+            d["category"] = v
+        if (v := self.fingerprint) is not None:
+            d["fingerprint"] = v
+        if (v := self.teardown_error) is not None:
+            d["teardown_error"] = v
         return d
 
     @classmethod
