@@ -112,7 +112,9 @@ gold: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict
 
+## The benchmarks need their peers (junitparser, diff-cover, pycobertura...: the bench extra).
 bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
 
 clean:
