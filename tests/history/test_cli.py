@@ -309,3 +309,29 @@ def test_insights_do_not_say_revert_for_a_test_that_never_passed(project: Projec
     assert "never passed" in text
     assert f"commit {commit_of(0)}" in text
     assert "revert" not in text
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["history", "list"],
+        ["flaky"],
+        ["slow"],
+        ["insights"],
+        ["history", "show", "latest"],
+        ["history", "record", "s.json"],
+    ],
+)
+def test_a_file_that_is_not_a_database_is_one_clear_error(
+    project: Project, argv: list[str]
+) -> None:
+    """A store path that points at something else (a log, a summary) is exit 2 naming the
+    file, never a traceback, and the file is left as it was."""
+    project.write("h.db", "these are not the bytes of a SQLite database\n" * 50)
+    write_summary(make_run(0, [case("test_ok")]), project.root / "s.json")
+    before = (project.root / "h.db").read_bytes()
+    out = project.run(*argv, "--db", "h.db")
+    assert out.code == 2, out.err
+    assert "h.db: cannot use the history store: file is not a database" in out.err
+    assert "Traceback" not in out.err
+    assert (project.root / "h.db").read_bytes() == before

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, SQLAlchemyError
 
 from testgate._faults import point as fault_point
 from testgate.errors import HistoryError
@@ -133,7 +133,7 @@ class HistoryStore(StoreQueries):
         try:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
-        except OperationalError as exc:
+        except DatabaseError as exc:  # locked, gone, or not a database at all
             raise self._db_error(exc) from exc
 
     @contextlib.contextmanager
@@ -147,7 +147,7 @@ class HistoryStore(StoreQueries):
         except OperationalError as exc:
             raise self._db_error(exc) from exc
 
-    def _db_error(self, exc: OperationalError) -> HistoryError:
+    def _db_error(self, exc: DatabaseError) -> HistoryError:
         return db_error(self.safe_url, str(exc.orig), str(exc))
 
     def _driver_error(self, exc: BaseException) -> HistoryError:
@@ -507,7 +507,7 @@ def open_store(url: str, *, pool_size: int | None = None) -> HistoryStore:
     store = HistoryStore(engine, url)
     try:
         store.migrate()
-    except OperationalError as exc:
+    except DatabaseError as exc:  # locked, unreadable, or a file that is not a database
         store.close()
         raise store._db_error(exc) from exc
     except HistoryError:
