@@ -42,17 +42,13 @@ import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from functools import lru_cache
 from pathlib import Path
-
-from testgate._gc import paused
 
 __all__ = [
     "CI_WORKSPACES",
     "PathNormalizer",
     "clean",
-    "gc_paused",
     "is_absolute",
     "normalize_path",
     "strip_ci_workspace",
@@ -258,13 +254,3 @@ def normalize_path(
     For many paths of one report build one :class:`PathNormalizer` instead (it caches).
     """
     return PathNormalizer(root, sources, tails=tails)(raw)
-
-
-def gc_paused() -> AbstractContextManager[None]:
-    """Pause the cyclic garbage collector while a coverage reader builds its result.
-
-    A report of 10k files makes a million ints and hundreds of thousands of branch tuples and
-    dicts; every few hundred allocations trigger a collection that walks the tracked objects made
-    so far (measured: about a tenth of an lcov read). The readers make no reference cycles.
-    """
-    return paused()

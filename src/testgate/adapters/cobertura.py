@@ -24,8 +24,9 @@ from typing import cast
 
 from lxml import etree
 
+from testgate._gc import paused
 from testgate.adapters._memo import Memo
-from testgate.adapters._paths import PathNormalizer, gc_paused
+from testgate.adapters._paths import PathNormalizer
 from testgate.adapters._xml import expect_root, iterparse, parse_with_target
 from testgate.adapters.registry import ReadContext, read_head
 from testgate.errors import InputError
@@ -441,7 +442,7 @@ def read_cobertura(path: Path, ctx: ReadContext) -> ReportData:
     which names the offending line.
     """
     expect_root(path, "coverage", "Cobertura")
-    with gc_paused():
+    with paused():  # no reference cycles among the objects a report makes
         text = _read_text(path)
         if text is not None:
             files, missing, sources = text

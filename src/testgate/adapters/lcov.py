@@ -23,8 +23,9 @@ from json.scanner import make_scanner
 from pathlib import Path
 from typing import Any, cast
 
+from testgate._gc import paused
 from testgate.adapters._memo import Memo as _Memo
-from testgate.adapters._paths import PathNormalizer, gc_paused
+from testgate.adapters._paths import PathNormalizer
 from testgate.adapters.registry import ReadContext
 from testgate.errors import InputError
 from testgate.model import Coverage, FileCoverage, ReportData
@@ -390,7 +391,7 @@ def _read_fast(
 
 def read_lcov(path: Path, ctx: ReadContext) -> ReportData:
     """Read one lcov tracefile, record by record (memory holds the result, never the file)."""
-    with gc_paused():
+    with paused():  # no reference cycles among the objects a report makes
         missing: dict[str, _Missing] = {}
         fast = _read_fast(path, missing)
         if fast is None:
